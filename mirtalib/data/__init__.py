@@ -1,0 +1,1 @@
+"""Data access: table definitions, engines, readers."""
