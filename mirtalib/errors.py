@@ -13,11 +13,11 @@ class MirtaError(Exception):
 
 
 class ConfigurationError(MirtaError):
-    """Raised when settings, a parameter file or an environment variable is missing or invalid."""
+    """Raised when settings, a parameter file or an environment variable is missing or bad."""
 
 
 class ParameterError(ConfigurationError):
-    """Raised when a notebook or runbook parameter has a bad value (names the parameter and value)."""
+    """Raised when a notebook or runbook parameter has a bad value (names it and the value)."""
 
 
 class SecretError(ConfigurationError):
@@ -37,7 +37,7 @@ class ParseError(MirtaError):
 
 
 class TargetError(MirtaError):
-    """Raised when a runbook target (local, SSH, replay) cannot be reached or refuses an operation."""
+    """Raised when a runbook target (local, SSH, replay) is unreachable or refuses an operation."""
 
 
 class CommandError(TargetError):
@@ -45,7 +45,7 @@ class CommandError(TargetError):
 
 
 class ConfirmationRequired(MirtaError):
-    """Raised when a changing operation (apply, rollback) is asked for without explicit confirmation."""
+    """Raised when a changing operation (apply, rollback) lacks explicit confirmation."""
 
 
 class NotebookError(MirtaError):

@@ -1,7 +1,7 @@
 """One settings object for the whole library.
 
-Values come from the environment, else from a `.env` file in the working directory (or the file named
-by ``MIRTA_DOTENV``), else from defaults that point at the embedded demo PBX:
+Values come from the environment, else from a `.env` file in the working directory (or the file
+named by ``MIRTA_DOTENV``), else from defaults that point at the embedded demo PBX:
 
 ==================  =============================================================================
 variable            meaning
@@ -107,7 +107,7 @@ def parse_db_url(raw: str) -> URL:
     """Parse a database URL, registering its password as a secret.
 
     Raises:
-        ConfigurationError: when the URL is not a valid SQLAlchemy URL or uses an unsupported driver.
+        ConfigurationError: when the URL is invalid or uses an unsupported backend.
     """
     try:
         url = make_url(raw)

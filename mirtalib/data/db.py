@@ -127,7 +127,7 @@ def detect_cdr_layout(engine: Engine, schema: Schema | None = None) -> CdrLayout
     if not insp.has_table(name):
         return "current"
     cols = {c["name"].lower() for c in insp.get_columns(name)}
-    calldate = (schema.mapping.columns.get("cdr.calldate", "calldate") if schema else "calldate")
+    calldate = schema.mapping.columns.get("cdr.calldate", "calldate") if schema else "calldate"
     if calldate.lower() in cols:
         return "legacy"
     if "start" in cols or (schema and schema.mapping.columns.get("cdr.start", "").lower() in cols):

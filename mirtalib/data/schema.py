@@ -180,7 +180,7 @@ class Schema:
         return dict(self._logical)
 
     # -- definitions ---------------------------------------------------------------------------
-    def _define(self) -> None:  # noqa: PLR0915 - one place that lists every table
+    def _define(self) -> None:
         self._logical: dict[str, Table] = {}
         c = self._col
         self._table(
@@ -270,8 +270,12 @@ class Schema:
         )
         ee = self._table(
             "ee_extensionevents",
-            c("ee_extensionevents", "ee_id", BigInteger().with_variant(Integer, "sqlite"),
-              primary_key=True),
+            c(
+                "ee_extensionevents",
+                "ee_id",
+                BigInteger().with_variant(Integer, "sqlite"),
+                primary_key=True,
+            ),
             c("ee_extensionevents", "ee_time", DateTime, nullable=False),
             c("ee_extensionevents", "ee_extension", String(80), nullable=False),
             c("ee_extensionevents", "ee_event", String(40)),
