@@ -1,0 +1,109 @@
+"""``load_legs``: one entry point for every CDR source."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import URL
+
+from mirtalib.cdr import legs as L
+from mirtalib.cdr.dbsource import read_database
+from mirtalib.cdr.mastercsv import read_master_csv
+from mirtalib.cdr.naming import leg_tenant
+from mirtalib.data.db import Database, open_database
+from mirtalib.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+Source = Database | URL | str | Path | Iterable[str | Path] | None
+
+
+def _as_datetime(value: date | datetime | str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(f"{name}={value!r} is not a date or date-time") from None
+    if pd.isna(stamp):
+        raise ParameterError(f"{name}={value!r} is not a date or date-time")
+    return stamp.tz_localize(None).to_pydatetime() if stamp.tzinfo else stamp.to_pydatetime()
+
+
+def normalize_tenants(tenants: str | Sequence[str] | None) -> list[str] | None:
+    """``None``/"all"/"*"/[] mean every tenant; a comma-separated string or a list selects some."""
+    if tenants is None:
+        return None
+    items = tenants.split(",") if isinstance(tenants, str) else list(tenants)
+    codes = [str(t).strip().upper() for t in items if str(t).strip()]
+    if not codes or codes in (["ALL"], ["*"]):
+        return None
+    for code in codes:
+        if not code.replace("_", "").isalnum():
+            raise ParameterError(f"tenants: {code!r} is not a tenant code")
+    return codes
+
+
+def _is_csv_source(source: object) -> bool:
+    if isinstance(source, Path):
+        return True
+    if isinstance(source, str):
+        return "://" not in source
+    return not isinstance(source, Database | URL) and source is not None
+
+
+def load_legs(
+    source: Source = None,
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
+    tenants: str | Sequence[str] | None = None,
+) -> L.LegLoad:
+    """Load CDR legs from a database or from Master.csv files, normalized and checked.
+
+    Args:
+        source: an open :class:`~mirtalib.data.db.Database`, a database URL (``mysql+pymysql://``
+            or ``sqlite:///``), ``None`` for the configured database (MIRTA_DB_URL, else the demo
+            PBX), or Master.csv files: a path, a folder (its ``Master.csv*``), a glob, or a list;
+            gzip files are read as such.
+        start: first instant of the period (inclusive, PBX-local time), or None.
+        end: end of the period (exclusive), or None.
+        tenants: tenant codes (list or comma-separated), None/"all" for every tenant. A leg's
+            tenant is its accountcode, else the tenant of the extension in its channel/src/dst.
+
+    Returns:
+        :class:`~mirtalib.cdr.legs.LegLoad` with the legs in the contract of
+        docs/ARCHITECTURE.md and every unusable row in ``rejects`` with its reason.
+
+    Raises:
+        ParameterError: bad period or tenant codes.
+        DataSourceError: the source cannot be opened or is not a CDR source.
+    """
+    t0, t1 = _as_datetime(start, "start"), _as_datetime(end, "end")
+    if t0 and t1 and t1 <= t0:
+        raise ParameterError(f"end={t1} is not after start={t0}")
+    codes = normalize_tenants(tenants)
+    if _is_csv_source(source):
+        legs, rejects, files = read_master_csv(source)  # type: ignore[arg-type]
+        described = ", ".join(p.name for p in files)
+        if t0 is not None:
+            legs = legs[legs["start"] >= t0]
+        if t1 is not None:
+            legs = legs[legs["start"] < t1]
+    else:
+        db = source if isinstance(source, Database) else open_database(source)
+        legs, rejects = read_database(db, t0, t1, codes)
+        described = db.description
+    if codes is not None:
+        legs = legs[leg_tenant(legs).isin(codes)]
+    legs = L.sort_legs(legs)
+    if len(rejects):
+        log.warning("%s: %d CDR rows rejected", described, len(rejects))
+    return L.LegLoad(legs=legs, rejects=rejects, source=described)
