@@ -1,0 +1,295 @@
+"""The coverage audit: expected recordings (per CDR leg) against the recordings actually found.
+
+:func:`combine_inventory` joins the metadata table and the files of a store into one row per
+recording; :func:`audit` ties each recording to a leg (uniqueid in the name or metadata, else
+linkedid; the leg whose answer time is nearest the recording's start when several share it), then
+counts per tenant and day: expected, recorded, missing, broken (empty, corrupt, metadata pointing at
+a missing file), unexpected (recorded against the policy: a privacy problem), duplicates, wrong
+format (duration implausible against billsec, mono where stereo is asked), orphan files (no call),
+files with a bad name, transcripts expected/present/missing and storage used. Every gap is also
+listed with the call behind it in :attr:`CoverageAudit.gaps`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from mirtalib.errors import ParameterError
+
+log = logging.getLogger(__name__)
+
+SUMMARY_COLUMNS = (
+    "tenant", "day", "expected", "recorded", "missing", "broken", "unexpected", "duplicates",
+    "wrong_format", "orphan_files", "bad_names", "transcripts_expected", "transcripts_present",
+    "transcripts_missing", "storage_bytes", "coverage_pct",
+)
+GAP_COLUMNS = ("gap", "tenant", "day", "linkedid", "uniqueid", "leg_id", "parties", "policy",
+               "relpath", "detail")
+GAP_KINDS = ("missing", "broken", "unexpected", "duplicate", "wrong_format", "transcript_missing",
+             "orphan", "bad_name")
+
+
+@dataclass
+class CoverageAudit:
+    """Result of :func:`audit`.
+
+    Attributes:
+        legs: the expected-recordings frame plus status, n_recordings, quality, transcript columns.
+        recordings: one row per recording with its problem and the leg it belongs to (leg_id NA
+            for orphans and bad names).
+        summary: per tenant and day, :data:`SUMMARY_COLUMNS`.
+        gaps: one row per gap with the call behind it, :data:`GAP_COLUMNS`.
+    """
+
+    legs: pd.DataFrame
+    recordings: pd.DataFrame
+    summary: pd.DataFrame
+    gaps: pd.DataFrame
+
+    def totals(self) -> pd.Series:
+        """Sum of the summary over tenants and days (coverage recomputed)."""
+        tot = self.summary.drop(columns=["tenant", "day", "coverage_pct"]).sum()
+        tot["coverage_pct"] = _pct(tot["recorded"], tot["expected"])
+        return tot
+
+
+def _pct(num: float, den: float) -> float:
+    return round(100.0 * num / den, 1) if den else float("nan")
+
+
+def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per recording from the metadata table and/or a store's files (joined on relpath).
+
+    Columns: relpath, rm_id, in_metadata, in_store, tenant, uniqueid, linkedid, rec_start, size,
+    channels, duration, transcript_segments, problem ("" when sound: else bad_name,
+    metadata_missing_file, empty, corrupt) and detail.
+    """
+    if metadata is None and files is None:
+        raise ParameterError("combine_inventory: give the metadata table, a store's files or both")
+    meta = metadata.copy() if metadata is not None else None
+    if meta is not None:
+        meta["in_metadata"] = True
+    if files is not None:
+        f = files.copy()
+        f["in_store"] = True
+        rec = f if meta is None else meta.merge(f, on="relpath", how="outer", suffixes=("", "_f"))
+    else:
+        rec = meta
+    rec["in_metadata"] = rec.get("in_metadata", pd.Series(False, index=rec.index))
+    rec["in_metadata"] = rec["in_metadata"].astype("boolean").fillna(False).astype(bool)
+    rec["in_store"] = rec.get("in_store", pd.Series(False, index=rec.index))
+    rec["in_store"] = rec["in_store"].astype("boolean").fillna(False).astype(bool)
+    for col in ("tenant", "uniqueid", "linkedid", "name_problem", "header_problem"):
+        if col not in rec:
+            rec[col] = ""
+        if f"{col}_f" in rec:  # metadata wins, the file name fills the gaps
+            rec[col] = rec[col].where(rec[col].fillna("") != "", rec[f"{col}_f"])
+        rec[col] = rec[col].fillna("").astype(str)
+    if "rec_start_f" in rec:
+        rec["rec_start"] = rec["rec_start"].fillna(rec["rec_start_f"])
+    if files is None:
+        rec["size"], rec["channels"] = rec["rm_size"], rec["rm_channels"]
+        rec["duration"] = rec["rm_duration"]
+    if "rm_id" not in rec:
+        rec["rm_id"] = pd.NA
+    if "transcript_segments" not in rec:
+        rec["transcript_segments"] = pd.NA
+    problem, detail = [], []
+    for r in rec.itertuples(index=False):
+        if files is not None and r.in_metadata and not r.in_store:
+            problem.append("metadata_missing_file")
+            detail.append(f"metadata row {r.rm_id} names a file the store does not have")
+        elif not r.in_metadata and r.name_problem:
+            problem.append("bad_name")
+            detail.append(r.name_problem)
+        elif files is not None and r.size == 0:
+            problem.append("empty")
+            detail.append("empty file (0 bytes)")
+        elif files is not None and r.header_problem:
+            problem.append("corrupt")
+            detail.append(r.header_problem)
+        else:
+            problem.append("")
+            detail.append("")
+    rec["problem"], rec["detail"] = problem, detail
+    rec["rec_start"] = pd.to_datetime(rec["rec_start"])
+    cols = ["relpath", "rm_id", "in_metadata", "in_store", "tenant", "uniqueid", "linkedid",
+            "rec_start", "size", "channels", "duration", "transcript_segments", "problem",
+            "detail"]
+    return rec[cols].sort_values("relpath", kind="stable").reset_index(drop=True)
+
+
+def match_recordings(recordings: pd.DataFrame, legs: pd.DataFrame) -> pd.Series:
+    """leg_id of each recording (NA when no call has its uniqueid or linkedid)."""
+    ref = legs["answer"].fillna(legs["start"])
+    answered = legs["disposition"].eq("ANSWERED") & legs["billsec"].gt(0)
+    by_uid: dict[str, list[int]] = {}
+    by_lid: dict[str, list[int]] = {}
+    for pos, (uid, lid) in enumerate(zip(legs["uniqueid"], legs["linkedid"], strict=True)):
+        by_uid.setdefault(uid, []).append(pos)
+        by_lid.setdefault(lid, []).append(pos)
+    refs = ref.to_numpy(dtype="datetime64[ns]")
+    ans = answered.to_numpy()
+    ids = legs["leg_id"].to_numpy()
+    out = []
+    for r in recordings.itertuples(index=False):
+        cands = (by_uid.get(r.uniqueid) if r.uniqueid else None) or (
+            by_lid.get(r.uniqueid) if r.uniqueid else None) or (
+            by_lid.get(r.linkedid) if r.linkedid else None)
+        if not cands:
+            out.append(pd.NA)
+            continue
+        when = np.datetime64(r.rec_start, "ns") if pd.notna(r.rec_start) else None
+
+        def key(p: int, when=when) -> tuple:
+            gap = abs((refs[p] - when) / np.timedelta64(1, "s")) if when is not None else 0.0
+            return (not ans[p], gap, p)
+
+        out.append(int(ids[min(cands, key=key)]))
+    return pd.Series(out, index=recordings.index, dtype="Int64")
+
+
+def _quality(leg: pd.Series, rec: pd.Series, abs_tol: float, rel_tol: float) -> str:
+    issues = []
+    dur, billsec = rec["duration"], leg["billsec"]
+    if pd.notna(dur):
+        tol = max(abs_tol, rel_tol * billsec)
+        if dur > billsec + tol:
+            issues.append(f"recording {dur:.0f}s longer than the call's billsec {billsec}s")
+        elif dur < billsec - tol and not leg["stop_allowed"]:
+            issues.append(f"recording {dur:.0f}s shorter than the call's billsec {billsec}s")
+    if leg["stereo_expected"] and pd.notna(rec["channels"]) and int(rec["channels"]) < 2:
+        issues.append("mono recording, stereo expected")
+    return "; ".join(issues)
+
+
+def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end: datetime, *,
+          transcription_enabled: bool = True, abs_tol: float = 3.0, rel_tol: float = 0.1,
+          ) -> CoverageAudit:
+    """Compare expected recordings with the recordings found, for legs started in [start, end).
+
+    Args:
+        expected: :func:`mirtalib.recording.expected.expected_recordings` output (may cover a
+            margin around the period, so recordings of calls crossing midnight still match).
+        recordings: :func:`combine_inventory` output.
+        start, end: the period (naive PBX-local times).
+        transcription_enabled: Admin/Settings "Transcribe phone call recordings" is on.
+        abs_tol, rel_tol: a recording's duration is plausible within max(abs_tol s, rel_tol *
+            billsec) of the leg's billsec (shorter is fine where the policy lets a party stop).
+    """
+    recs = recordings.copy()
+    usable = recs["problem"].isin(["", "empty", "corrupt", "metadata_missing_file"])
+    recs["leg_id"] = pd.Series(pd.NA, index=recs.index, dtype="Int64")
+    recs.loc[usable, "leg_id"] = match_recordings(recs[usable], expected)
+    recs.loc[usable & recs["leg_id"].isna() & recs["problem"].eq(""), "problem"] = "orphan"
+    legs = expected.set_index("leg_id", drop=False)
+    period = (legs["start"] >= start) & (legs["start"] < end)
+    recs_day = recs["rec_start"].dt.normalize()
+    in_period = recs["leg_id"].map(period).astype("boolean")
+    keep = in_period.fillna(
+        (recs["rec_start"] >= start) & (recs["rec_start"] < end) | recs["rec_start"].isna()
+    ).astype(bool)
+    recs = recs[keep].copy()
+    recs["day"] = recs["leg_id"].map(legs["day"]).fillna(recs_day[keep])
+    legs = legs[period].copy()
+    grouped = {k: g for k, g in recs.dropna(subset=["leg_id"]).groupby("leg_id")}
+    status, n_rec, quality, t_present, ids = [], [], [], [], []
+    for leg_id, leg in legs.iterrows():
+        g = grouped.get(leg_id)
+        good = g[g["problem"].eq("")] if g is not None else None
+        n = 0 if g is None else len(g)
+        if leg["expected"]:
+            st = "recorded" if good is not None and len(good) else ("broken" if n else "missing")
+        else:
+            st = "unexpected" if n else ("no_talk" if leg["segment"] in {"helper", "unanswered"}
+                                         else "not_expected")
+        status.append(st)
+        n_rec.append(n)
+        ids.append(leg_id)
+        quality.append(_quality(leg, good.iloc[0], abs_tol, rel_tol)
+                       if st == "recorded" else "")
+        seg = g["transcript_segments"] if g is not None else pd.Series(dtype="Int64")
+        t_present.append(pd.NA if seg.isna().all() and n else bool((seg.fillna(0) > 0).any()))
+    legs["status"], legs["n_recordings"], legs["quality"] = status, n_rec, quality
+    legs["transcript_due"] = legs["transcript_expected"] & transcription_enabled & (
+        legs["status"] == "recorded")
+    legs["transcript_present"] = pd.array(t_present, dtype="boolean")
+    legs = legs.reset_index(drop=True)
+    gaps = _gaps(legs, recs)
+    summary = _summary(legs, recs, gaps)
+    log.info("audit: %d legs, %d recordings, %d gaps", len(legs), len(recs), len(gaps))
+    return CoverageAudit(legs=legs, recordings=recs.reset_index(drop=True), summary=summary,
+                         gaps=gaps)
+
+
+def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    by_leg = recs.dropna(subset=["leg_id"]).groupby("leg_id")["relpath"].apply(list).to_dict()
+    detail_by_leg = recs.dropna(subset=["leg_id"]).groupby("leg_id")["detail"].apply(
+        lambda s: "; ".join(x for x in s if x)).to_dict()
+
+    def add(kind: str, leg: pd.Series, relpath: str, detail: str) -> None:
+        rows.append({"gap": kind, "tenant": leg["tenant"], "day": leg["day"],
+                     "linkedid": leg["linkedid"], "uniqueid": leg["uniqueid"],
+                     "leg_id": leg["leg_id"], "parties": leg["parties"], "policy": leg["policy"],
+                     "relpath": relpath, "detail": detail})
+
+    for _, leg in legs.iterrows():
+        files = by_leg.get(leg["leg_id"], [])
+        st = leg["status"]
+        if st == "missing":
+            add("missing", leg, "", f"{leg['policy']} from {leg['policy_owner']}")
+        elif st == "broken":
+            add("broken", leg, files[0], detail_by_leg.get(leg["leg_id"], ""))
+        elif st == "unexpected":
+            add("unexpected", leg, files[0],
+                f"recorded although {leg['policy_owner'] or 'no setting'} says "
+                f"{leg['policy'] or 'no recording'} ({leg['segment']})")
+        if len(files) > 1:
+            add("duplicate", leg, ", ".join(files[1:]), f"{len(files)} recordings for one leg")
+        if leg["quality"]:
+            add("wrong_format", leg, files[0] if files else "", leg["quality"])
+        if leg["transcript_due"] and leg["transcript_present"] is False:
+            add("transcript_missing", leg, files[0] if files else "", "no transcript segments")
+    for _, r in recs[recs["problem"].isin(["orphan", "bad_name"])].iterrows():
+        rows.append({"gap": r["problem"], "tenant": r["tenant"], "day": r["day"],
+                     "linkedid": r["linkedid"], "uniqueid": r["uniqueid"], "leg_id": pd.NA,
+                     "parties": "", "policy": "", "relpath": r["relpath"],
+                     "detail": r["detail"] or "no call with this uniqueid/linkedid"})
+    gaps = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    gaps["leg_id"] = gaps["leg_id"].astype("Int64")
+    order = {k: i for i, k in enumerate(GAP_KINDS)}
+    return gaps.sort_values(["gap", "tenant", "day", "relpath", "uniqueid"],
+                            key=lambda s: s.map(order) if s.name == "gap" else s,
+                            kind="stable").reset_index(drop=True)
+
+
+def _summary(legs: pd.DataFrame, recs: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+    keys = ["tenant", "day"]
+    parts = [
+        legs.groupby(keys)["expected"].sum().rename("expected"),
+        *(legs.assign(v=legs["status"].eq(s)).groupby(keys)["v"].sum().rename(s)
+          for s in ("recorded", "missing", "broken", "unexpected")),
+        legs.assign(v=legs["n_recordings"].clip(lower=1) - 1).groupby(keys)["v"].sum()
+        .rename("duplicates"),
+        legs.assign(v=legs["quality"].ne("")).groupby(keys)["v"].sum().rename("wrong_format"),
+        *(recs.assign(v=recs["problem"].eq(p)).groupby(keys)["v"].sum().rename(name)
+          for p, name in (("orphan", "orphan_files"), ("bad_name", "bad_names"))),
+        legs.groupby(keys)["transcript_due"].sum().rename("transcripts_expected"),
+        legs.assign(v=legs["transcript_due"] & legs["transcript_present"].fillna(False))
+        .groupby(keys)["v"].sum().rename("transcripts_present"),
+        recs.assign(v=recs["size"].where(recs["in_store"] | ~recs["in_metadata"]).fillna(0))
+        .groupby(keys)["v"].sum().rename("storage_bytes"),
+    ]
+    summary = pd.concat(parts, axis=1).fillna(0).astype("int64").reset_index()
+    summary["transcripts_missing"] = (summary["transcripts_expected"]
+                                      - summary["transcripts_present"])
+    summary["coverage_pct"] = [
+        _pct(r, e) for r, e in zip(summary["recorded"], summary["expected"], strict=True)
+    ]
+    return summary[list(SUMMARY_COLUMNS)].sort_values(keys).reset_index(drop=True)

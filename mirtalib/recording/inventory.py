@@ -1,0 +1,169 @@
+"""Actual recordings: the metadata table, and the files of a recordings store.
+
+Three sources feed the audit:
+
+* :func:`metadata_inventory`: table ``rm_recordingmetadatas`` (one row per recording MiRTA knows
+  of) with the number of transcript segments of each recording from ``tr_transcripts``;
+* :func:`scan_local`: a local recordings folder tree;
+* :func:`mirtalib.recording.ftps.scan_ftps`: a remote store over FTPS (runbook page 13).
+
+Both file scanners return :class:`FileEntry` objects; :func:`files_frame` turns them into one table
+(name parsed with the configurable pattern, WAV header read), keeping every problem as a row.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from mirtalib.data.db import Database
+from mirtalib.errors import DataSourceError, ParseError
+from mirtalib.recording.naming import compile_pattern, parse_name
+from mirtalib.recording.wav import HEADER_BYTES, parse_wav_header
+
+log = logging.getLogger(__name__)
+
+FILE_COLUMNS = (
+    "relpath", "size", "tenant", "uniqueid", "linkedid", "rec_start", "src", "dst",
+    "channels", "duration", "truncated", "name_problem", "header_problem",
+)
+METADATA_COLUMNS = (
+    "rm_id", "tenant", "uniqueid", "linkedid", "relpath", "rec_start", "rm_duration",
+    "rm_size", "rm_channels", "rm_owner", "transcript_segments",
+)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a recordings store.
+
+    Attributes:
+        relpath: path relative to the store's root, ``/``-separated.
+        size: size in bytes.
+        head: the first bytes (up to :data:`HEADER_BYTES`), None when not read.
+        error: why the file could not be read ("" when fine).
+    """
+
+    relpath: str
+    size: int
+    head: bytes | None = None
+    error: str = ""
+
+
+def scan_local(root: Path, read_headers: bool = True, suffix: str = ".wav") -> list[FileEntry]:
+    """List every file under ``root`` (sorted), reading the header of those ending in ``suffix``.
+
+    Files with another suffix are listed too (they surface as bad names). Raises DataSourceError
+    when ``root`` is not a readable folder.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataSourceError(f"recordings folder {root} does not exist or is not a folder")
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            try:
+                size = path.stat().st_size
+                head = None
+                if read_headers and size > 0 and name.lower().endswith(suffix):
+                    with path.open("rb") as fh:
+                        head = fh.read(HEADER_BYTES)
+                entries.append(FileEntry(rel, size, head))
+            except OSError as exc:
+                entries.append(FileEntry(rel, -1, None, f"unreadable: {exc.strerror}"))
+    log.info("local recordings store: %d files", len(entries))
+    return entries
+
+
+def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None = None,
+                ) -> pd.DataFrame:
+    """One row per file: identifiers from its name, format from its header, problems as text.
+
+    ``name_problem`` is set when the name does not match the pattern; ``header_problem`` when the
+    file is empty, unreadable, not a WAV file, or shorter than its header declares.
+    """
+    regex = pattern if isinstance(pattern, re.Pattern) else compile_pattern(pattern)
+    rows = []
+    for e in entries:
+        row = dict.fromkeys(FILE_COLUMNS, "")
+        row.update(relpath=e.relpath, size=e.size, rec_start=pd.NaT, channels=pd.NA,
+                   duration=float("nan"), truncated=False)
+        try:
+            name = parse_name(e.relpath, regex)
+            row.update(tenant=name.tenant, uniqueid=name.uniqueid, linkedid=name.linkedid,
+                       rec_start=name.start or pd.NaT, src=name.src, dst=name.dst)
+        except ParseError as exc:
+            row["name_problem"] = str(exc)
+        if e.error:
+            row["header_problem"] = e.error
+        elif e.size == 0:
+            row["header_problem"] = "empty file (0 bytes)"
+        elif e.head is not None:
+            try:
+                info = parse_wav_header(e.head, e.size)
+                row.update(channels=info.channels, duration=round(info.duration, 3),
+                           truncated=info.truncated)
+                if info.truncated:
+                    row["header_problem"] = (
+                        f"truncated: header declares {info.data_bytes} audio bytes, "
+                        f"file holds {e.size} bytes"
+                    )
+            except ParseError as exc:
+                row["header_problem"] = f"corrupt: {exc}"
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(FILE_COLUMNS))
+    frame["size"] = frame["size"].astype("int64")
+    frame["channels"] = frame["channels"].astype("Int64")
+    frame["duration"] = frame["duration"].astype("float64")
+    frame["rec_start"] = pd.to_datetime(frame["rec_start"])
+    frame["truncated"] = frame["truncated"].astype(bool)
+    return frame
+
+
+def metadata_inventory(db: Database, start: datetime, end: datetime,
+                       tenants: list[str] | None = None) -> pd.DataFrame:
+    """Rows of ``rm_recordingmetadatas`` started in [start, end), with transcript segment counts.
+
+    ``transcript_segments`` is NA when the database has no ``tr_transcripts`` table.
+    Raises SchemaError when the metadata table is missing.
+    """
+    db.require_table("rm_recordingmetadatas")
+    rm = db.schema.table("rm_recordingmetadatas")
+    te = db.schema.table("te_tenants")
+    cols = [
+        rm.c.rm_id.label("rm_id"), te.c.te_code.label("tenant"),
+        rm.c.rm_uniqueid.label("uniqueid"), rm.c.rm_linkedid.label("linkedid"),
+        rm.c.rm_filename.label("relpath"), rm.c.rm_start.label("rec_start"),
+        rm.c.rm_duration.label("rm_duration"), rm.c.rm_size.label("rm_size"),
+        rm.c.rm_channels.label("rm_channels"), rm.c.rm_owner.label("rm_owner"),
+    ]
+    source = rm.outerjoin(te, te.c.te_id == rm.c.rm_te_id)
+    has_tr = db.has_table("tr_transcripts")
+    if has_tr:
+        tr = db.schema.table("tr_transcripts")
+        counts = (select(tr.c.tr_rm_id.label("rid"), func.count().label("n"))
+                  .group_by(tr.c.tr_rm_id).subquery())
+        source = source.outerjoin(counts, counts.c.rid == rm.c.rm_id)
+        cols.append(func.coalesce(counts.c.n, 0).label("transcript_segments"))
+    query = select(*cols).select_from(source).where(rm.c.rm_start >= start, rm.c.rm_start < end)
+    if tenants:
+        query = query.where(te.c.te_code.in_(tenants))
+    frame = db.read_sql(query.order_by(rm.c.rm_start, rm.c.rm_id))
+    if not has_tr:
+        frame["transcript_segments"] = pd.NA
+    for col in ("tenant", "uniqueid", "linkedid", "relpath", "rm_owner"):
+        frame[col] = frame[col].fillna("").astype(str)
+    frame["relpath"] = frame["relpath"].str.replace("\\", "/", regex=False).str.lstrip("/")
+    frame["rec_start"] = pd.to_datetime(frame["rec_start"])
+    frame["transcript_segments"] = frame["transcript_segments"].astype("Int64")
+    return frame[list(METADATA_COLUMNS)]
