@@ -1,0 +1,315 @@
+"""The ``mirta`` command: demo PBX, notebook listing, headless runs, reports, JupyterLab, regen.
+
+Exit status: 0 success, 1 a notebook cell failed (the message names the cell), 2 bad input
+(unknown or badly typed parameter, missing notebook, bad settings).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mirtalib.errors import MirtaError, ParameterError
+from mirtalib.secrets import scrub
+
+app = typer.Typer(
+    name="mirta",
+    help="Operations notebooks for MiRTA PBX: analytics and runbooks, headless or in JupyterLab.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+logger = logging.getLogger("mirtalib.cli")
+
+
+class _ScrubFilter(logging.Filter):
+    """Masks every known secret in log records before they are written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+def _setup_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_ScrubFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("mirtalib").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("papermill").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _say(text: str, err: bool = False) -> None:
+    typer.echo(scrub(text), err=err)
+
+
+def _fail(exc: MirtaError) -> typer.Exit:
+    _say(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[
+        int, typer.Option("-v", "--verbose", count=True, help="More log output.")
+    ] = 0,
+) -> None:
+    """Operations notebooks for MiRTA PBX."""
+    _setup_logging(verbose)
+
+
+def _reports_dir(reports: Path | None) -> Path:
+    from mirtalib.settings import default_reports_dir
+
+    return (reports or default_reports_dir()).resolve()
+
+
+ReportsOpt = Annotated[
+    Path | None,
+    typer.Option("--reports", help="Reports folder (default: MIRTA_REPORTS or ./reports)."),
+]
+NameOpt = Annotated[
+    str | None,
+    typer.Option("--name", help="Run name (default: UTC timestamp, e.g. 20261126T135000Z)."),
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")]
+
+
+@app.command()
+def demo() -> None:
+    """Build the demo PBX (SQLite + files) if it is not built yet, and show where it is."""
+    from mirtalib.demo import ensure_demo
+
+    try:
+        paths = ensure_demo()
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    except ImportError as exc:
+        _say(f"error: the demo generator is not available: {exc}", err=True)
+        raise typer.Exit(1) from None
+    _say(f"demo PBX ready in {paths.root}")
+    _say(f"  database: {paths.db_path}")
+
+
+@app.command("list")
+def list_notebooks(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Notebooks or folders.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List every notebook with its parameters (type, default, help) and demo parameter file."""
+    from mirtalib.nbrun import find_notebooks, inspect_parameters, read_notebook
+    from mirtalib.nbrun.discover import NOTEBOOKS_DIR, demo_parameters_file, display_path
+
+    notebooks: list[Path] = []
+    for path in paths or [NOTEBOOKS_DIR]:
+        notebooks += find_notebooks(path) if path.is_dir() else [path]
+    listing = []
+    for nb_path in notebooks:
+        try:
+            nb = read_notebook(nb_path)
+            params = inspect_parameters(nb, where=display_path(nb_path))
+        except MirtaError as exc:
+            raise _fail(exc) from None
+        title = next((c.source.splitlines()[0].lstrip("# ") for c in nb.cells if c.source), "")
+        demo_file = demo_parameters_file(nb_path)
+        listing.append(
+            {
+                "notebook": display_path(nb_path),
+                "title": title if nb.cells and nb.cells[0].cell_type == "markdown" else "",
+                "demo_parameters": display_path(demo_file) if demo_file.is_file() else None,
+                "parameters": [
+                    {"name": p.name, "type": p.annotation, "default": p.default, "help": p.help}
+                    for p in params
+                ],
+            }
+        )
+    if as_json:
+        _say(json.dumps(listing, indent=1))
+        return
+    for item in listing:
+        _say(f"{item['notebook']}  {item['title']}")
+        if item["demo_parameters"]:
+            _say(f"  demo parameters: {item['demo_parameters']}")
+        for p in item["parameters"]:
+            typed = f"{p['name']}: {p['type']}" if p["type"] else p["name"]
+            _say(f"    {typed} = {p['default']}" + (f"  # {p['help']}" if p["help"] else ""))
+        _say("")
+
+
+def _pairs(args: list[str]) -> list[tuple[str, str]]:
+    """``-p NAME VALUE`` pairs from the extra arguments (typer cannot declare repeated pairs)."""
+    pairs, rest = [], list(args)
+    while rest:
+        flag = rest.pop(0)
+        if flag not in {"-p", "--parameter"} or len(rest) < 2:
+            raise ParameterError(
+                f"unexpected argument {flag!r}: parameters are given as -p NAME VALUE"
+            )
+        pairs.append((rest.pop(0), rest.pop(0)))
+    return pairs
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    notebook: Annotated[str, typer.Argument(help="Notebook path or name (e.g. cdr-report).")],
+    parameter_files: Annotated[
+        list[Path] | None,
+        typer.Option("-f", "--parameters-file", help="YAML parameter file (repeatable, in order)."),
+    ] = None,
+    name: NameOpt = None,
+    reports: ReportsOpt = None,
+    progress: ProgressOpt = True,
+    log_output: Annotated[bool, typer.Option(help="Stream cell output to the log.")] = False,
+) -> None:
+    """Run one notebook headless into reports/<notebook>/<run>.ipynb + .html; refresh the index.
+
+    Parameters: -f FILE.yaml (repeatable, merged in order) and -p NAME VALUE (repeatable, wins over
+    the files). Unknown names and values of the wrong type are refused before anything runs.
+    """
+    from mirtalib.nbrun import run_notebook, write_index
+
+    reports_dir = _reports_dir(reports)
+    try:
+        result = run_notebook(
+            notebook,
+            parameter_files or [],
+            _pairs(ctx.args),
+            reports_dir=reports_dir,
+            run=name,
+            progress=progress,
+            log_output=log_output,
+        )
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    write_index(reports_dir)
+    if result.failure is not None:
+        _say(f"FAILED {result.info['notebook']}: {result.failure.describe()}", err=True)
+        _say(f"  see {result.html}", err=True)
+        raise typer.Exit(1)
+    _say(f"ok {result.info['notebook']} -> {result.html}")
+
+
+@app.command()
+def report(
+    notebooks: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Notebooks or folders (default: notebooks/analytics)."),
+    ] = None,
+    params_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--params-dir",
+            help="Folder of <notebook>.yaml parameter files (e.g. parameters/demo); a notebook "
+            "without a file there runs with its defaults.",
+        ),
+    ] = None,
+    name: NameOpt = None,
+    reports: ReportsOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Run a set of notebooks (all of them, even after a failure) and write reports/index.html."""
+    from mirtalib.nbrun import find_notebooks, report_plan, run_report, write_index
+    from mirtalib.nbrun.discover import NOTEBOOKS_DIR
+
+    selected: list[Path] = []
+    for path in notebooks or [NOTEBOOKS_DIR / "analytics"]:
+        if not path.exists():
+            raise _fail(ParameterError(f"{path} does not exist"))
+        selected += find_notebooks(path) if path.is_dir() else [path]
+    if not selected:
+        where = ", ".join(map(str, notebooks or ["notebooks/analytics"]))
+        _say(f"error: no notebooks found in {where}", err=True)
+        raise typer.Exit(2)
+    if params_dir is not None and not params_dir.is_dir():
+        raise _fail(ParameterError(f"--params-dir {params_dir} is not a folder"))
+    reports_dir = _reports_dir(reports)
+    try:
+        results = run_report(
+            report_plan(selected, params_dir), reports_dir=reports_dir, run=name, progress=progress
+        )
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    index = write_index(reports_dir)
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        status = "ok" if r.ok else f"FAILED: {r.failure.describe()}"
+        _say(f"{r.info['notebook']}: {status}", err=not r.ok)
+    _say(f"{len(results) - len(failed)}/{len(results)} notebooks ran; index: {index}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def regen(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Notebook sources (.py/.ipynb) or folders (default: notebooks/)."),
+    ] = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Rebuild committed notebooks from their jupytext sources, executed on the demo PBX."""
+    from mirtalib.nbrun.discover import display_path
+    from mirtalib.nbrun.regen import expand, regen_one
+
+    try:
+        sources = expand(paths)
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    if not sources:
+        _say("error: no notebook sources found", err=True)
+        raise typer.Exit(2)
+    failed = 0
+    for source in sources:
+        try:
+            result = regen_one(source, progress=progress)
+        except MirtaError as exc:
+            failed += 1
+            _say(f"FAILED {display_path(source)}: {exc}", err=True)
+            continue
+        if result.failure is not None:
+            failed += 1
+            _say(f"FAILED {display_path(source)}: {result.failure.describe()}", err=True)
+            _say(result.failure.traceback, err=True)
+            _say(f"  failed run written to {result.notebook}", err=True)
+        else:
+            state = "updated" if result.changed else "unchanged"
+            _say(f"ok {display_path(result.notebook)} ({state})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def lab(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8888,
+    ip: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
+) -> None:
+    """Open JupyterLab on the notebooks folder (extra arguments are passed to JupyterLab)."""
+    from mirtalib.nbrun.discover import NOTEBOOKS_DIR
+
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={NOTEBOOKS_DIR}",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.ip={ip}",
+        *([] if browser else ["--no-browser"]),
+        *ctx.args,
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with JupyterLab
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,278 @@
+"""Executing a notebook with papermill, finding the failing cell, scrubbing, exporting HTML."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from dotenv import dotenv_values
+from papermill import __version__ as papermill_version
+from papermill.engines import papermill_engines
+from papermill.exceptions import PapermillException
+from papermill.execute import prepare_notebook_metadata, remove_error_markers
+from papermill.parameterize import parameterize_notebook
+from papermill.utils import chdir
+
+from mirtalib.errors import ConfigurationError, NotebookError, SecretError
+from mirtalib.nbrun.params import SECRET_NAME, NotebookParameter, is_secret_name
+from mirtalib.secrets import SCRUBBER, _dotenv_path, resolve_secret, scrub
+from mirtalib.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+ERROR_TAG = "papermill-error-cell-tag"  # papermill's own marker: removed again on the next run
+INJECTED_TAG = "injected-parameters"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CellFailure:
+    """The cell that stopped a run.
+
+    Attributes:
+        number: position of the cell in the notebook as authored (1-based, all cells counted,
+            papermill's injected cells not counted).
+        exec_count: the ``In [n]`` execution count, None when the cell never started.
+        first_line: the first non-empty line of the cell's source.
+        ename: exception class name.
+        evalue: exception message (scrubbed).
+        traceback: plain-text traceback (scrubbed, colours removed).
+    """
+
+    number: int
+    exec_count: int | None
+    first_line: str
+    ename: str
+    evalue: str
+    traceback: str
+
+    def describe(self) -> str:
+        """One line naming the cell and the error: ``cell 5 (In [3]: x = 1/0) raised ...``."""
+        count = self.exec_count if self.exec_count is not None else " "
+        where = f"cell {self.number} (In [{count}]: {self.first_line})"
+        return f"{where} raised {self.ename}: {self.evalue}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "cell": self.number,
+            "exec_count": self.exec_count,
+            "first_line": self.first_line,
+            "ename": self.ename,
+            "evalue": self.evalue,
+        }
+
+
+def find_failure(nb: nbformat.NotebookNode) -> CellFailure | None:
+    """The first cell of an executed notebook that raised (``SystemExit(0)`` does not count)."""
+    number = 0
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if INJECTED_TAG in tags or ERROR_TAG in tags:
+            continue
+        number += 1
+        if cell.cell_type != "code":
+            continue
+        error = next(
+            (
+                out
+                for out in cell.get("outputs", [])
+                if out.output_type == "error"
+                and not (out.ename == "SystemExit" and out.evalue in {"", "0"})
+            ),
+            None,
+        )
+        crashed = cell.get("metadata", {}).get("papermill", {}).get("exception") is True
+        if error is None and not crashed:
+            continue
+        first = next((ln.strip() for ln in cell.source.splitlines() if ln.strip()), "")
+        if len(first) > 60:
+            first = first[:57] + "..."
+        return CellFailure(
+            number=number,
+            exec_count=cell.get("execution_count"),
+            first_line=scrub(first),
+            ename=error.ename if error is not None else "CellExecutionError",
+            evalue=scrub(_ANSI.sub("", error.evalue)) if error is not None else "the kernel died",
+            traceback=scrub(_ANSI.sub("", "\n".join(error.traceback))) if error is not None else "",
+        )
+    return None
+
+
+def execute(
+    nb: nbformat.NotebookNode,
+    parameters: Mapping[str, Any] | None,
+    cwd: Path,
+    *,
+    label: str,
+    kernel_name: str = "python3",
+    progress: bool = True,
+    log_output: bool = False,
+    start_timeout: int = 120,
+) -> tuple[nbformat.NotebookNode, CellFailure | None]:
+    """Run ``nb`` with papermill in the folder ``cwd``; nothing is written to disk.
+
+    Args:
+        nb: the notebook (not modified).
+        parameters: values to inject after the ``parameters`` cell; None or empty injects nothing.
+        cwd: working directory of the kernel (the notebook's folder).
+        label: how the notebook is named in metadata and messages (a project-relative path).
+        kernel_name: Jupyter kernel.
+        progress: show a tqdm progress bar on stderr.
+        log_output: stream cell outputs to the log (scrubbed by the CLI's log filter).
+        start_timeout: seconds to wait for the kernel to start.
+
+    Returns:
+        The executed notebook (with a failure banner cell first when a cell raised) and the failure.
+
+    Raises:
+        NotebookError: when the kernel cannot be started or papermill fails outside a cell.
+    """
+    nb = copy.deepcopy(nb)
+    # the metadata papermill's own loader would add (its engine relies on it)
+    nb.metadata["papermill"] = {
+        "default_parameters": {},
+        "parameters": {},
+        "environment_variables": {},
+        "version": papermill_version,
+    }
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    if parameters:
+        nb = parameterize_notebook(nb, dict(parameters), kernel_name=kernel_name, language="python")
+    nb = prepare_notebook_metadata(nb, label, "", report_mode=False)
+    nb = remove_error_markers(nb)
+    try:
+        with chdir(str(cwd)):
+            nb = papermill_engines.execute_notebook_with_engine(
+                None,
+                nb,
+                kernel_name=kernel_name,
+                input_path=label,
+                output_path=None,
+                progress_bar=progress,
+                log_output=log_output,
+                start_timeout=start_timeout,
+            )
+    except (PapermillException, RuntimeError, OSError) as exc:
+        raise NotebookError(f"{label}: cannot execute: {scrub(str(exc))}") from exc
+    failure = find_failure(nb)
+    if failure is not None:
+        banner = nbformat.v4.new_markdown_cell(
+            f'<span style="color:red; font-size:2em">Run failed in cell {failure.number}</span>\n\n'
+            f"`{failure.ename}: {failure.evalue}` (see In [{failure.exec_count}] below)"
+        )
+        banner.metadata["tags"] = [ERROR_TAG]
+        nb.cells.insert(0, banner)
+    return nb, failure
+
+
+def register_secrets(values: Mapping[str, Any], declared: list[NotebookParameter]) -> None:
+    """Make the scrubber of this process know every secret the kernel may have resolved.
+
+    The kernel runs in another process, so the secrets it resolves are registered here too: the
+    variables named by ``*_env`` parameters (given or default), the password of MIRTA_DB_URL, and
+    every environment / `.env` variable whose name says it is a secret.
+    """
+    refs = {p.name: p.default_value for p in declared if p.name.endswith("_env")}
+    refs.update({k: v for k, v in values.items() if k.endswith("_env")})
+    for ref in refs.values():
+        if isinstance(ref, str) and _ENV_NAME.match(ref):
+            try:
+                resolve_secret(ref, required=False)
+            except SecretError:
+                logger.debug("secret reference %s not resolvable", ref)
+    try:
+        Settings.load()  # registers the database password, if any
+    except ConfigurationError as exc:
+        logger.debug("settings not loadable: %s", exc)
+    for name, value in os.environ.items():
+        if value and SECRET_NAME.search(name) and is_secret_name(name):
+            SCRUBBER.add(value)
+    path = _dotenv_path()  # the .env the library reads
+    if path.is_file():
+        for name, value in dotenv_values(path).items():
+            if value and is_secret_name(name):
+                SCRUBBER.add(value)
+
+
+def scrub_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return a copy of ``nb`` with every registered secret masked in every string it holds."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return scrub(node)
+        if isinstance(node, dict):
+            return type(node)({k: walk(v) for k, v in node.items()})
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return nbformat.from_dict(walk(nb))
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Scrub and write a notebook atomically (stable JSON: sorted keys, one-space indent)."""
+    text = scrub(nbformat.writes(scrub_notebook(nb)))
+    if not text.endswith("\n"):
+        text += "\n"
+    _atomic_write(path, text)
+
+
+def export_html(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write the scrubbed notebook as a standalone HTML page (nbconvert, lab template)."""
+    from nbconvert import HTMLExporter  # heavy: import on use
+
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(scrub_notebook(nb))
+    _atomic_write(path, scrub(body))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove run-dependent metadata (papermill timings and paths, execution timestamps)."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        if not cell.metadata.get("tags", True):
+            del cell.metadata["tags"]
+    return nb
+
+
+_UUID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def stable_widget_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Replace the random ipywidgets model ids by ids numbered in order of first appearance."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    ids = set(state.get("state", {}))
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view and "model_id" in view:
+                ids.add(view["model_id"])
+    if not ids:
+        return nb
+    text = nbformat.writes(nb)
+    mapping: dict[str, str] = {}
+    for match in _UUID.finditer(text):
+        if match.group() in ids and match.group() not in mapping:
+            mapping[match.group()] = f"00000000-0000-4000-8000-{len(mapping) + 1:012d}"
+    text = _UUID.sub(lambda m: mapping.get(m.group(), m.group()), text)
+    return nbformat.reads(text, as_version=4)

@@ -1,0 +1,266 @@
+"""Notebook parameters: inspection, parameter files, type checks and the no-secrets rule.
+
+papermill only warns about unknown parameter names and never checks types; here an unknown name is a
+:class:`~mirtalib.errors.ParameterError` listing the valid names, and a value that does not fit the
+declared annotation (``tenant: str = "DEVEL"``) is one too. A parameter whose *name* says it holds a
+secret (``smtp_password``) is refused unless it is a reference to an environment variable
+(``smtp_password_env: str = "MIRTA_SMTP_PASSWORD"``).
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+from papermill.iorw import NoDatesSafeLoader
+from papermill.translators import PythonTranslator
+
+from mirtalib.errors import NotebookError, ParameterError
+
+logger = logging.getLogger(__name__)
+
+PARAMETERS_TAG = "parameters"
+SECRET_NAME = re.compile(
+    r"(passw(or)?d|passphrase|secret|token|api_?key|private_?key|credential)",
+    re.IGNORECASE,
+)
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """One parameter of a notebook, as declared in its ``parameters`` cell.
+
+    Attributes:
+        name: the variable name.
+        annotation: the declared type as written (``"str"``, ``"list[int]"``), "" when none.
+        default: the default expression as written in the cell.
+        help: the trailing comment.
+        visible_to_papermill: whether ``papermill --help-notebook`` can see it.
+    """
+
+    name: str
+    annotation: str
+    default: str
+    help: str
+    visible_to_papermill: bool = True
+
+    @property
+    def default_value(self) -> Any:
+        """The default as a Python value when it is a literal, else the expression text."""
+        try:
+            return ast.literal_eval(self.default)
+        except (ValueError, SyntaxError):
+            return self.default
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a name says it holds a secret value (and is not an ``_env`` reference)."""
+    return bool(SECRET_NAME.search(name)) and not name.lower().endswith("_env")
+
+
+def parameters_cells(nb: nbformat.NotebookNode) -> list[int]:
+    """Indexes of the cells tagged ``parameters``."""
+    return [
+        i
+        for i, cell in enumerate(nb.cells)
+        if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])
+    ]
+
+
+def inspect_parameters(
+    nb: nbformat.NotebookNode, where: str = "notebook"
+) -> list[NotebookParameter]:
+    """Read the parameters of a notebook from its ``parameters`` cell.
+
+    Names, annotations and defaults come from parsing the cell as Python; the help texts from
+    papermill's inspection (which is what ``papermill --help-notebook`` shows).
+
+    Raises:
+        NotebookError: when the parameters cell is missing, repeated or not valid Python.
+    """
+    cells = parameters_cells(nb)
+    if len(cells) != 1:
+        raise NotebookError(
+            f"{where} must have exactly one cell tagged 'parameters' (found {len(cells)})"
+        )
+    source = nb.cells[cells[0]].source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise NotebookError(f"{where}: parameters cell line {exc.lineno}: {exc.msg}") from None
+    seen = {p.name: p for p in PythonTranslator.inspect(nb.cells[cells[0]])}
+    params: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            targets, annotation = [node.target.id], ast.unparse(node.annotation)
+            default = _segment(source, node.value)
+        elif isinstance(node, ast.Assign):
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            annotation, default = "", _segment(source, node.value)
+        else:
+            continue
+        for name in targets:
+            helptext = seen[name].help if name in seen else ""
+            params[name] = NotebookParameter(
+                name, annotation, default, helptext or "", visible_to_papermill=name in seen
+            )
+    return list(params.values())
+
+
+def _segment(source: str, node: ast.expr | None) -> str:
+    if node is None:
+        return "None"
+    return ast.get_source_segment(source, node) or ast.unparse(node)
+
+
+def load_parameter_files(paths: Sequence[Path]) -> dict[str, Any]:
+    """Merge YAML parameter files in order (later files win), reading dates as plain strings.
+
+    Raises:
+        ParameterError: when a file is missing, is not YAML, or is not a mapping of names to values.
+    """
+    merged: dict[str, Any] = {}
+    for path in paths:
+        try:
+            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=NoDatesSafeLoader)  # noqa: S506
+        except FileNotFoundError:
+            raise ParameterError(f"parameter file {path} does not exist") from None
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"parameter file {path} is not valid YAML: {exc}") from None
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise ParameterError(f"parameter file {path} must map parameter names to values")
+        merged.update(data)
+    return merged
+
+
+def _annotation_accepts_str(annotation: str) -> bool:
+    return _check(annotation, "") is not False
+
+
+def parse_cli_value(raw: str, annotation: str = "") -> Any:
+    """Turn a ``-p name value`` string into a value, guided by the declared annotation.
+
+    A ``str`` parameter keeps the text as given; other types are read as YAML (``3``, ``true``,
+    ``[a, b]``, ``null``).
+    """
+    if annotation.strip() == "str":
+        return raw
+    try:
+        value = yaml.load(raw, Loader=NoDatesSafeLoader)  # noqa: S506
+    except yaml.YAMLError:
+        return raw
+    if annotation and _check(annotation, value) is False and _annotation_accepts_str(annotation):
+        return raw
+    return value
+
+
+_SIMPLE = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "tuple": (list, tuple),
+    "set": (list, set),
+    "None": type(None),
+    "NoneType": type(None),
+    "Any": object,
+    "object": object,
+}
+
+
+def _check_node(node: ast.expr, value: Any) -> bool | None:
+    """True/False when ``value`` fits the annotation node, None when the annotation is unknown."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return value is None
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _check(node.value, value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        results = [_check_node(node.left, value), _check_node(node.right, value)]
+        return True if True in results else (None if None in results else False)
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        if name not in _SIMPLE:
+            return None
+        if name in {"int", "float"} and isinstance(value, bool):
+            return False
+        return isinstance(value, _SIMPLE[name])
+    if isinstance(node, ast.Subscript):
+        base = getattr(node.value, "id", "") or getattr(node.value, "attr", "")
+        args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if base == "Optional":
+            return True if value is None else _check_node(args[0], value)
+        if base == "Union":
+            results = [_check_node(a, value) for a in args]
+            return True if True in results else (None if None in results else False)
+        if base == "Literal":
+            return value in [ast.literal_eval(a) for a in args]
+        if base in {"list", "List", "set", "Set", "Sequence"}:
+            if not isinstance(value, list | tuple | set):
+                return False
+            results = [_check_node(args[0], v) for v in value]
+            return False if False in results else (None if None in results else True)
+        if base in {"dict", "Dict", "Mapping"}:
+            if not isinstance(value, dict):
+                return False
+            if len(args) != 2:
+                return True
+            results = [_check_node(args[0], k) for k in value] + [
+                _check_node(args[1], v) for v in value.values()
+            ]
+            return False if False in results else (None if None in results else True)
+        if base in {"tuple", "Tuple"}:
+            return isinstance(value, list | tuple)
+    return None
+
+
+def _check(annotation: str, value: Any) -> bool | None:
+    try:
+        node = ast.parse(annotation, mode="eval").body
+    except SyntaxError:
+        return None
+    return _check_node(node, value)
+
+
+def validate_parameters(
+    values: Mapping[str, Any], declared: Iterable[NotebookParameter], where: str = "notebook"
+) -> None:
+    """Check names and values given for a notebook.
+
+    Raises:
+        ParameterError: for a secret-looking name that is not an ``_env`` reference, an unknown name
+            (the message lists the valid names), or a value that does not fit the declared type.
+    """
+    declared = {p.name: p for p in declared}
+    secret = sorted(name for name in values if is_secret_name(name))
+    if secret:
+        raise ParameterError(
+            f"{where}: parameter(s) {', '.join(secret)} look like secrets; secrets never go into "
+            "parameters (papermill copies them into the output). Declare a '<name>_env' parameter "
+            "holding the NAME of an environment variable and resolve it with "
+            "mirtalib.secrets.resolve_secret"
+        )
+    unknown = sorted(set(values) - set(declared))
+    if unknown:
+        valid = ", ".join(sorted(declared)) or "(none)"
+        raise ParameterError(
+            f"{where}: unknown parameter(s) {', '.join(unknown)}; valid parameters are: {valid}"
+        )
+    for name, value in values.items():
+        annotation = declared[name].annotation
+        if annotation and _check(annotation, value) is False:
+            raise ParameterError(
+                f"{where}: parameter {name} must be {annotation}, got {type(value).__name__} "
+                f"{value!r}"
+            )
