@@ -206,8 +206,8 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
         if leg["expected"]:
             st = "recorded" if good is not None and len(good) else ("broken" if n else "missing")
         else:
-            st = "unexpected" if n else ("no_talk" if leg["segment"] in {"helper", "unanswered"}
-                                         else "not_expected")
+            no_talk = leg["segment"] in {"helper", "unanswered", "no_peer"}
+            st = "unexpected" if n else ("no_talk" if no_talk else "not_expected")
         status.append(st)
         n_rec.append(n)
         ids.append(leg_id)

@@ -10,7 +10,8 @@ recording is attached to that channel, so:
   the caller (``transfer_by_called``: the recording continues);
 * a leg holding the first peer's channel but not the originating one means the caller transferred
   the called party away (``transfer_by_caller``: the recording ended with the caller);
-* any other answered leg is a ``consultation`` call of an attended transfer (a new channel).
+* any other answered leg is a ``consultation`` call of an attended transfer (a new channel);
+* an answered leg without ``dstchannel`` (parked, voicemail, IVR) is ``no_peer``: not recorded.
 
 Endpoints come from channel names (``PJSIP/100-DEVEL-0000001a`` -> extension ``100-DEVEL``; queue
 members ``Local/AG-000-NF-<ex_id>@fromotherpbx-...;1`` -> the extension with that id; trunks and
@@ -92,7 +93,9 @@ def _segments(rows: list[dict]) -> list[str]:
             out.append("unanswered")
             continue
         chans = {r["channel"], r["dstchannel"]}
-        if origin_ch in chans:
+        if not r["dstchannel"]:
+            out.append("no_peer")  # parked, voicemail, IVR: nobody to talk to
+        elif origin_ch in chans:
             other = r["dstchannel"] if r["channel"] == origin_ch else r["channel"]
             if first_peer is None:
                 first_peer = peer = other

@@ -140,3 +140,13 @@ def test_empty_linkedid_groups_by_uniqueid(book):
     out = run(book, leg(0, 60, A, B, "srv01-7.1", ""))
     assert out.loc[0, "linkedid"] == "srv01-7.1"
     assert isinstance(out.loc[0, "day"], pd.Timestamp)
+
+
+def test_parked_call_retrieved_by_colleague(book):
+    # inbound to A, A parks (leg without peer), C retrieves: C's channel is party A of the new leg
+    out = run(book,
+              leg(0, 40, TRUNK, A, "srv01-8.1", "srv01-8.1", "333", DID),
+              leg(45, 30, TRUNK, "", "srv01-8.1", "srv01-8.1", "333", "801", seq=2),
+              leg(73, 60, C, TRUNK, "srv01-8.3", "srv01-8.1", "102", "801", seq=3))
+    assert out["segment"].tolist() == ["direct", "no_peer", "transfer_by_called"]
+    assert out["expected"].tolist() == [True, False, True]
