@@ -1,0 +1,114 @@
+"""The runbook engine: a seed page made executable and safe.
+
+A runbook is a list of steps with a title, the page it comes from and a scope (node or tenant).
+Four kinds of step (:mod:`mirtalib.runbook.model`):
+
+* :class:`Manual`: something the engineer does elsewhere (Teams admin center, a MiRTA web page),
+  shown as a checklist item;
+* :class:`Command`: a shell command, declared ``read-only``, ``changing`` or ``service-affecting``;
+  conditional ones (``when_changed=``, ``unless=``) only run when needed;
+* :class:`FileChange`: a rendered jinja2 template (:func:`template_file`), sections/keys of an
+  Asterisk ``.conf`` edited in place (:func:`conf_edit`), or a text file edited by a pure function
+  such as :func:`mirtalib.asterisk.sysctl.set_sysctl_conf` (:func:`text_edit`);
+* :class:`Check`: command or probe + parser + expectation -> pass / warn / fail, with the reason and
+  the evidence (expectations in :mod:`mirtalib.runbook.checks`).
+
+Targets (:func:`open_target`): ``local``, ``ssh://user@host[:port]`` (paramiko, keys or agent, host
+key checking on) and ``replay:NAME`` (recorded demo server, see :mod:`mirtalib.runbook.replay`).
+Several targets (``replay:srv01,replay:srv02``) run in parallel and report per node.
+
+Modes: ``plan`` (default; renders and diffs every file, lists every command with its risk, runs only
+read-only commands: no side effect), ``apply`` (refused without ``confirm=True``; backup, atomic
+write keeping mode and owner, the program's own validator, stop at the first failure, ``rollback``),
+``verify`` (the checks as a pass/fail table plus the page's manual verification list). Every run is
+journaled in ``reports/journal`` (:mod:`mirtalib.runbook.journal`). The frame shared by every page
+(before starting / implementation / current verification) is added by the engine
+(:mod:`mirtalib.runbook.frame`).
+
+Writing a page's runbook (copy ``mirtalib/runbooks/p16_tcp_port_exhaustion.py``)
+---------------------------------------------------------------------------------
+1. A module ``mirtalib/runbooks/pNN_slug.py`` with ``PARAMS`` (one :class:`Param` per notebook
+   parameter, validated with :mod:`mirtalib.validate`), a ``build(values) -> list[Step]`` function
+   (commands built with ``shlex.quote``; parsers from :mod:`mirtalib.asterisk`), and
+   ``RUNBOOK = RunbookDef(page=NN, slug=..., title=..., scope="node", params=PARAMS, build=build,
+   verification=Verification(mirta_page=..., status_menu=...))``.
+2. Recorded outputs for every command the runbook runs, in
+   ``mirtalib/runbook/replays/srv01.d/pNN.yaml`` (and ``srv02.d``): a command that is not recorded
+   fails plan with a TargetError naming it, so the list to record is easy to complete.
+3. A notebook ``notebooks/runbooks/NN-slug.py`` whose cells are::
+
+       rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_env, known_hosts),
+                         **RUNBOOK.pick(globals()))
+       print(steps_text(rb.steps))            # what the runbook does
+       plan = rb.plan(); print(plan)          # always first, no side effect
+       rb.ui()                                # interactive form (JupyterLab only)
+       rehearse(rb)                           # on replays: apply, apply again, verify, rollback
+       final = rb.run(mode, confirm=confirm); print(final)
+       final.raise_for_failure()              # last cell: papermill exits non-zero on a failure
+
+4. Tests: a unit test running plan/apply/verify on the replay (tests/unit/runbook has the model).
+"""
+
+from mirtalib.runbook.checks import at_most, equals, info, mapping_equals, parse_int
+from mirtalib.runbook.files import conf_edit, template_file, text_edit
+from mirtalib.runbook.frame import Verification
+from mirtalib.runbook.model import (
+    Check,
+    Command,
+    FileChange,
+    Manual,
+    Param,
+    Phase,
+    Risk,
+    Step,
+    Verdict,
+)
+from mirtalib.runbook.render import report_html, steps_text, verdict_table
+from mirtalib.runbook.results import (
+    ApplyFailed,
+    NodeReport,
+    RunReport,
+    Status,
+    StepResult,
+    VerificationFailed,
+)
+from mirtalib.runbook.session import Runbook, RunbookDef
+from mirtalib.runbook.targets import LocalTarget, Target, open_target
+from mirtalib.runbook.tools import rehearse, ssh_options
+
+__all__ = [
+    "ApplyFailed",
+    "Check",
+    "Command",
+    "FileChange",
+    "LocalTarget",
+    "Manual",
+    "NodeReport",
+    "Param",
+    "Phase",
+    "Risk",
+    "RunReport",
+    "Runbook",
+    "RunbookDef",
+    "Status",
+    "Step",
+    "StepResult",
+    "Target",
+    "Verdict",
+    "Verification",
+    "VerificationFailed",
+    "at_most",
+    "conf_edit",
+    "equals",
+    "info",
+    "mapping_equals",
+    "open_target",
+    "parse_int",
+    "rehearse",
+    "report_html",
+    "ssh_options",
+    "steps_text",
+    "template_file",
+    "text_edit",
+    "verdict_table",
+]

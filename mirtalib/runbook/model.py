@@ -1,0 +1,234 @@
+"""The vocabulary of a runbook: risks, phases, verdicts, the four kinds of step, parameters.
+
+A page module builds a list of steps from validated parameter values; the engine
+(:mod:`mirtalib.runbook.engine`) decides what each step does in plan, apply and verify mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from mirtalib.errors import ParameterError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mirtalib.runbook.targets import Target
+
+_STEP_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class Risk(StrEnum):
+    """What a command or file change does to the target, as declared by the page author."""
+
+    READ_ONLY = "read-only"
+    CHANGING = "changing"
+    SERVICE_AFFECTING = "service-affecting"
+
+
+class Phase(StrEnum):
+    """The three parts of the frame every page shares (DESIGN.md)."""
+
+    BEFORE = "before starting"
+    IMPLEMENTATION = "implementation"
+    VERIFICATION = "current verification"
+
+
+class Verdict(StrEnum):
+    """Outcome of a check."""
+
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    WARN = "warn"
+    FAIL = "fail"
+
+
+Expectation = Callable[[Any], "Verdict | tuple[Verdict, str]"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """Common part of every step.
+
+    Attributes:
+        id: short unique slug (``sysctl-conf``), used by ``when_changed`` and in the journal.
+        title: one line saying what the step is for, in the operator's words.
+        phase: the part of the shared frame the step belongs to.
+    """
+
+    id: str
+    title: str
+    phase: Phase = Phase.IMPLEMENTATION
+
+    def __post_init__(self) -> None:
+        if not _STEP_ID.match(self.id):
+            raise ParameterError(
+                f"step id {self.id!r} is not a slug (lower-case letters, digits and dashes)"
+            )
+
+    @property
+    def kind(self) -> str:
+        """Short name of the step kind, for tables."""
+        return type(self).__name__.lower()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Manual(Step):
+    """Something the engineer does or looks at elsewhere; shown as a checklist item.
+
+    Attributes:
+        where: the place (``MiRTA web page Admin/Settings``, ``Teams admin center``).
+        detail: what exactly to do or look for.
+    """
+
+    where: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Step):
+    """A shell command run on the target.
+
+    Attributes:
+        command: the command line; build it with quoted values (``shlex.quote``).
+        risk: declared effect. Read-only commands also run in plan mode (to show current state).
+        ok_codes: exit codes that count as success.
+        when_changed: ids of file steps; when given, the command runs only if one of them changed
+            (like an Ansible handler), or if ``unless`` fails.
+        unless: a read-only guard: a shell command (exit 0 means "already in effect") or a
+            :class:`Check` (pass means "already in effect"); the step is then ``ok``.
+        undo: command run by rollback after the files are restored (e.g. reload again).
+        timeout: seconds before the command is abandoned (a failure).
+    """
+
+    command: str
+    risk: Risk = Risk.READ_ONLY
+    ok_codes: tuple[int, ...] = (0,)
+    when_changed: tuple[str, ...] = ()
+    unless: str | Check | None = None
+    undo: str | None = None
+    timeout: float = 120.0
+
+    @property
+    def conditional(self) -> bool:
+        """True when the command only runs if something needs it."""
+        return bool(self.when_changed or self.unless)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileChange(Step):
+    """A file whose wanted content is computed from its current content.
+
+    Build one with :func:`mirtalib.runbook.files.template_file` or
+    :func:`mirtalib.runbook.files.conf_edit` rather than by hand.
+
+    Attributes:
+        path: absolute path on the target.
+        render: current text (None when the file is missing) -> wanted text.
+        mode: permission bits for a file that does not exist yet (existing files keep theirs).
+        validate: checker run on the staged new file before it replaces the live one; ``{path}``
+            stands for the staged file (``haproxy -c -f {path}``). Exit != 0 stops the run.
+        risk: declared effect of writing the file.
+        summary: what the change does, one line (shown in plan).
+    """
+
+    path: str
+    render: Callable[[str | None], str]
+    mode: int = 0o644
+    validate: str | None = None
+    risk: Risk = Risk.CHANGING
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.path.startswith("/"):
+            raise ParameterError(f"file step {self.id!r}: path {self.path!r} is not absolute")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check(Step):
+    """Command (or probe) + parser + expectation -> pass / warn / fail with reason and evidence.
+
+    Attributes:
+        command: read-only command whose stdout is parsed (or ``probe``).
+        probe: callable given the target, returning the text to parse (e.g. read a file).
+        parse: text -> value (a parser from :mod:`mirtalib.asterisk`); its ParseError is a fail.
+        expect: value -> Verdict or (Verdict, reason).
+        ok_codes: exit codes that are not an error (``grep -c`` exits 1 when it counts 0).
+    """
+
+    command: str | None = None
+    probe: Callable[[Target], str] | None = None
+    parse: Callable[[str], Any] = str
+    expect: Expectation = field(default=lambda _value: Verdict.PASS)
+    ok_codes: tuple[int, ...] = (0,)
+    phase: Phase = Phase.VERIFICATION
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (self.command is None) == (self.probe is None):
+            raise ParameterError(f"check {self.id!r}: give exactly one of command= or probe=")
+
+    @property
+    def risk(self) -> Risk:
+        """Checks are read-only by construction."""
+        return Risk.READ_ONLY
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a runbook (mirrors one variable of the notebook's parameters cell).
+
+    Attributes:
+        name: the notebook variable name.
+        default: demo default; its type is the parameter's type.
+        help: one line for the form and the docs.
+        check: validator returning the normalized value or raising ParameterError
+            (use :mod:`mirtalib.validate`).
+        choices: fixed choices, or ``"tenants"`` / ``"nodes"`` to read them from the database.
+        secret_ref: the value is the NAME of an env var holding a secret (shown, never resolved
+            into the journal).
+    """
+
+    name: str
+    default: Any
+    help: str = ""
+    check: Callable[[Any], Any] | None = None
+    choices: Sequence[Any] | str | None = None
+    secret_ref: bool = False
+
+    def coerce(self, value: Any) -> Any:
+        """Convert to the default's type and validate."""
+        kind = type(self.default)
+        try:
+            if kind is bool and isinstance(value, str):
+                low = value.strip().lower()
+                if low not in {"true", "false", "yes", "no", "1", "0"}:
+                    raise ValueError(value)
+                value = low in {"true", "yes", "1"}
+            elif kind in (int, float) and not isinstance(value, bool):
+                value = kind(value)
+            elif kind is str:
+                value = str(value)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"parameter {self.name}={value!r} is not a {kind.__name__}"
+            ) from None
+        if isinstance(self.choices, Sequence) and not isinstance(self.choices, str):
+            if self.choices and value not in self.choices:
+                raise ParameterError(
+                    f"parameter {self.name}={value!r} is not one of {list(self.choices)}"
+                )
+        if self.check is not None:
+            value = self.check(value)
+        return value
+
+
+def validate_values(params: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate ``values`` against ``params`` (defaults fill the gaps; unknown names are errors)."""
+    known = {p.name: p for p in params}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {unknown}; this runbook takes {list(known)}")
+    return {name: p.coerce(values.get(name, p.default)) for name, p in known.items()}
