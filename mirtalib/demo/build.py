@@ -1,22 +1,41 @@
-"""Build the demo PBX: configuration, CDR, Master.csv, then the plug-ins."""
+"""Build the demo PBX: configuration, CDR, Master.csv, then the plug-ins.
+
+The core (nodes, tenants, extensions, DIDs, queues, members, parking lots, ``cdr``) is written
+through :class:`mirtalib.data.schema.Schema` (logical keys, so a schema map or the legacy CDR
+layout is honoured), in bulk (executemany per chunk of calls), inside one transaction; then each
+plug-in module that exists is called as ``generate(model, rng, paths, conn, schema)`` with its own
+random generator ``default_rng([seed, k])``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import time
 
 import numpy as np
-from sqlalchemy import Connection
-from sqlalchemy.engine import URL
+import pandas as pd
+from sqlalchemy import Connection, Table, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
 
+from mirtalib.data.db import describe_url
 from mirtalib.data.schema import CdrLayout, Schema
+from mirtalib.demo.calls import CallGenerator
+from mirtalib.demo.config import build_config
+from mirtalib.demo.mastercsv import write_master_csv
 from mirtalib.demo.model import DemoModel
 from mirtalib.demo.paths import DEMO_SEED, DemoPaths
+from mirtalib.demo.schedule import iter_chunks
+from mirtalib.demo.world import build_world
+from mirtalib.errors import DataSourceError, ParameterError
 
 log = logging.getLogger(__name__)
 
 # Plug-in modules called after the core, in this order; k = index in the rng seed [seed, k].
 PLUGINS = ("mirtalib.demo.recordings", "mirtalib.demo.events", "mirtalib.demo.vmware")
+# Above this scale the legs are not kept in memory and the plug-ins are skipped by default.
+MAX_PLUGIN_SCALE = 5.0
+_CDR_TIMES = ("start", "answer", "end")
 
 
 def run_plugins(
@@ -38,6 +57,59 @@ def run_plugins(
     return called
 
 
+def _records(frame: pd.DataFrame, table: Table) -> list[dict]:
+    """Rows of ``frame`` as dicts of plain Python values for the columns ``table`` has."""
+    keys = [k for k in frame.columns if k in table.c]
+    cols = []
+    for key in keys:
+        values = frame[key]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            arr = values.to_numpy(dtype="datetime64[us]").astype(object)  # NaT -> None
+        elif pd.api.types.is_float_dtype(values):
+            arr = values.to_numpy(dtype=object)
+            arr[pd.isna(values).to_numpy()] = None
+        else:
+            arr = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
+            if pd.api.types.is_integer_dtype(values):
+                arr = np.array([None if v is None else int(v) for v in arr], dtype=object)
+        cols.append(arr.tolist())
+    return [dict(zip(keys, row, strict=True)) for row in zip(*cols, strict=True)]
+
+
+def cdr_frame(legs: pd.DataFrame, layout: CdrLayout) -> pd.DataFrame:
+    """The legs as ``cdr`` rows (logical keys) of the given layout (legacy: calldate = start)."""
+    frame = legs.drop(columns=["source_line"], errors="ignore")
+    if layout == "legacy":
+        frame = frame.drop(columns=["answer", "end"]).rename(columns={"start": "calldate"})
+    return frame
+
+
+def _open(db_url: URL, replace: bool, schema: Schema):
+    engine = create_engine(db_url)
+    if db_url.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _fast(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode = OFF")
+            cur.execute("PRAGMA synchronous = OFF")
+            cur.close()
+
+    existing = set(inspect(engine).get_table_names())
+    ours = {t.name for t in schema.metadata.sorted_tables}
+    clash = sorted(existing & ours)
+    if clash and not replace:
+        engine.dispose()
+        raise DataSourceError(
+            f"{describe_url(db_url)} already has the tables {', '.join(clash)}; "
+            "build the demo into an empty database (or pass replace=True)"
+        )
+    if clash:
+        schema.metadata.drop_all(engine)
+    schema.metadata.create_all(engine)
+    return engine
+
+
 def build_demo(
     paths: DemoPaths,
     seed: int = DEMO_SEED,
@@ -47,6 +119,7 @@ def build_demo(
     cdr_layout: CdrLayout = "current",
     master_csv: bool = True,
     plugins: bool | None = None,
+    replace: bool = False,
 ) -> DemoModel:
     """Generate the demo PBX into ``paths`` (and the database at ``db_url``, SQLite by default).
 
@@ -54,12 +127,90 @@ def build_demo(
         paths: where the files go (``paths.db_path`` is the SQLite database unless ``db_url``).
         seed: the seed; the same seed gives byte-identical data.
         scale: multiplier of the number of calls (1.0 = about 20,000 calls in October 2026).
-        db_url: SQLAlchemy URL of the database to write (tables created if missing).
+        db_url: SQLAlchemy URL of the database to write (the tables are created; it must not have
+            them already unless ``replace``).
         cdr_layout: "current" (start/answer/end) or "legacy" (calldate) ``cdr`` table.
         master_csv: also write the 21-column ``Master.csv`` at ``paths.master_csv``.
-        plugins: run the recordings/events/vmware plug-ins (default: only when scale <= 5).
+        plugins: run the recordings/events/vmware plug-ins (default: when scale <= 5).
+        replace: drop the demo's tables first when the database has them.
 
     Returns:
-        The model of what was written.
+        The model of what was written (``legs`` complete when scale <= 5).
+
+    Raises:
+        ParameterError: bad scale or seed. DataSourceError: the database already has the tables.
     """
-    raise NotImplementedError("build_demo is being written")  # replaced in the next commit
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"demo seed must be a non-negative integer, not {seed!r}")
+    if not (isinstance(scale, int | float) and 0 < scale <= 10_000):
+        raise ParameterError(f"demo scale must be a number in (0, 10000], not {scale!r}")
+    began = time.monotonic()
+    schema = Schema(cdr_layout=cdr_layout)
+    paths.root.mkdir(parents=True, exist_ok=True)
+    if db_url is None:
+        paths.db_path.unlink(missing_ok=True)
+        url = paths.db_url
+    else:
+        url = make_url(db_url) if isinstance(db_url, str) else db_url
+    keep_legs = scale <= MAX_PLUGIN_SCALE
+    run_plug = keep_legs if plugins is None else plugins
+    if run_plug and not keep_legs:
+        raise ParameterError(f"plug-ins need the legs in memory: use scale <= {MAX_PLUGIN_SCALE}")
+    config = build_config()
+    gen = CallGenerator(build_world(config, np.random.default_rng([int(seed), 0])))
+    if master_csv:
+        paths.master_csv.parent.mkdir(parents=True, exist_ok=True)
+        paths.master_csv.unlink(missing_ok=True)
+        paths.master_csv.touch()
+    engine = _open(url, replace, schema)
+    kept: list[pd.DataFrame] = []
+    n_legs = n_calls = 0
+    try:
+        with engine.begin() as conn:
+            for key, frame in (
+                ("no_nodes", config.nodes),
+                ("te_tenants", config.tenants),
+                ("ex_extensions", config.extensions),
+                ("di_dids", config.dids),
+                ("qu_queues", config.queues),
+                ("qm_queuemembers", config.queue_members),
+                ("pk_parkinglots", config.parking_lots),
+            ):
+                conn.execute(schema.table(key).insert(), _records(frame, schema.table(key)))
+            cdr = schema.table("cdr")
+            for legs in iter_chunks(gen, int(seed), float(scale)):
+                conn.execute(cdr.insert(), _records(cdr_frame(legs, cdr_layout), cdr))
+                if master_csv:
+                    write_master_csv(legs, paths.master_csv, 21, append=True)
+                n_legs += len(legs)
+                n_calls += legs.linkedid.nunique()  # calls never span chunks
+                if keep_legs or not kept:
+                    kept.append(legs)
+            model = DemoModel(
+                seed=int(seed),
+                nodes=config.nodes,
+                tenants=config.tenants,
+                extensions=config.extensions,
+                dids=config.dids,
+                queues=config.queues,
+                queue_members=config.queue_members,
+                parking_lots=config.parking_lots,
+                ring_groups=config.ring_groups,
+                legs=pd.concat(kept, ignore_index=True),
+                scale=float(scale),
+                legs_complete=keep_legs,
+                n_calls=n_calls,
+                n_legs=n_legs,
+            )
+            if run_plug:
+                model.extras["plugins"] = run_plugins(model, paths, conn, schema, int(seed))
+    finally:
+        engine.dispose()
+    log.info(
+        "demo PBX built in %.1f s: %d calls, %d CDR rows into %s",
+        time.monotonic() - began,
+        n_calls,
+        n_legs,
+        describe_url(url),
+    )
+    return model

@@ -52,6 +52,17 @@ DID_COLUMNS = (
 QUEUE_COLUMNS = ("qu_id", "qu_te_id", "qu_number", "qu_name", "qu_strategy", "te_code", "name")
 QUEUE_MEMBER_COLUMNS = ("qm_id", "qm_qu_id", "qm_ex_id", "queue", "extension")
 PARKING_LOT_COLUMNS = ("pk_id", "pk_te_id", "pk_name", "pk_start", "pk_end", "te_code")
+# Ring groups (MiRTA hunt lists; not written to the database): members = comma-separated names.
+RING_GROUP_COLUMNS = (
+    "rg_id",
+    "rg_te_id",
+    "rg_number",
+    "rg_name",
+    "rg_strategy",
+    "te_code",
+    "name",
+    "members",
+)
 
 # The normalized legs columns of docs/ARCHITECTURE.md, in order.
 LEG_COLUMNS = (
@@ -88,7 +99,8 @@ LEG_COLUMNS = (
     "source_line",
 )
 # Annotation columns the generator adds to every leg (ground truth for plug-ins and tests).
-LEG_ANNOTATIONS = ("tenant", "node", "call_kind", "from_ext", "to_ext", "did")
+# ``transfer`` is '', 'blind' or 'attended' (the kind of transfer of the call the leg belongs to).
+LEG_ANNOTATIONS = ("tenant", "node", "call_kind", "from_ext", "to_ext", "did", "transfer")
 
 CALL_KINDS = (
     "internal",
@@ -99,6 +111,7 @@ CALL_KINDS = (
     "transfer_by_caller",
     "transfer_by_called",
     "inbound_transfer",
+    "parked",
 )
 
 
@@ -111,8 +124,8 @@ class DemoModel:
         period_start: first instant of the period (naive Europe/Rome local time).
         period_end: end of the period (exclusive).
         scale: multiplier of the number of calls (1.0 = about 20,000 calls).
-        nodes, tenants, extensions, dids, queues, queue_members, parking_lots: the configuration
-            tables, columns as in the ``*_COLUMNS`` constants of this module.
+        nodes, tenants, extensions, dids, queues, queue_members, parking_lots, ring_groups: the
+            configuration tables, columns as in the ``*_COLUMNS`` constants of this module.
         legs: the CDR legs in the normalized legs format plus :data:`LEG_ANNOTATIONS`, sorted by
             ``start`` then ``uniqueid``. At large scale (``legs_complete`` False) it holds only
             the first chunk of calls, since the whole CDR does not fit in memory.
@@ -136,6 +149,9 @@ class DemoModel:
     legs_complete: bool = True
     n_calls: int = 0
     n_legs: int = 0
+    ring_groups: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(RING_GROUP_COLUMNS))
+    )
     extras: dict[str, object] = field(default_factory=dict)
 
     def extension(self, name: str) -> pd.Series:
