@@ -1,0 +1,172 @@
+"""RVTools exports: the CSV set (``RVTools_tabvInfo.csv``, ``..._tabvHost.csv``,
+``..._tabvCPU.csv``) or the ``.xlsx`` workbook (sheets ``vInfo``, ``vHost``, ``vCPU``), both
+into one :class:`Inventory`.
+
+Headers are matched case- and space-insensitively with the spellings of several RVTools versions
+(``# CPU`` / ``Num CPU``, ``Powerstate`` / ``Power State``, ``Cores p/s`` / ``Cores per Socket``).
+The ``vCPU`` tab is optional (without it reservations and limits are unknown); templates and
+powered-off VMs are listed as exclusions.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from mirtalib.errors import DataSourceError, ParseError
+from mirtalib.vmware.columns import exclusions, pick_columns, to_bool
+from mirtalib.vmware.inventory import Inventory, build_inventory
+
+log = logging.getLogger(__name__)
+
+VINFO = {
+    "vm": ["VM", "VM Name", "Name"],
+    "power": ["Powerstate", "Power State", "PowerState"],
+    "template": ["Template"],
+    "vcpus": ["CPUs", "Num CPU", "# CPU", "vCPUs"],
+    "host": ["Host", "ESX Host"],
+    "cluster": ["Cluster"],
+    "latency_sensitivity": ["Latency Sensitivity", "LatencySensitivity"],
+    "readiness_pct": ["Overall Cpu Readiness", "Overall CPU Readiness %", "CPU Readiness"],
+    "annotation": ["Annotation"],
+}
+VHOST = {
+    "host": ["Host", "Name"],
+    "cluster": ["Cluster"],
+    "sockets": ["# CPU", "Num CPU", "CPUs", "CPU Sockets"],
+    "cores_per_socket": ["Cores per CPU", "Cores per Socket"],
+    "cores": ["# Cores", "Num Cores", "Cores"],
+    "ht_active": ["HT Active", "Hyperthreading Active"],
+    "mhz": ["Speed", "CPU Speed"],
+    "rv_vms": ["# VMs", "Num VMs"],
+    "rv_vcpus": ["# vCPUs", "Num vCPUs"],
+    "rv_vcpus_per_core": ["vCPUs per Core"],
+}
+VCPU = {
+    "vm": ["VM", "VM Name"],
+    "vcpus": ["CPUs", "Num CPU"],
+    "sockets": ["Sockets"],
+    "cores_per_socket": ["Cores p/s", "Cores per Socket"],
+    "reservation_mhz": ["Reservation"],
+    "limit_mhz": ["Limit"],
+    "shares": ["Shares"],
+    "level": ["Level"],
+}
+TABS = {"vinfo": "vInfo", "vhost": "vHost", "vcpu": "vCPU"}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataSourceError(f"cannot read {path.name}: {exc.strerror}") from exc
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.split("\n", 1)[0]
+    sep = max([",", ";", "\t"], key=first.count)
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    except csv.Error as exc:
+        raise ParseError(f"{path.name}: not a CSV file: {exc}") from exc
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ParseError(f"{path.name}: empty file")
+    header, body = rows[0], rows[1:]
+    width = len(header)
+    ragged = [i + 2 for i, r in enumerate(body) if len(r) != width]
+    if ragged:
+        raise ParseError(
+            f"{path.name}: line(s) {ragged[:5]} have a different number of fields "
+            f"than the header ({width})"
+        )
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def find_csv_set(folder: Path) -> dict[str, Path]:
+    """Return the RVTools CSV files of ``folder`` by tab (``vinfo``, ``vhost``, ``vcpu``)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob("*")):
+        if path.suffix.lower() != ".csv":
+            continue
+        stem = path.stem.lower()
+        for key in TABS:
+            if stem.endswith(f"tab{key}") or stem == key:
+                found.setdefault(key, path)
+    return found
+
+
+def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
+    if path.is_dir():
+        files = find_csv_set(path)
+        missing = [TABS[k] for k in ("vinfo", "vhost") if k not in files]
+        if missing:
+            raise DataSourceError(
+                f"{path.name}: no RVTools CSV for tab(s) {', '.join(missing)} "
+                "(expected files like RVTools_tabvInfo.csv)"
+            )
+        return {k: _read_csv(p) for k, p in files.items()}, path.name
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+        except (OSError, ValueError, KeyError) as exc:
+            raise DataSourceError(f"cannot read workbook {path.name}: {exc}") from exc
+        by_name = {name.strip().lower(): frame for name, frame in book.items()}
+        tabs = {k: by_name[k] for k in TABS if k in by_name}
+        missing = [TABS[k] for k in ("vinfo", "vhost") if k not in tabs]
+        if missing:
+            raise DataSourceError(
+                f"{path.name}: no sheet(s) {', '.join(missing)}; sheets found: {', '.join(book)}"
+            )
+        return {k: f.dropna(how="all") for k, f in tabs.items()}, path.name
+    if not path.exists():
+        raise DataSourceError(f"RVTools export not found: {path.name}")
+    raise DataSourceError(f"{path.name}: give a folder of RVTools CSV files or an .xlsx workbook")
+
+
+def read_rvtools(path: str | Path) -> Inventory:
+    """Read an RVTools export (folder of CSV files, or the .xlsx workbook).
+
+    Args:
+        path: a folder holding ``RVTools_tabvInfo.csv`` and ``RVTools_tabvHost.csv`` (optionally
+            ``RVTools_tabvCPU.csv``), or an RVTools ``.xlsx`` workbook.
+
+    Returns:
+        The inventory; PBX roles are not set (use :meth:`Inventory.mark_pbx`). VM templates,
+        powered-off VMs and unusable rows are in ``exclusions``.
+
+    Raises:
+        DataSourceError: files or sheets are missing; SchemaError: a needed column is missing;
+        ParseError: a CSV file is malformed.
+    """
+    path = Path(path)
+    tabs, source = _read_tabs(path)
+    info = pick_columns(
+        tabs["vinfo"], VINFO, required=["vm", "power", "vcpus", "host"], what=f"{source} vInfo"
+    )
+    host = pick_columns(tabs["vhost"], VHOST, required=["host"], what=f"{source} vHost")
+    if "cores" not in host and not {"sockets", "cores_per_socket"} <= set(host):
+        pick_columns(tabs["vhost"], VHOST, required=["cores"], what=f"{source} vHost")
+    extra = []
+    if "template" in info:
+        tmpl = to_bool(info["template"]).fillna(False).astype(bool)
+        if tmpl.any():
+            extra.append(exclusions("vm", info.loc[tmpl, "vm"], "VM template: not a running VM"))
+        info = info[~tmpl]
+    if "vcpu" in tabs:
+        cpu = pick_columns(tabs["vcpu"], VCPU, required=["vm"], what=f"{source} vCPU")
+        keep = [c for c in ("vm", "reservation_mhz", "limit_mhz", "shares") if c in cpu]
+        info = info.merge(cpu[keep].drop_duplicates("vm"), on="vm", how="left")
+    else:
+        log.info("%s: no vCPU tab; reservations and limits unknown", source)
+    inv = build_inventory(host, info, source)
+    if extra:
+        inv.exclusions = pd.concat([*extra, inv.exclusions], ignore_index=True)
+    return inv
