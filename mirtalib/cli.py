@@ -28,21 +28,30 @@ app = typer.Typer(
 logger = logging.getLogger("mirtalib.cli")
 
 
-class _ScrubFilter(logging.Filter):
-    """Masks every known secret in log records before they are written."""
+class _ScrubbingStderrHandler(logging.StreamHandler):
+    """Writes log records to the current ``sys.stderr`` with every known secret masked."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = scrub(record.getMessage())
-        record.args = None
-        return True
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    @property
+    def stream(self):  # type: ignore[override]  # follow sys.stderr when it is swapped
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
 def _setup_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_ScrubFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for handler in [h for h in root.handlers if isinstance(h, _ScrubbingStderrHandler)]:
+        root.removeHandler(handler)
+    root.addHandler(_ScrubbingStderrHandler())
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.getLogger("mirtalib").setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("papermill").setLevel(logging.INFO if verbose else logging.WARNING)
@@ -179,6 +188,8 @@ def run(
     from mirtalib.nbrun import run_notebook, write_index
 
     reports_dir = _reports_dir(reports)
+    if log_output:
+        logging.getLogger("papermill").setLevel(logging.INFO)  # papermill logs cell output at INFO
     try:
         result = run_notebook(
             notebook,
