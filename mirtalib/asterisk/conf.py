@@ -127,10 +127,21 @@ class Section:
                 idx = i + 1
         return idx
 
-    def add(self, key: str, value: str, *, op: str = "=") -> Line:
-        """Append ``key=value`` after the section's last option (duplicates kept: ``allow=``)."""
+    def add(self, key: str, value: str, *, op: str = "=", after: Line | None = None) -> Line:
+        """Add ``key=value`` after the last option, or right after line ``after`` of this section.
+
+        Duplicates are kept (``allow=``); use :meth:`set` for single-valued options.
+        """
         line = self._new_line(key, value, op)
-        self._insert(self._insert_at(), line)
+        if after is None:
+            idx = self._insert_at()
+        elif after is self.header:
+            idx = 0
+        else:
+            idx = next((i + 1 for i, ln in enumerate(self.body) if ln is after), None)
+            if idx is None:
+                raise ParameterError(f"line {after.raw!r} is not in section [{self.name}]")
+        self._insert(idx, line)
         return line
 
     def _insert(self, idx: int, line: Line) -> None:
