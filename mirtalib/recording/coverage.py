@@ -53,7 +53,7 @@ class CoverageAudit:
 
     def totals(self) -> pd.Series:
         """Sum of the summary over tenants and days (coverage recomputed)."""
-        tot = self.summary.drop(columns=["tenant", "day", "coverage_pct"]).sum()
+        tot = self.summary.drop(columns=["tenant", "day", "coverage_pct"]).sum().astype(float)
         tot["coverage_pct"] = _pct(tot["recorded"], tot["expected"])
         return tot
 
@@ -66,7 +66,8 @@ def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None)
     """One row per recording from the metadata table and/or a store's files (joined on relpath).
 
     Columns: relpath, rm_id, in_metadata, in_store, tenant, uniqueid, linkedid, rec_start, size,
-    channels, duration, transcript_segments, problem ("" when sound: else bad_name,
+    channels, duration, transcript_segments, stored_bytes (bytes held by the store, or by the
+    metadata when no store is read), problem ("" when sound: else bad_name,
     metadata_missing_file, empty, corrupt) and detail.
     """
     if metadata is None and files is None:
@@ -117,10 +118,12 @@ def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None)
             problem.append("")
             detail.append("")
     rec["problem"], rec["detail"] = problem, detail
+    held = rec["in_store"] if files is not None else rec["in_metadata"]
+    rec["stored_bytes"] = pd.to_numeric(rec["size"], errors="coerce").where(held).fillna(0)
     rec["rec_start"] = pd.to_datetime(rec["rec_start"])
     cols = ["relpath", "rm_id", "in_metadata", "in_store", "tenant", "uniqueid", "linkedid",
-            "rec_start", "size", "channels", "duration", "transcript_segments", "problem",
-            "detail"]
+            "rec_start", "size", "channels", "duration", "transcript_segments", "stored_bytes",
+            "problem", "detail"]
     return rec[cols].sort_values("relpath", kind="stable").reset_index(drop=True)
 
 
@@ -278,15 +281,15 @@ def _summary(legs: pd.DataFrame, recs: pd.DataFrame, gaps: pd.DataFrame) -> pd.D
         legs.assign(v=legs["n_recordings"].clip(lower=1) - 1).groupby(keys)["v"].sum()
         .rename("duplicates"),
         legs.assign(v=legs["quality"].ne("")).groupby(keys)["v"].sum().rename("wrong_format"),
-        *(recs.assign(v=recs["problem"].eq(p)).groupby(keys)["v"].sum().rename(name)
+        *(recs.assign(v=recs["problem"].eq(p)).groupby(keys, dropna=False)["v"].sum().rename(name)
           for p, name in (("orphan", "orphan_files"), ("bad_name", "bad_names"))),
         legs.groupby(keys)["transcript_due"].sum().rename("transcripts_expected"),
         legs.assign(v=legs["transcript_due"] & legs["transcript_present"].fillna(False))
         .groupby(keys)["v"].sum().rename("transcripts_present"),
-        recs.assign(v=recs["size"].where(recs["in_store"] | ~recs["in_metadata"]).fillna(0))
-        .groupby(keys)["v"].sum().rename("storage_bytes"),
+        recs.groupby(keys, dropna=False)["stored_bytes"].sum().rename("storage_bytes"),
     ]
     summary = pd.concat(parts, axis=1).fillna(0).astype("int64").reset_index()
+    summary["tenant"] = summary["tenant"].astype(str)
     summary["transcripts_missing"] = (summary["transcripts_expected"]
                                       - summary["transcripts_present"])
     summary["coverage_pct"] = [

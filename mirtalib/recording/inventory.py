@@ -85,6 +85,23 @@ def scan_local(root: Path, read_headers: bool = True, suffix: str = ".wav") -> l
     return entries
 
 
+_FOLDER_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/")
+
+
+def _best_guess(relpath: str) -> tuple[str, object]:
+    """Tenant (first folder) and day (a ``yyyy/mm/dd/`` folder) of a file whose name is bad."""
+    parts = relpath.split("/")
+    tenant = parts[0] if len(parts) > 1 and parts[0].replace("_", "").isalnum() else ""
+    found = _FOLDER_DATE.search(relpath)
+    day = pd.NaT
+    if found:
+        try:
+            day = pd.Timestamp(datetime(*(int(x) for x in found.groups())))
+        except ValueError:
+            day = pd.NaT
+    return tenant, day
+
+
 def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None = None,
                 ) -> pd.DataFrame:
     """One row per file: identifiers from its name, format from its header, problems as text.
@@ -104,6 +121,7 @@ def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None 
                        rec_start=name.start or pd.NaT, src=name.src, dst=name.dst)
         except ParseError as exc:
             row["name_problem"] = str(exc)
+            row["tenant"], row["rec_start"] = _best_guess(e.relpath)
         if e.error:
             row["header_problem"] = e.error
         elif e.size == 0:
