@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 CALL_OUTCOME_ORDER = ("ANSWERED", "NO ANSWER", "BUSY", "CONGESTION", "FAILED")
 CALL_COLUMNS = (
     "call_id", "tenant", "direction", "node", "trunk", "start", "end", "day", "hour",
-    "weekday", "src", "dst", "legs", "first_uniqueid", "last_uniqueid", "disposition",
+    "weekday", "src", "dst", "caller", "legs", "first_uniqueid", "last_uniqueid", "disposition",
     "answered", "who_answered", "landed", "duration", "billable", "start_utc", "end_utc",
 )  # fmt: skip
 
@@ -161,7 +161,9 @@ def to_calls(legs: pd.DataFrame, tz: str = "Europe/Rome") -> pd.DataFrame:
         ``direction`` (first leg's: MiRTA's userfield, else from channels); ``node`` (uniqueid
         prefix of the first leg); ``trunk`` (first outside channel); ``start``/``end`` (local);
         ``day``, ``hour``, ``weekday`` (of the start); ``src`` (realsrc or src of the first leg),
-        ``dst`` (firstdst or dst of the first leg); ``legs`` (count); first and last leg
+        ``dst`` (firstdst or dst of the first leg); ``caller`` (extension of the first leg's
+        channel,
+        else ``src``); ``legs`` (count); first and last leg
         uniqueids; ``disposition`` (ANSWERED if any leg answered, else NO ANSWER, BUSY,
         CONGESTION, FAILED in this order); ``answered``; ``who_answered`` (extension of the
         answered legs' dstchannels, else the first answered dst); ``landed`` (MiRTA's
@@ -188,6 +190,9 @@ def to_calls(legs: pd.DataFrame, tz: str = "Europe/Rome") -> pd.DataFrame:
     calls["end"] = end.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
     calls["src"] = first["realsrc"].where(first["realsrc"].ne(""), first["src"])
     calls["dst"] = first["firstdst"].where(first["firstdst"].ne(""), first["dst"])
+    caller = extension_of(first["channel"])
+    caller = caller.where(caller.ne(""), extension_of(first["src"]))
+    calls["caller"] = caller.where(caller.ne(""), calls["src"]).astype("str")
     calls["legs"] = g.size()
     calls["first_uniqueid"] = first["uniqueid"]
     calls["last_uniqueid"] = last["uniqueid"]
