@@ -1,0 +1,192 @@
+"""plan / apply / verify / rollback on the local target, over real files in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rb_helpers import PJSIP, sample_definition, tree_state
+
+from mirtalib.errors import ConfirmationRequired, ParameterError
+from mirtalib.runbook import ApplyFailed, Status, VerificationFailed
+
+
+def _by_id(report, node=0):
+    return {r.step_id: r for r in report.nodes[node].results}
+
+
+def test_plan_has_no_side_effect_and_shows_diffs(target_root, journal, clock):
+    before = tree_state(target_root)
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+    report = rb.plan()
+    assert tree_state(target_root) == before
+    steps = _by_id(report)
+    assert steps["app-conf"].status is Status.WOULD_CHANGE
+    assert "+listen=5070" in steps["app-conf"].diff
+    assert "-bind=0.0.0.0:5060 ; udp" in steps["pjsip"].diff
+    assert "+bind=0.0.0.0:5070 ; udp" in steps["pjsip"].diff
+    assert steps["reload"].status is Status.WOULD_RUN
+    assert steps["bind"].status is Status.NOT_RUN
+    assert "PLAN (nothing was changed)" in report.text()
+    assert not (target_root / "reloads.log").exists()
+
+
+def test_apply_requires_confirmation(target_root, journal):
+    rb = sample_definition(target_root).open("local", journal=journal)
+    before = tree_state(target_root)
+    with pytest.raises(ConfirmationRequired, match="confirm=True"):
+        rb.apply()
+    with pytest.raises(ConfirmationRequired):
+        rb.apply(confirm="yes")  # only the literal True counts
+    assert tree_state(target_root) == before
+
+
+def test_apply_backs_up_writes_and_is_idempotent(target_root, journal, clock):
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+    first = rb.apply(confirm=True)
+    steps = _by_id(first)
+    assert not first.failed
+    assert {k for k, r in steps.items() if r.status is Status.CHANGED} == {
+        "app-conf",
+        "pjsip",
+        "sysctl",
+        "reload",
+    }
+    backup = Path(steps["pjsip"].file.backup)
+    assert backup.name == "pjsip.conf.20261102-083000.mirta-bak"
+    assert backup.read_text() == PJSIP
+    assert oct(backup.stat().st_mode & 0o777) == oct(0o640)
+    assert "bind=0.0.0.0:5070 ; udp" in (target_root / "pjsip.conf").read_text()
+    assert oct((target_root / "pjsip.conf").stat().st_mode & 0o777) == oct(0o640)  # mode kept
+    assert oct((target_root / "app.conf").stat().st_mode & 0o777) == oct(0o600)  # new file mode
+    assert steps["app-conf"].file.backup is None  # nothing to back up
+    assert (target_root / "reloads.log").read_text() == "reloaded\n"
+    assert not list(target_root.glob(".*.mirta-new"))  # no staging file left behind
+
+    state = tree_state(target_root)
+    second = rb.apply(confirm=True)
+    assert {r.status for r in second.nodes[0].results} <= {
+        Status.OK,
+        Status.TODO,
+        Status.PASS,
+        Status.NOT_RUN,
+    }
+    assert not second.nodes[0].changed
+    assert tree_state(target_root) == state  # running twice changes nothing
+
+    verify = rb.verify()
+    assert not verify.failed
+    assert {r.step_id: r.status for r in verify.nodes[0].results if r.kind == "check"} == {
+        "bind": Status.PASS,
+        "app": Status.PASS,
+    }
+    verify.raise_for_failure()
+
+
+def test_rollback_restores_bytes_mode_and_removes_created_files(target_root, journal, clock):
+    original = tree_state(target_root)
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+    with pytest.raises(ConfirmationRequired, match="nothing to roll back"):
+        rb.rollback(confirm=True)
+    rb.apply(confirm=True)
+    with pytest.raises(ConfirmationRequired, match="rollback"):
+        rb.rollback()
+    report = rb.rollback(confirm=True)
+    assert not report.failed
+    assert not (target_root / "app.conf").exists()
+    after = tree_state(target_root)
+    for name in ("pjsip.conf", "sysctl.conf"):
+        assert after[name] == original[name]  # bytes, mode and owner
+    assert (target_root / "reloads.log").read_text() == "reloaded\nundone\n"
+
+
+def test_failing_command_stops_the_run_and_rollback_repairs(target_root, journal, clock):
+    original = tree_state(target_root)
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock, fail=True)
+    report = rb.apply(confirm=True)
+    steps = _by_id(report)
+    assert report.failed
+    assert steps["broken"].status is Status.FAILED
+    assert "exit code 3" in steps["broken"].reason
+    assert steps["broken"].commands[0].output == "about to fail"
+    assert steps["after"].status is Status.NOT_RUN
+    assert "stopped after step" in steps["after"].reason
+    assert not (target_root / "after.conf").exists()
+    assert "rollback(confirm=True)" in report.text()
+    with pytest.raises(ApplyFailed, match="A failing command"):
+        report.raise_for_failure()
+    rb.rollback(confirm=True)
+    after = tree_state(target_root)
+    assert after["pjsip.conf"] == original["pjsip.conf"]
+    assert after["sysctl.conf"] == original["sysctl.conf"]
+
+
+def test_validation_failure_leaves_live_file_untouched(target_root, journal):
+    (target_root / "pjsip.conf").write_text("[transport-udp]\ntype=transport\n bind = x\n")
+    before = tree_state(target_root)["pjsip.conf"]
+    definition = sample_definition(target_root)
+    rb = definition.open("local", journal=journal)
+    report = rb.apply(confirm=True)
+    step = _by_id(report)["pjsip"]
+    # the edit adds "bind=..."? the existing " bind = x" line is edited in place, so the
+    # validator (grep '^bind=') refuses the staged file
+    assert step.status is Status.FAILED, step
+    assert "validation failed" in step.reason
+    assert tree_state(target_root)["pjsip.conf"] == before
+    assert not list(target_root.glob(".*.mirta-new"))
+
+
+def test_verify_fails_clearly_before_apply(target_root, journal):
+    rb = sample_definition(target_root).open("local", journal=journal)
+    report = rb.verify()
+    assert report.failed
+    kinds = {r.kind for r in report.nodes[0].results}
+    assert kinds == {"check", "manual"}  # only checks and the manual verification list
+    assert "Verdicts:" in report.text()
+    with pytest.raises(VerificationFailed, match="bind is '0.0.0.0:5060'"):
+        report.raise_for_failure()
+
+
+def test_journal_records_commands_files_and_no_secret(target_root, journal, clock, monkeypatch):
+    from mirtalib.secrets import resolve_secret
+
+    monkeypatch.setenv("MIRTA_TEST_TOKEN", "s3cr3t-value-xyz")
+    resolve_secret("MIRTA_TEST_TOKEN")
+    (target_root / "sysctl.conf").write_text("# s3cr3t-value-xyz\n")
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+    report = rb.apply(confirm=True)
+    path = Path(report.journal_path)
+    assert path.parent == journal
+    assert path.name == "20261102-083000-p99-apply.json"
+    text = path.read_text()
+    assert "s3cr3t-value-xyz" not in text
+    entry = json.loads(text)
+    assert entry["mode"] == "apply" and entry["parameters"]["port"] == 5070
+    assert "@" in entry["who"]
+    steps = {s["step"]: s for s in entry["nodes"][0]["steps"]}
+    assert steps["reload"]["commands"][0]["exit"] == 0
+    f = steps["pjsip"]["file"]
+    assert f["before_sha256"] != f["after_sha256"] and f["backup"].endswith(".mirta-bak")
+    assert f["mode"] == "0640"
+    again = rb.apply(confirm=True)  # same clock: a second entry, never an overwrite
+    assert Path(again.journal_path).name == "20261102-083000-p99-apply-2.json"
+
+
+def test_bad_parameters_are_named(target_root, journal):
+    definition = sample_definition(target_root)
+    with pytest.raises(ParameterError, match="port='abc' is not a int"):
+        definition.open("local", journal=journal, port="abc")
+    with pytest.raises(ParameterError, match=r"unknown parameter\(s\) \['prot'\]"):
+        definition.open("local", journal=journal, prot=1)
+
+
+def test_local_target_keeps_owner_when_root(target_root, journal):
+    if os.geteuid() != 0:
+        pytest.skip("changing file ownership needs root")
+    os.chown(target_root / "pjsip.conf", 65534, 65534)
+    rb = sample_definition(target_root).open("local", journal=journal)
+    rb.apply(confirm=True)
+    st = (target_root / "pjsip.conf").stat()
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
