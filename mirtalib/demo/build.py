@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from mirtalib.data.db import describe_url
 from mirtalib.data.schema import CdrLayout, Schema
@@ -106,7 +107,13 @@ def _open(db_url: URL, replace: bool, schema: Schema):
         )
     if clash:
         schema.metadata.drop_all(engine)
-    schema.metadata.create_all(engine)
+    # tables, then their indexes by name: create_all would emit the indexes in set order, which
+    # changes from run to run (and so would the SQLite file)
+    with engine.begin() as conn:
+        for table in schema.metadata.sorted_tables:
+            conn.execute(CreateTable(table))
+            for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
+                conn.execute(CreateIndex(index))
     return engine
 
 

@@ -2,8 +2,7 @@
 
 Numbers are made from the ``phonenumbers`` metadata (example number of a region and type, last
 digits randomized, kept only when ``phonenumbers`` says the result is valid and of the wanted
-type), so the
-country, number type and mobile carrier the analytics derive from them are right.
+type), so the country, number type and mobile carrier the analytics derive from them are right.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def hourly_counts(rng: np.random.Generator, scale: float) -> tuple[np.ndarray, n
     """Epoch of each real hour of the period and the number of ordinary calls starting in it."""
     hours = period_hours()
     local = hours.tz_convert(TIMEZONE)
-    dow, hod = local.dayofweek.to_numpy(), local.hour.to_numpy()
+    dow, hod = local.day_of_week.to_numpy(), local.hour.to_numpy()
     weight = np.select([dow < 5, dow == 5], [_WEEKDAY[hod], _SATURDAY[hod]], _SUNDAY[hod])
     day = local.day.to_numpy() - 1
     weight = weight * rng.uniform(0.85, 1.15, 31)[day]
