@@ -77,7 +77,7 @@ def _listing(ftp: ftplib.FTP_TLS, folder: str, state: dict) -> list[tuple[str, b
                 items.append((name, kind == "dir", int(facts.get("size", 0) or 0)))
             return items
         except ftplib.error_perm as exc:
-            if not str(exc).startswith(("500", "502", "504")):
+            if not str(exc).startswith(("500", "501", "502", "504")):
                 raise
             state["mlsd"] = False
             log.info("FTPS server has no MLSD (%s): using LIST", str(exc).strip())
