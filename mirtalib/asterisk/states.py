@@ -258,3 +258,52 @@ def parse_core_show_hints(text: str | bytes) -> pd.DataFrame:
     df = _finish(rows, cols, unparsed, seen, "core show hints")
     df["watchers"] = df["watchers"].astype("int64")
     return df
+
+
+CHANNEL_FIELDS = (
+    "channel",
+    "context",
+    "exten",
+    "priority",
+    "state",
+    "application",
+    "data",
+    "callerid",
+    "accountcode",
+    "peeraccount",
+    "amaflags",
+    "duration",
+    "bridgeid",
+    "uniqueid",
+)
+
+
+def parse_channels_concise(text: str | bytes) -> pd.DataFrame:
+    """Parse ``core show channels concise`` (14 ``!``-separated fields per channel).
+
+    Returns:
+        DataFrame of :data:`CHANNEL_FIELDS` (``duration`` as int, -1 when not a number) plus
+        ``extension`` (the MiRTA extension whose channel it is, '' for trunks and Local channels).
+    """
+    rows, unparsed = [], []
+    for line in _lines(text, "core show channels concise"):
+        if not line.strip():
+            continue
+        parts = line.split("!")
+        if len(parts) != len(CHANNEL_FIELDS) or "/" not in parts[0]:
+            unparsed.append(line)
+            continue
+        row = dict(zip(CHANNEL_FIELDS, parts, strict=True))
+        row["duration"] = int(row["duration"]) if row["duration"].isdigit() else -1
+        chan = row["channel"]
+        row["extension"] = "" if chan.startswith("Local/") else extension_of(chan)
+        rows.append(row)
+    df = _finish(
+        rows,
+        [*CHANNEL_FIELDS, "extension"],
+        unparsed,
+        bool(rows) or not unparsed,
+        "core show channels concise",
+    )
+    df["duration"] = df["duration"].astype("int64")
+    return df
