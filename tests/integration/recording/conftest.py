@@ -63,7 +63,8 @@ def _certificate(folder: Path) -> Path:
             .sign(key, hashes.SHA256()))
     pem = folder / "vsftpd.pem"  # key and certificate in one file, as on page 13
     pem.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        key.private_bytes(serialization.Encoding.PEM,
+                          serialization.PrivateFormat.TraditionalOpenSSL,
                           serialization.NoEncryption())
         + cert.public_bytes(serialization.Encoding.PEM))
     pem.chmod(0o600)

@@ -85,7 +85,7 @@ def test_coverage_from_ftps_equals_local(loaded):
 def test_plain_ftp_login_is_refused(vsftpd):
     import os
 
-    with ftplib.FTP() as ftp:  # noqa: S321 - checking that the server refuses this
+    with ftplib.FTP() as ftp:
         ftp.connect("127.0.0.1", vsftpd.port, timeout=10)
         with pytest.raises(ftplib.error_perm, match="530"):
             ftp.login(vsftpd.user, os.environ[PASSWORD_ENV])

@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from rec_helpers import dids, extensions  # noqa: E402
+from rec_helpers import dids, extensions
 
-from mirtalib.recording.policy import PolicyBook  # noqa: E402
+from mirtalib.recording.policy import PolicyBook
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from mirtalib.recording.policy import PolicyBook
-
 LEG_DEFAULTS = {
     "duration": 0, "billsec": 0, "disposition": "ANSWERED", "accountcode": "DEVEL", "src": "",
     "dst": "", "dcontext": "", "clid": "", "channel": "", "dstchannel": "", "lastapp": "Dial",
@@ -81,7 +79,8 @@ def dids(policy: str = "YES_STOP_CALLED", stereo: int = 0, transcript: int = 0) 
 SYN_EXT = {  # name: (ex_id, policy, stereo, transcript)
     "100-DEVEL": (1, "YES_STOP_CALLER", 1, 1), "101-DEVEL": (2, "YES_STOP_CALLER", 0, 0),
     "102-DEVEL": (3, "NO", 0, 0), "103-DEVEL": (4, "YES", 1, 0), "104-DEVEL": (5, "NO", 0, 0),
-    "100-ACME": (6, "YES", 0, 1), "101-ACME": (7, "NO", 0, 0), "102-ACME": (8, "YES_STOP_CALLED", 1, 1),
+    "100-ACME": (6, "YES", 0, 1), "101-ACME": (7, "NO", 0, 0),
+    "102-ACME": (8, "YES_STOP_CALLED", 1, 1),
 }
 SYN_DIDS = {"DEVEL": ("390571000100", "100-DEVEL", "YES_STOP_CALLED", 1, 1),
             "ACME": ("390287650010", "100-ACME", "NO", 0, 0)}

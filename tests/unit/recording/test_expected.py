@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from rec_helpers import A, A2, B, B2, C, DID, TRUNK, dids, extensions, frame, leg
+from rec_helpers import A2, B2, DID, TRUNK, A, B, C, dids, extensions, frame, leg
 
 from mirtalib.errors import DataSourceError, SchemaError
 from mirtalib.recording.expected import endpoint, expected_recordings
