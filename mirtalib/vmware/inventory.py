@@ -2,7 +2,8 @@
 
 :class:`Inventory` is what every finding and the simulator read. Two readers fill it:
 :func:`mirtalib.vmware.rvtools.read_rvtools` (CSV set or .xlsx workbook) and :func:`read_inventory`
-(a YAML/JSON file for people without vCenter)::
+(a YAML/JSON file for people without vCenter; YAML 1.2 booleans, so ``power: on`` and a VM
+named ``no`` stay strings)::
 
     hosts:
       - name: esx01
@@ -261,16 +262,30 @@ def inventory_from_mapping(data: object, source: str = "inventory") -> Inventory
     if "cores" not in hosts and not {"sockets", "cores_per_socket"} <= set(hosts):
         raise SchemaError(f"{source} hosts: give 'cores' or 'sockets' + 'cores_per_socket'")
     if "threads_per_core" in hosts and "threads" not in hosts:
-        cores = (
-            to_number(hosts.get("cores", pd.Series(dtype=object)))[0]
-            if "cores" in hosts
-            else (to_number(hosts["sockets"])[0] * to_number(hosts["cores_per_socket"])[0])
+        nan = pd.Series(float("nan"), index=hosts.index)
+        per_socket = to_number(hosts["sockets"])[0] if "sockets" in hosts else nan
+        per_socket = per_socket * (
+            to_number(hosts["cores_per_socket"])[0] if "cores_per_socket" in hosts else nan
         )
+        cores = (to_number(hosts["cores"])[0] if "cores" in hosts else nan).fillna(per_socket)
         hosts["threads"] = cores * to_number(hosts["threads_per_core"])[0].fillna(1)
     if vms_raw.empty:
         vms_raw = pd.DataFrame(columns=["vm", "host", "vcpus"])
     vms = pick_columns(vms_raw, _VM_KEYS, required=["vm", "host", "vcpus"], what=f"{source} vms")
     return build_inventory(hosts, vms, source)
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so ``on``/``off``/``no`` stay strings."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def read_inventory(path: str | Path) -> Inventory:
@@ -286,7 +301,7 @@ def read_inventory(path: str | Path) -> Inventory:
     except OSError as exc:
         raise DataSourceError(f"cannot read inventory {path.name}: {exc.strerror}") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (safe loader subclass)
     except yaml.YAMLError as exc:
         raise ParseError(f"{path.name}: not valid YAML: {exc}") from exc
     return inventory_from_mapping(data, source=path.name)

@@ -104,6 +104,8 @@ def find_csv_set(folder: Path) -> dict[str, Path]:
 
 
 def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
+    if not path.exists():
+        raise DataSourceError(f"RVTools export not found: {path.name}")
     if path.is_dir():
         files = find_csv_set(path)
         missing = [TABS[k] for k in ("vinfo", "vhost") if k not in files]
@@ -117,7 +119,8 @@ def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
         try:
             book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
         except (OSError, ValueError, KeyError) as exc:
-            raise DataSourceError(f"cannot read workbook {path.name}: {exc}") from exc
+            what = type(exc).__name__
+            raise DataSourceError(f"cannot read workbook {path.name}: {what}") from exc
         by_name = {name.strip().lower(): frame for name, frame in book.items()}
         tabs = {k: by_name[k] for k in TABS if k in by_name}
         missing = [TABS[k] for k in ("vinfo", "vhost") if k not in tabs]
@@ -126,8 +129,6 @@ def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
                 f"{path.name}: no sheet(s) {', '.join(missing)}; sheets found: {', '.join(book)}"
             )
         return {k: f.dropna(how="all") for k, f in tabs.items()}, path.name
-    if not path.exists():
-        raise DataSourceError(f"RVTools export not found: {path.name}")
     raise DataSourceError(f"{path.name}: give a folder of RVTools CSV files or an .xlsx workbook")
 
 
