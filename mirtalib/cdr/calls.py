@@ -144,6 +144,20 @@ def annotate_legs(legs: pd.DataFrame, tz: str = "Europe/Rome") -> pd.DataFrame:
     return out.sort_values(["call_id", "start_utc", "uniqueid", "sequence"], kind="stable")
 
 
+def answering_party(legs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Who took each (answered) leg, as (person, fallback).
+
+    ``person``: the extension in dstchannel, else MiRTA's wherelanded (queue members behind
+    Local channels), else "". ``fallback``: the application when there is no dstchannel
+    (``VoiceMail``, ``Playback``), else the dialed number.
+    """
+    person = extension_of(legs["dstchannel"])
+    person = person.where(person.ne(""), legs["wherelanded"]).astype("str")
+    app = legs["lastapp"].where(legs["dstchannel"].eq(""), "")
+    fallback = app.where(app.ne(""), legs["dst"]).astype("str")
+    return person, fallback
+
+
 def _first_nonempty(frame: pd.DataFrame, col: str) -> pd.Series:
     vals = frame[col].where(frame[col].ne(""))
     return vals.groupby(frame["call_id"], sort=False).first().fillna("").astype("str")
@@ -165,8 +179,8 @@ def to_calls(legs: pd.DataFrame, tz: str = "Europe/Rome") -> pd.DataFrame:
         channel,
         else ``src``); ``legs`` (count); first and last leg
         uniqueids; ``disposition`` (ANSWERED if any leg answered, else NO ANSWER, BUSY,
-        CONGESTION, FAILED in this order); ``answered``; ``who_answered`` (extension of the
-        answered legs' dstchannels, else the first answered dst); ``landed`` (MiRTA's
+        CONGESTION, FAILED in this order); ``answered``; ``who_answered`` (the first answered leg's
+        person, else its fallback, see :func:`answering_party`); ``landed`` (MiRTA's
         wherelanded of the last leg, else the party of the last answered leg, else the last
         leg's dst); ``duration`` (first start to last
         end, seconds) and ``billable`` (union of the answered intervals of all legs, seconds:
@@ -201,14 +215,16 @@ def to_calls(legs: pd.DataFrame, tz: str = "Europe/Rome") -> pd.DataFrame:
     calls["disposition"] = best.map(dict(enumerate(CALL_OUTCOME_ORDER))).astype("str")
     calls["answered"] = calls["disposition"].eq("ANSWERED")
     ans = a[a["disposition"].eq("ANSWERED")]
-    ext = extension_of(ans["dstchannel"])
-    party = ext.where(ext.ne(""), ans["dst"])
+    person, fallback = answering_party(ans)
     by_call = ans["call_id"]
-    who = ext.where(ext.ne("")).groupby(by_call, sort=False).first()
-    who = who.combine_first(party.where(party.ne("")).groupby(by_call, sort=False).first())
-    calls["who_answered"] = who.reindex(calls.index).fillna("").astype("str")
-    final = party.where(party.ne("")).groupby(by_call, sort=False).last().reindex(calls.index)
-    landed = last["wherelanded"].where(last["wherelanded"].ne(""), final.fillna(""))
+    pick = {}
+    for how in ("first", "last"):
+        strong = person.where(person.ne("")).groupby(by_call, sort=False).agg(how)
+        weak = fallback.where(fallback.ne("")).groupby(by_call, sort=False).agg(how)
+        pick[how] = strong.combine_first(weak).reindex(calls.index).fillna("").astype("str")
+    calls["who_answered"] = pick["first"]
+    final = pick["last"]
+    landed = last["wherelanded"].where(last["wherelanded"].ne(""), final)
     calls["landed"] = landed.where(landed.ne(""), last["dst"]).astype("str")
     calls["duration"] = (calls["end_utc"] - calls["start_utc"]).round().astype("int64")
     billable = _union_length(a).reindex(calls.index).fillna(0)
