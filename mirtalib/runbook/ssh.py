@@ -128,12 +128,8 @@ class SSHTarget(Target):
                 out += chan.recv(65536)
             elif chan.recv_stderr_ready():
                 err += chan.recv_stderr(65536)
-            elif chan.exit_status_ready():
-                while chan.recv_ready():
-                    out += chan.recv(65536)
-                while chan.recv_stderr_ready():
-                    err += chan.recv_stderr(65536)
-                break
+            elif chan.exit_status_ready() and chan.eof_received:
+                break  # the server sent everything (EOF) and the exit status
             elif time.monotonic() > deadline:
                 chan.close()
                 return CommandResult(

@@ -38,7 +38,7 @@ def db_choices(kind: str) -> list[str]:
 
 def _field(param: Param, value: Any) -> w.Widget:
     desc = {"description": param.name, "style": {"description_width": "initial"},
-            "description_tooltip": param.help}
+            "tooltip": param.help}
     choices: Any = param.choices
     if isinstance(choices, str):
         try:

@@ -1,0 +1,60 @@
+"""The ipywidgets layer drives the same runbook calls (buttons clicked programmatically)."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import pytest
+
+from mirtalib.runbook.render import diff_html
+from mirtalib.runbook.widgets import RunbookUI
+from mirtalib.runbooks.p16_tcp_port_exhaustion import RUNBOOK
+
+
+@pytest.fixture
+def ui(tmp_path):
+    return RunbookUI(RUNBOOK.open("replay:srv01,replay:srv02", journal=tmp_path))
+
+
+def test_form_mirrors_parameters(ui):
+    assert isinstance(ui.fields["fin_timeout"], w.IntText)
+    assert isinstance(ui.fields["tw_reuse"], w.Dropdown)
+    assert list(ui.fields["socket_tool"].options) == ["ss", "netstat"]
+    titles = [c.description for c in ui.checklist.children]
+    assert any("Check the Asterisk log" in t for t in titles)
+    assert ui.apply_button.disabled
+
+
+def test_plan_review_apply_rollback(ui):
+    ui.fields["fin_timeout"].value = 20
+    ui.plan_button.click()
+    assert "net.ipv4.tcp_fin_timeout = 20" in ui.output.value  # side-by-side diff of srv01
+    assert 'class="mirta-diff"' in ui.output.value
+    assert ui.rb.values["fin_timeout"] == 20
+    assert ui.progress.value == ui.progress.max
+    assert ui.apply_button.disabled  # not reviewed yet
+    ui.reviewed.value = True
+    assert not ui.apply_button.disabled
+    ui.fields["fin_timeout"].value = 25  # the plan no longer matches the form
+    assert ui.apply_button.disabled
+    ui.fields["fin_timeout"].value = 20
+    ui.reviewed.value = True
+    ui.apply_button.click()
+    assert "APPLY" in ui.output.value and "CHANGED" in ui.output.value
+    assert ui.rb.targets[0].read_text("/etc/sysctl.conf").endswith("tcp_tw_reuse = 1\n")
+    assert ui.apply_button.disabled and not ui.rollback_button.disabled
+    ui.rollback_button.click()
+    assert "RESTORED" in ui.output.value
+    assert "tcp_fin_timeout" not in ui.rb.targets[0].read_text("/etc/sysctl.conf")
+
+
+def test_errors_show_in_the_status_line(ui):
+    ui.fields["fin_timeout"].value = 0
+    ui.plan_button.click()
+    assert "fin_timeout=0 is out of range" in ui.status.value
+    ui._guard(ui.do_apply)
+    assert "run Plan with these values" in ui.status.value
+
+
+def test_unified_diff_view():
+    html = diff_html("a=1\n", "a=2\n", "/etc/x.conf", side_by_side=False)
+    assert "-a=1" in html and "+a=2" in html and "#fdd" in html
