@@ -61,9 +61,11 @@ test-suite: $(VENV)/.stamp-test
 	if [ $$rc = 5 ]; then echo "error: pytest collected no tests under tests/"; fi; \
 	exit $$rc
 
+# golden outputs are made on the demo PBX: a production MIRTA_DB_URL or .env must not leak in
 test-notebooks: $(VENV)/.stamp-test
-	$(BIN)/mirta demo
-	@rc=0; $(BIN)/python -m pytest --nbval notebooks --nbval-current-env \
+	env -u MIRTA_DB_URL MIRTA_DOTENV=/dev/null $(BIN)/mirta demo
+	@rc=0; env -u MIRTA_DB_URL -u MIRTA_SCHEMA_MAP MIRTA_DOTENV=/dev/null \
+	  $(BIN)/python -m pytest --nbval notebooks --nbval-current-env \
 	  --nbval-sanitize-with tests/notebooks/sanitize.cfg $(NBVAL_ARGS) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "error: nbval found no notebooks (.ipynb) under notebooks/"; fi; \
 	exit $$rc

@@ -6,7 +6,8 @@ import copy
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ def execute(
     progress: bool = True,
     log_output: bool = False,
     start_timeout: int = 120,
+    environ: Mapping[str, str | None] | None = None,
 ) -> tuple[nbformat.NotebookNode, CellFailure | None]:
     """Run ``nb`` with papermill in the folder ``cwd``; nothing is written to disk.
 
@@ -129,6 +131,7 @@ def execute(
         progress: show a tqdm progress bar on stderr.
         log_output: stream cell outputs to the log (scrubbed by the CLI's log filter).
         start_timeout: seconds to wait for the kernel to start.
+        environ: environment variables to set (None: unset) for the kernel only.
 
     Returns:
         The executed notebook (with a failure banner cell first when a cell raised) and the failure.
@@ -152,7 +155,7 @@ def execute(
     nb = prepare_notebook_metadata(nb, label, "", report_mode=False)
     nb = remove_error_markers(nb)
     try:
-        with chdir(str(cwd)):
+        with _environ(environ or {}), chdir(str(cwd)):
             nb = papermill_engines.execute_notebook_with_engine(
                 None,
                 nb,
@@ -174,6 +177,34 @@ def execute(
         banner.metadata["tags"] = [ERROR_TAG]
         nb.cells.insert(0, banner)
     return nb, failure
+
+
+@contextmanager
+def _environ(overrides: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or unset, for None) environment variables while the kernel is started."""
+    saved = {name: os.environ.get(name) for name in overrides}
+    try:
+        for name, value in overrides.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def kernel_environ() -> dict[str, str | None]:
+    """Environment for headless runs: the `.env` of the invoking folder stays the one read.
+
+    The kernel runs in the notebook's folder, so a relative ``MIRTA_DOTENV`` (default ``.env``) is
+    made absolute against the folder ``mirta`` was started in.
+    """
+    return {"MIRTA_DOTENV": str(_dotenv_path().resolve())}
 
 
 def register_secrets(values: Mapping[str, Any], declared: list[NotebookParameter]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,14 @@ from mirtalib.nbrun.execute import (
 from mirtalib.nbrun.params import inspect_parameters
 
 logger = logging.getLogger(__name__)
+
+# golden outputs come from the demo PBX only: ignore a production database and `.env`
+DEMO_ENVIRON: dict[str, str | None] = {
+    "MIRTA_DB_URL": None,
+    "MIRTA_SCHEMA_MAP": None,
+    "MIRTA_TIMEZONE": None,
+    "MIRTA_DOTENV": os.devnull,
+}
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,9 @@ def regen_one(
     label = display_path(source)
     nb = build_notebook(source)
     register_secrets({}, inspect_parameters(nb, where=label))
-    executed, failure = execute(nb, None, source.parent.resolve(), label=label, progress=progress)
+    executed, failure = execute(
+        nb, None, source.parent.resolve(), label=label, progress=progress, environ=DEMO_ENVIRON
+    )
     executed = stable_widget_ids(strip_volatile(executed))
     target = source.with_suffix(".ipynb")
     if failure is not None:

@@ -18,6 +18,7 @@ from mirtalib.nbrun.execute import (
     CellFailure,
     execute,
     export_html,
+    kernel_environ,
     register_secrets,
     write_notebook,
 )
@@ -138,6 +139,7 @@ def run_notebook(
         label=label,
         progress=progress,
         log_output=log_output,
+        environ=kernel_environ(),
     )
     result.failure = failure
     write_notebook(executed, result.ipynb)
