@@ -368,6 +368,21 @@ def load_finding(
     )
 
 
+def _dedupe_actions(actions: list[str]) -> list[str]:
+    """Keep one vCPU-removal action (the first = most urgent) and drop the generic ones it covers."""
+    out: list[str] = []
+    removal = False
+    for a in dict.fromkeys(actions):
+        if a.startswith("remove ") and "vCPU" in a:
+            if removal:
+                continue
+            removal = True
+        out.append(a)
+    if removal:
+        out = [a for a in out if not a.startswith("reduce contention")]
+    return out
+
+
 def verdicts(findings: pd.DataFrame) -> pd.DataFrame:
     """One line per PBX VM: worst level of its findings and the concrete changes, urgent first."""
     rows = []
@@ -375,7 +390,7 @@ def verdicts(findings: pd.DataFrame) -> pd.DataFrame:
         worst = max(f["level"], key=lambda lv: RANK.get(lv, 0))
         worst = OK if worst == INFO else worst
         acts = f.assign(rank=f["level"].map(RANK)).sort_values("rank", ascending=False)
-        actions = list(dict.fromkeys(a for a in acts["action"] if a))
+        actions = _dedupe_actions([a for a in acts["action"] if a])
         why = "; ".join(
             f"{c}: {v}"
             for c, v, lv in zip(f["check"], f["value"], f["level"], strict=True)

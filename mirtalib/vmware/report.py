@@ -52,9 +52,10 @@ class Inputs:
 
 @dataclass
 class Assessment:
-    """Results: host table, counter statistics, findings, verdicts and what was skipped."""
+    """Results: host table, percent per vCPU, statistics, findings, verdicts, what was skipped."""
 
     hosts: pd.DataFrame
+    pct: pd.DataFrame
     stats: pd.DataFrame
     findings: pd.DataFrame
     verdicts: pd.DataFrame
@@ -148,4 +149,30 @@ def assess(inputs: Inputs, th: Thresholds = DEFAULT_THRESHOLDS) -> Assessment:
         if any(len(p) for p in parts)
         else pd.DataFrame(columns=FINDING_COLUMNS)
     )
-    return Assessment(host_table(inv, th), stats, findings, verdicts(findings), skipped)
+    return Assessment(host_table(inv, th), pct, stats, findings, verdicts(findings), skipped)
+
+
+def busy_vcpus(result: Assessment, inv: Inventory, vms: list[str]) -> dict[str, pd.DataFrame]:
+    """Busy vCPUs over time (cpu.usage % x vCPUs / 100) of ``vms``, per VM and source file."""
+    vcpus = dict(zip(inv.vms["vm"], inv.vms["vcpus"], strict=True))
+    usage = result.pct[(result.pct["counter"] == "usage") & result.pct["vm"].isin(vms)]
+    out = {}
+    for (vm, source), u in usage.groupby(["vm", "source"], sort=True):
+        u = u.sort_values("time")
+        out[f"{vm} ({source})"] = pd.DataFrame(
+            {"time": u["time"], "busy": u["pct"] / 100.0 * vcpus[vm], "cores": float(vcpus[vm])}
+        )
+    return out
+
+
+def measured_demand(result: Assessment, default: float = 0.3) -> dict[str, float]:
+    """Mean offered load per vCPU (0..1) of each VM from its ``cpu.usage`` samples.
+
+    VMs without usage samples are absent (the simulator then uses ``default`` via the role key
+    ``other``/``pbx``, both set to ``default`` here).
+    """
+    usage = result.pct[result.pct["counter"] == "usage"]
+    out = {
+        str(vm): round(min(1.0, float(u.mean()) / 100.0), 3) for vm, u in usage.groupby("vm")["pct"]
+    }
+    return {"pbx": default, "other": default, **out}

@@ -94,6 +94,7 @@ def scenario_from_inventory(
     host: str,
     demand: float | Mapping[str, float] = 0.3,
     pbx_vcpus: int | None = None,
+    name: str | None = None,
 ) -> Scenario:
     """A scenario for one host of the inventory (powered-on VMs, pCPUs = physical cores).
 
@@ -102,7 +103,9 @@ def scenario_from_inventory(
         host: host name.
         demand: offered load per vCPU, one value or a mapping VM name (or role ``pbx``/``other``)
             -> value; VMs not in the mapping get 0.3.
-        pbx_vcpus: optionally resize the PBX VM(s) to this many vCPUs ("what if").
+        pbx_vcpus: optionally resize the PBX VM(s) to this many vCPUs ("what if"); their work
+            stays the same, so the demand per vCPU scales by old / new vCPUs.
+        name: scenario name (default: the host name).
     """
     hosts = inv.hosts.set_index("host")
     if host not in hosts.index:
@@ -115,11 +118,13 @@ def scenario_from_inventory(
             d = float(demand.get(r["vm"], demand.get(r["role"], 0.3)))
         else:
             d = float(demand)
-        n = pbx_vcpus if (pbx_vcpus and r["role"] == "pbx") else int(r["vcpus"])
-        vms.append(VMSpec(str(r["vm"]), int(n), d))
+        n = int(r["vcpus"])
+        if pbx_vcpus and r["role"] == "pbx":
+            d, n = min(1.0, d * n / pbx_vcpus), int(pbx_vcpus)
+        vms.append(VMSpec(str(r["vm"]), n, d))
     if not vms:
         raise ParameterError(f"host {host!r} has no powered-on VMs to simulate")
-    return Scenario(host, int(hosts.loc[host, "cores"]), tuple(vms))
+    return Scenario(name or host, int(hosts.loc[host, "cores"]), tuple(vms))
 
 
 def _layout(scenarios: Sequence[Scenario], replicas: int) -> dict[str, np.ndarray]:

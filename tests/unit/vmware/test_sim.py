@@ -87,7 +87,7 @@ def test_scenario_from_inventory(tmp_path):
     inv = read_inventory(path)
     s = scenario_from_inventory(inv, "h", {"pbx": 0.2, "a": 0.6}, pbx_vcpus=4)
     assert s.pcpus == 8
-    assert {v.name: (v.vcpus, v.demand) for v in s.vms} == {"a": (1, 0.6), "p": (4, 0.2)}
+    assert {v.name: (v.vcpus, v.demand) for v in s.vms} == {"a": (1, 0.6), "p": (4, 0.4)}
     with pytest.raises(ParameterError, match="no powered-on VMs"):
         scenario_from_inventory(inv, "e")
     with pytest.raises(ParameterError, match="not in the inventory"):
