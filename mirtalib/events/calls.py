@@ -81,6 +81,9 @@ def extension_activity(legs: pd.DataFrame) -> pd.DataFrame:
             )
         )
     act = pd.concat(parts, ignore_index=True)
+    act = act.astype(
+        {"start": "datetime64[ns]", "answer": "datetime64[ns]", "end": "datetime64[ns]"}
+    )
     act["tenant"] = act["extension"].str.rsplit("-", n=1).str[-1]
     act = act[list(ACTIVITY_COLUMNS)]
     return act.sort_values(["extension", "start", "role"], kind="stable", ignore_index=True)
@@ -116,3 +119,53 @@ def calls_between(
     return activity[
         (activity["extension"] == extension) & (activity["end"] > start) & (activity["start"] < end)
     ].reset_index(drop=True)
+
+
+def implied_events(activity: pd.DataFrame) -> pd.DataFrame:
+    """The state changes the CDRs imply for each extension (what a perfect daemon would log).
+
+    A caller leg is INUSE from start to end; a callee leg RINGING from start to answer (or end),
+    then INUSE to end; overlapping legs combine (INUSE + RINGING = RINGINUSE). One row per
+    (extension, instant) where something happened, with the state after it.
+
+    Returns:
+        Frame ``time, extension, state, event, uniqueid, node`` sorted by extension then time;
+        ``event`` is ``Newchannel`` (a leg starts), ``Newstate`` (answer) or ``Hangup``.
+    """
+    a = activity
+    caller = a["role"] == "caller"
+    answered = a["answer"].notna()
+    parts = [
+        # (time, d_busy, d_ring, event, order within an instant)
+        (a.loc[caller, "start"], 1, 0, "Newchannel", a[caller]),
+        (a.loc[caller, "end"], -1, 0, "Hangup", a[caller]),
+        (a.loc[~caller, "start"], 0, 1, "Newchannel", a[~caller]),
+        (a.loc[~caller & answered, "answer"], 1, -1, "Newstate", a[~caller & answered]),
+        (a.loc[~caller & answered, "end"], -1, 0, "Hangup", a[~caller & answered]),
+        (a.loc[~caller & ~answered, "end"], 0, -1, "Hangup", a[~caller & ~answered]),
+    ]
+    frames = [
+        pd.DataFrame(
+            {
+                "time": t.to_numpy(),
+                "extension": rows["extension"].to_numpy(),
+                "d_busy": db,
+                "d_ring": dr,
+                "event": ev,
+                "uniqueid": rows["uniqueid"].to_numpy(),
+                "node": rows["node"].to_numpy(),
+            }
+        )
+        for t, db, dr, ev, rows in parts
+    ]
+    ch = pd.concat(frames, ignore_index=True).sort_values(["extension", "time"], kind="stable")
+    busy = ch.groupby("extension")["d_busy"].cumsum()
+    ring = ch.groupby("extension")["d_ring"].cumsum()
+    state = np.select(
+        [(busy > 0) & (ring > 0), busy > 0, ring > 0],
+        ["RINGINUSE", "INUSE", "RINGING"],
+        "NOT_INUSE",
+    )
+    ch = ch.assign(state=state)
+    ch = ch[~ch.duplicated(["extension", "time"], keep="last")]
+    return ch[["time", "extension", "state", "event", "uniqueid", "node"]].reset_index(drop=True)

@@ -2,16 +2,18 @@
 
 Kinds (thresholds are parameters of :func:`find_all`):
 
-``stuck``               a busy state (INUSE, BUSY, RINGINUSE, ONHOLD) that outlived every CDR call
-                        of the extension by more than ``slack_s``, or lasted over ``stuck_after_s``
+``stuck``               a busy episode (INUSE, BUSY, RINGINUSE, ONHOLD in a row) that outlived the
+                        extension's CDR calls by more than ``slack_s``, or lasted over
+                        ``stuck_after_s``
 ``inuse_without_call``  a shorter busy state (at least ``min_s``) with no CDR call at all
 ``call_without_inuse``  the reverse: an answered call of at least ``min_s`` during which the log
                         kept the extension NOT_INUSE for 90 % or more of the talk time
 ``flapping``            ``flap_changes`` or more state changes within ``flap_window_s``
 ``node_move``           consecutive events of one extension from two nodes (the phone moved
                         between servers: the case in which the runbook says INUSE gets lost)
-``log_gap``             no event from a node for ``gap_s`` or more while the CDRs show calls on
-                        that node (the event daemon was probably down)
+``log_gap``             no event from a node for ``gap_s`` or more while the CDRs show calls of
+                        extensions whose events came from that node (its daemon was probably down);
+                        calls inside a gap are not reported again as ``call_without_inuse``
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class _Builder:
     rows: list[dict] = field(default_factory=list)
     ev: list[pd.DataFrame] = field(default_factory=list)
     ca: list[pd.DataFrame] = field(default_factory=list)
+    ev_node: pd.Series | None = None
 
     def add(self, kind, ext, node, start, end, detail, margin_s: float = 60.0) -> None:
         margin = pd.Timedelta(seconds=margin_s)
@@ -123,48 +126,79 @@ class _Builder:
             )
 
 
-def _busy_findings(b: _Builder, tl: pd.DataFrame, cov: Coverage, slack_s, stuck_after_s, min_s):
-    busy = tl[tl["state"].isin(BUSY_STATES)]
-    for r in busy.itertuples(index=False):
+def busy_episodes(tl: pd.DataFrame) -> pd.DataFrame:
+    """Merge consecutive busy intervals (INUSE, RINGINUSE, ...) of each extension into episodes.
+
+    Returns:
+        Frame ``extension, node, start, end, duration_s, states, open`` (one row per episode).
+    """
+    busy = tl["state"].isin(BUSY_STATES)
+    new = busy.ne(busy.shift()) | tl["extension"].ne(tl["extension"].shift())
+    ep = tl.assign(ep=new.cumsum())[busy]
+    if ep.empty:
+        return pd.DataFrame(
+            columns=["extension", "node", "start", "end", "duration_s", "states", "open"]
+        )
+    out = ep.groupby("ep", sort=True).agg(
+        extension=("extension", "first"),
+        node=("node", "first"),
+        start=("start", "first"),
+        end=("end", "last"),
+        open=("open", "last"),
+        states=("state", lambda s: "/".join(dict.fromkeys(s))),
+    )
+    out["duration_s"] = (out["end"] - out["start"]).dt.total_seconds()
+    return out.reset_index(drop=True)
+
+
+def _busy_findings(b: _Builder, tl, cov: Coverage, gaps, slack_s, stuck_after_s, min_s) -> None:
+    for r in busy_episodes(tl).itertuples(index=False):
         covered = cov.seconds(r.extension, r.start, r.end)
         unexplained = r.duration_s - covered
         if unexplained > slack_s or r.duration_s > stuck_after_s:
-            why = (
-                f"{r.state} for {r.duration_s / 60:.0f} min; CDR calls cover {covered / 60:.0f} min"
-            )
+            why = f"{r.states} for {r.duration_s / 60:.0f} min; "
+            why += f"CDR calls cover {covered / 60:.0f} min"
             why += " (still open at the end of the window)" if r.open else ""
+            if gaps.seconds(r.node, r.start, r.end) > 0:
+                why += f"; the log of {r.node} has a gap meanwhile"
             b.add("stuck", r.extension, r.node, r.start, r.end, why)
         elif covered == 0 and r.duration_s >= min_s:
-            b.add(
-                "inuse_without_call",
-                r.extension,
-                r.node,
-                r.start,
-                r.end,
-                f"{r.state} for {r.duration_s:.0f} s with no CDR call",
-            )
+            why = f"{r.states} for {r.duration_s:.0f} s with no CDR call"
+            b.add("inuse_without_call", r.extension, r.node, r.start, r.end, why)
 
 
-def _reverse_findings(b: _Builder, tl: pd.DataFrame, min_s: float) -> None:
+def _event_node(activity: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """For each activity row, the node of the extension's latest event before the call."""
+    ev = events[events["node"].ne("")].sort_values("time")[["time", "extension", "node"]]
+    ev = ev.astype({"time": "datetime64[ns]"})
+    act = activity[["extension", "start"]].astype({"start": "datetime64[ns]"})
+    act = act.reset_index(names="_row").sort_values("start")
+    merged = pd.merge_asof(
+        act,
+        ev.rename(columns={"time": "start", "node": "ev_node"}),
+        on="start",
+        by="extension",
+        direction="backward",
+    )
+    return merged.set_index("_row")["ev_node"].reindex(activity.index).fillna("")
+
+
+def _reverse_findings(b: _Builder, tl: pd.DataFrame, gaps: Coverage, min_s: float) -> None:
     idle = Coverage(tl[tl["state"].isin(IDLE_STATES)])
     first = tl.groupby("extension")["start"].min()
-    talk = b.activity[b.activity["answer"].notna()]
-    talk = talk[talk["extension"].isin(first.index)]
+    talk = b.activity.assign(ev_node=b.ev_node)
+    talk = talk[talk["answer"].notna() & talk["extension"].isin(first.index)]
     talk = talk[(talk["end"] - talk["answer"]).dt.total_seconds() >= min_s]
     for r in talk.itertuples(index=False):
-        if r.answer < first[r.extension]:
-            continue
+        if r.answer < first[r.extension] or gaps.seconds(r.ev_node, r.answer, r.end) > 0:
+            continue  # before the log starts, or during a gap (reported as such)
         length = (r.end - r.answer).total_seconds()
         if idle.seconds(r.extension, r.answer, r.end) >= 0.9 * length:
-            b.add(
-                "call_without_inuse",
-                r.extension,
-                r.node,
-                r.answer,
-                r.end,
+            why = (
                 f"{r.role} of call {r.linkedid or r.uniqueid}: talked {length:.0f} s "
-                "while the log said NOT_INUSE",
+                "while the log said NOT_INUSE"
             )
+            b.add("call_without_inuse", r.extension, r.node, r.answer, r.end, why)
 
 
 def _flapping(b: _Builder, tl: pd.DataFrame, window_s: float, changes: int) -> None:
@@ -221,26 +255,28 @@ def _node_moves(b: _Builder, events: pd.DataFrame, cov: Coverage) -> None:
         b.add("node_move", r["extension"], r["node"], prev_time[idx], r["time"], detail)
 
 
-def _log_gaps(b: _Builder, events: pd.DataFrame, gap_s: float, until) -> None:
+def _log_gaps(b: _Builder, events: pd.DataFrame, gap_s: float, until) -> pd.DataFrame:
+    """Find silent stretches per node with calls of that node's extensions; return them."""
+    act = b.activity.assign(ev_node=b.ev_node)
+    found = []
     for node, rows in events[events["node"].ne("")].groupby("node", sort=True):
         t = rows["time"].sort_values().to_numpy("datetime64[ns]")
         t = np.append(t, np.datetime64(pd.Timestamp(until).to_datetime64()))
         gaps = np.flatnonzero(np.diff(t).astype(np.int64) >= np.int64(gap_s * 1e9))
-        act = b.activity[b.activity["node"] == node]
+        mine = act[act["ev_node"] == node]
         for i in gaps:
             start, end = pd.Timestamp(t[i]), pd.Timestamp(t[i + 1])
-            n = int(((act["start"] > start) & (act["start"] < end)).sum())
-            if n:
-                b.add(
-                    "log_gap",
-                    "",
-                    node,
-                    start,
-                    end,
-                    f"no event from {node} for {(end - start).total_seconds() / 60:.0f} min "
-                    f"while the CDRs show {n} call legs there",
-                    margin_s=0,
-                )
+            inside = mine[(mine["start"] > start) & (mine["start"] < end)]
+            if inside.empty:
+                continue
+            found.append({"node": node, "start": start, "end": end})
+            why = (
+                f"no event from {node} for {(end - start).total_seconds() / 60:.0f} min "
+                f"while the CDRs show {len(inside)} call legs of its "
+                f"{inside['extension'].nunique()} extensions"
+            )
+            b.add("log_gap", "", node, start, end, why, margin_s=0)
+    return pd.DataFrame(found, columns=["node", "start", "end"])
 
 
 def find_all(
@@ -253,7 +289,7 @@ def find_all(
     stuck_after_s: float = 4 * 3600.0,
     min_s: float = 60.0,
     flap_window_s: float = 120.0,
-    flap_changes: int = 8,
+    flap_changes: int = 12,
     gap_s: float = 1800.0,
 ) -> Findings:
     """Run every check on one source's events and timeline against the CDR activity.
@@ -287,12 +323,13 @@ def find_all(
     if flap_changes < 2:
         raise ParameterError(f"flap_changes={flap_changes!r}: must be at least 2")
     b = _Builder(events, activity)
+    b.ev_node = _event_node(activity, events)
     cov = Coverage(activity)
-    _busy_findings(b, timeline, cov, slack_s, stuck_after_s, min_s)
-    _reverse_findings(b, timeline, min_s)
+    gaps = Coverage(_log_gaps(b, events, gap_s, until), key="node")
+    _busy_findings(b, timeline, cov, gaps, slack_s, stuck_after_s, min_s)
+    _reverse_findings(b, timeline, gaps, min_s)
     _flapping(b, timeline, flap_window_s, flap_changes)
     _node_moves(b, events, cov)
-    _log_gaps(b, events, gap_s, until)
     table = pd.DataFrame(b.rows, columns=[c for c in FINDING_COLUMNS if c != "finding"])
     order = (
         table.assign(k=table["kind"].map(KINDS.index))

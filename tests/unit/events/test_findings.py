@@ -24,6 +24,7 @@ def day(make_ev, make_legs):
     events = make_ev(
         [
             (D + "09:00", "104-DEVEL", "NOT_INUSE"),
+            (D + "09:30", "107-DEVEL", "NOT_INUSE", "srv02"),  # registered on srv02
             (D + "10:00", "100-DEVEL", "INUSE"),  # call 10:00-10:05, then stuck until 12:00
             (D + "10:00", "103-DEVEL", "NOT_INUSE"),
             (D + "10:00", "106-DEVEL", "NOT_INUSE"),
@@ -144,9 +145,19 @@ def test_node_move_says_inuse_lost(day):
 def test_log_gap_only_when_calls_happened(day):
     gap = run(day).of_kind("log_gap").iloc[0]
     assert (gap["start"], gap["end"]) == (pd.Timestamp(D + "10:32"), pd.Timestamp(UNTIL))
-    assert gap["detail"] == "no event from srv02 for 208 min while the CDRs show 1 call legs there"
+    assert gap["detail"] == (
+        "no event from srv02 for 208 min while the CDRs show 1 call legs of its 1 extensions"
+    )
     _, calls = run(day).evidence(gap["finding"])
     assert calls["extension"].tolist() == ["107-DEVEL"]
+    # 107-DEVEL talked at 12:00 while the log said NOT_INUSE: explained by the gap, not repeated
+    assert "107-DEVEL" not in run(day).of_kind("call_without_inuse")["extension"].tolist()
+
+
+def test_no_gap_without_calls_of_the_node(day):
+    events, tl, act = day
+    quiet = act[act["extension"] != "107-DEVEL"]
+    assert find_all(events, tl, quiet, until=UNTIL, flap_changes=8).of_kind("log_gap").empty
 
 
 def test_bad_thresholds_are_named(day):
