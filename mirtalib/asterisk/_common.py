@@ -1,8 +1,8 @@
 """Helpers shared by the command-output parsers of :mod:`mirtalib.asterisk`.
 
 * :func:`parser` makes the "a parser raises nothing but ParseError" promise hold: an unexpected
-  exception inside a parser becomes a :class:`ParseError` chained to it (``__cause__``), so the
-  hypothesis tests can tell a deliberate refusal (no cause) from a bug (a cause).
+  exception inside a parser becomes :class:`UnforeseenInput` (a ParseError) chained to it, so the
+  hypothesis tests can tell a deliberate refusal from a bug.
 * :func:`as_text` accepts ``str`` or ``bytes``, plain CLI text or an AMI capture.
 * :class:`Reject` is how a parser reports a line it could not use (never silently dropped).
 """
@@ -47,6 +47,13 @@ def reject(lineno: int, reason: str, raw: str) -> Reject:
     return Reject(lineno, reason, raw[:500])
 
 
+class UnforeseenInput(ParseError):
+    """Raised when a parser met input its rules did not foresee (the cause is chained).
+
+    It is a :class:`ParseError` for callers; tests treat it as a parser bug to fix.
+    """
+
+
 def parser(func: Callable[P, R]) -> Callable[P, R]:
     """Decorate a parser so that any unexpected exception surfaces as a chained ParseError."""
 
@@ -58,7 +65,7 @@ def parser(func: Callable[P, R]) -> Callable[P, R]:
             raise
         except Exception as exc:
             log.debug("parser %s failed unexpectedly", func.__name__, exc_info=True)
-            raise ParseError(
+            raise UnforeseenInput(
                 f"{func.__name__}: cannot parse this input ({type(exc).__name__}: {exc})"
             ) from exc
 

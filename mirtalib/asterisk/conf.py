@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from mirtalib.asterisk._common import parser
 from mirtalib.asterisk.conflines import (
     ConfProblem,
     Line,
@@ -116,7 +117,7 @@ class Section:
         check_option(key, value, op)
         eq, arrow = self._style()
         sep = eq if op == "=" else arrow
-        raw = f"{key}{sep}{escape(value)}"
+        raw = _join(f"{key}{sep}", escape(value))
         line, _, _ = parse_line(raw, "\n", 0, 0)
         return line
 
@@ -211,13 +212,21 @@ class Section:
         return len(gone)
 
 
+def _join(prefix: str, value: str) -> str:
+    """``key=`` + value, with a space when the value starts with ``>`` (else it reads as ``=>``)."""
+    if value.startswith(">") and prefix.endswith("="):
+        return f"{prefix} {value}"
+    return prefix + value
+
+
 def _edit_value(line: Line, value: str, op: str) -> None:
     check_option(line.key, value, op)
     if line.value_span is not None and op == line.op:
         a, b = line.value_span
-        raw = line.raw[:a] + escape(value) + line.raw[b:]
+        raw = _join(line.raw[:a], escape(value)) + line.raw[b:]
     else:
-        raw = f"{line.key}{op}{escape(value)}" + (f" ;{line.comment}" if line.comment else "")
+        raw = _join(f"{line.key}{op}", escape(value))
+        raw += f" ;{line.comment}" if line.comment else ""
     new, _, _ = parse_line(raw, line.eol, line.lineno, 0)
     line.__dict__.update({k: v for k, v in new.__dict__.items() if k not in {"eol", "lineno"}})
 
@@ -348,6 +357,7 @@ class ConfDocument:
         return self.preamble[-1] if self.preamble else None
 
 
+@parser
 def parse_conf(text: str | bytes, *, strict: bool = False) -> ConfDocument:
     """Parse ``.conf`` text (bytes decode as UTF-8 with surrogateescape, so they round-trip)."""
     if isinstance(text, bytes | bytearray):

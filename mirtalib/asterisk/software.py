@@ -21,7 +21,7 @@ _PHP = re.compile(
     r"(?: \(built: (?P<built>[^)]*)\))?(?P<rest>.*)$",
     re.ASCII,
 )
-_ZEND = re.compile(r"^Zend Engine v(\S+?),", re.ASCII)
+_ZEND = re.compile(r"\bZend Engine v(\S+?),", re.ASCII)
 _WITH = re.compile(
     r"^with (?P<what>.+?)(?: v(?P<version>\d+(?:\.\d+)*\S*?))?,\s*Copyright", re.ASCII
 )

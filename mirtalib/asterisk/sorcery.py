@@ -23,9 +23,10 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from mirtalib.asterisk._common import parser
 from mirtalib.asterisk.conf import ConfDocument, parse_conf
 from mirtalib.asterisk.conftree import effective_dict, objects
-from mirtalib.errors import ParameterError
+from mirtalib.errors import ParameterError, ParseError
 
 log = logging.getLogger(__name__)
 
@@ -152,10 +153,13 @@ class Sorcery:
         return pd.DataFrame(rows, columns=["object_type", "order", "source", "module", "default"])
 
 
-def parse_sorcery(doc: ConfDocument | str) -> Sorcery:
+@parser
+def parse_sorcery(doc: ConfDocument | str | bytes) -> Sorcery:
     """Read sorcery.conf (text or a parsed document) into a :class:`Sorcery`."""
-    if isinstance(doc, str):
+    if isinstance(doc, str | bytes | bytearray):
         doc = parse_conf(doc)
+    if not isinstance(doc, ConfDocument):
+        raise ParseError(f"sorcery.conf must be text or a ConfDocument, got {type(doc).__name__}")
     mappings: list[SorceryMapping] = []
     notes: list[str] = []
     for section in doc.sections:
