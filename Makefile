@@ -26,6 +26,8 @@ $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "error: Python 3.11 or newer is needed (try: make PYTHON=python3.12 ...)"; exit 1; }
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/system-deps.sh python3-venv
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || \
+	  { echo "error: $(PYTHON) cannot create virtualenvs: sudo apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 # the stamps are remade when the project's dependencies or the pinned versions change

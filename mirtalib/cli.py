@@ -90,7 +90,14 @@ NameOpt = Annotated[
     str | None,
     typer.Option("--name", help="Run name (default: UTC timestamp, e.g. 20261126T135000Z)."),
 ]
-ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar.")]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Progress bar (default: when on a terminal)."),
+]
+
+
+def _progress(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else flag
 
 
 @app.command()
@@ -177,7 +184,7 @@ def run(
     ] = None,
     name: NameOpt = None,
     reports: ReportsOpt = None,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = None,
     log_output: Annotated[bool, typer.Option(help="Stream cell output to the log.")] = False,
 ) -> None:
     """Run one notebook headless into reports/<notebook>/<run>.ipynb + .html; refresh the index.
@@ -197,7 +204,7 @@ def run(
             _pairs(ctx.args),
             reports_dir=reports_dir,
             run=name,
-            progress=progress,
+            progress=_progress(progress),
             log_output=log_output,
         )
     except MirtaError as exc:
@@ -226,7 +233,7 @@ def report(
     ] = None,
     name: NameOpt = None,
     reports: ReportsOpt = None,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = None,
 ) -> None:
     """Run a set of notebooks (all of them, even after a failure) and write reports/index.html."""
     from mirtalib.nbrun import find_notebooks, report_plan, run_report, write_index
@@ -246,7 +253,10 @@ def report(
     reports_dir = _reports_dir(reports)
     try:
         results = run_report(
-            report_plan(selected, params_dir), reports_dir=reports_dir, run=name, progress=progress
+            report_plan(selected, params_dir),
+            reports_dir=reports_dir,
+            run=name,
+            progress=_progress(progress),
         )
     except MirtaError as exc:
         raise _fail(exc) from None
@@ -266,7 +276,7 @@ def regen(
         list[Path] | None,
         typer.Argument(help="Notebook sources (.py/.ipynb) or folders (default: notebooks/)."),
     ] = None,
-    progress: ProgressOpt = True,
+    progress: ProgressOpt = None,
 ) -> None:
     """Rebuild committed notebooks from their jupytext sources, executed on the demo PBX."""
     from mirtalib.nbrun.discover import display_path
@@ -282,7 +292,7 @@ def regen(
     failed = 0
     for source in sources:
         try:
-            result = regen_one(source, progress=progress)
+            result = regen_one(source, progress=_progress(progress))
         except MirtaError as exc:
             failed += 1
             _say(f"FAILED {display_path(source)}: {exc}", err=True)
