@@ -116,7 +116,7 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
     te_id = dict(zip(model.tenants["te_code"], model.tenants["te_id"], strict=True))
     root = paths.recordings_dir
     root.mkdir(parents=True, exist_ok=True)
-    meta, transcribed, single = [], [], []
+    meta, transcribed, single, transcribed_legs = [], [], [], set()
     for i, f in files.iterrows():
         when = pd.Timestamp(f["answer"]) + pd.Timedelta(seconds=int(f["_dup"]))
         rel = format_name(f["tenant"], when, f["src"], f["dst"], f["uniqueid"])
@@ -137,6 +137,7 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
                      "rm_owner": f["owner"]})
         if f["transcript"] and i not in empty | corrupt | no_file:
             transcribed.append(rm_id)
+            transcribed_legs.add(int(f["leg_pos"]))
             if f["leg_pos"] not in dup:
                 single.append(rm_id)
     skip = set(_Picker(rng).take(pd.Index(single), _GAPS["transcript_missing"]))
@@ -152,8 +153,7 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
               "stopped_early": stopped}
     truth = {"sample_rate": rate, "files_written": len(files) - len(no_file) + len(orphans)
              + len(bad), "metadata_rows": len(meta), "expected_legs": int(talk["recorded"].sum()),
-             "transcripts_expected": len({m["rm_uniqueid"] + str(m["rm_start"])
-                                          for m in meta if m["rm_id"] in transcribed}),
+             "transcripts_expected": len(transcribed_legs),
              **{k: len(v) for k, v in counts.items()},
              "missing_legs": [int(j) for j in missing],
              "unexpected_legs": [int(j) for j in unexpected]}

@@ -157,18 +157,23 @@ def match_recordings(recordings: pd.DataFrame, legs: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=recordings.index, dtype="Int64")
 
 
-def _quality(leg: pd.Series, rec: pd.Series, abs_tol: float, rel_tol: float) -> str:
-    issues = []
-    dur, billsec = rec["duration"], leg["billsec"]
-    if pd.notna(dur):
-        tol = max(abs_tol, rel_tol * billsec)
-        if dur > billsec + tol:
-            issues.append(f"recording {dur:.0f}s longer than the call's billsec {billsec}s")
-        elif dur < billsec - tol and not leg["stop_allowed"]:
-            issues.append(f"recording {dur:.0f}s shorter than the call's billsec {billsec}s")
-    if leg["stereo_expected"] and pd.notna(rec["channels"]) and int(rec["channels"]) < 2:
-        issues.append("mono recording, stereo expected")
-    return "; ".join(issues)
+def _quality(legs: pd.DataFrame, dur: pd.Series, channels: pd.Series, abs_tol: float,
+             rel_tol: float) -> pd.Series:
+    """Format problems of each leg's (first sound) recording; "" when none."""
+    billsec = legs["billsec"].astype(float)
+    tol = np.maximum(abs_tol, rel_tol * billsec)
+    text = pd.Series("", index=legs.index, dtype=object)
+    longer = dur > billsec + tol
+    shorter = (dur < billsec - tol) & legs["stop_allowed"].eq("")
+    durs = dur.round().astype("Int64").astype(str)
+    bills = legs["billsec"].astype(str)
+    text = text.where(~longer, "recording " + durs + "s longer than the call's billsec "
+                      + bills + "s")
+    text = text.where(~shorter, "recording " + durs + "s shorter than the call's billsec "
+                      + bills + "s")
+    mono = legs["stereo_expected"].astype(bool) & (channels < 2).fillna(False).astype(bool)
+    joined = text.where(text.eq(""), text + "; ") + "mono recording, stereo expected"
+    return text.where(~mono, joined).astype(str)
 
 
 def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end: datetime, *,
@@ -192,36 +197,32 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
     recs.loc[usable & recs["leg_id"].isna() & recs["problem"].eq(""), "problem"] = "orphan"
     legs = expected.set_index("leg_id", drop=False)
     period = (legs["start"] >= start) & (legs["start"] < end)
-    recs_day = recs["rec_start"].dt.normalize()
     in_period = recs["leg_id"].map(period).astype("boolean")
     keep = in_period.fillna(
         (recs["rec_start"] >= start) & (recs["rec_start"] < end) | recs["rec_start"].isna()
     ).astype(bool)
     recs = recs[keep].copy()
-    recs["day"] = recs["leg_id"].map(legs["day"]).fillna(recs_day[keep])
+    recs["day"] = recs["leg_id"].map(legs["day"]).fillna(recs["rec_start"].dt.normalize())
     legs = legs[period].copy()
-    grouped = {k: g for k, g in recs.dropna(subset=["leg_id"]).groupby("leg_id")}
-    status, n_rec, quality, t_present, ids = [], [], [], [], []
-    for leg_id, leg in legs.iterrows():
-        g = grouped.get(leg_id)
-        good = g[g["problem"].eq("")] if g is not None else None
-        n = 0 if g is None else len(g)
-        if leg["expected"]:
-            st = "recorded" if good is not None and len(good) else ("broken" if n else "missing")
-        else:
-            no_talk = leg["segment"] in {"helper", "unanswered", "no_peer"}
-            st = "unexpected" if n else ("no_talk" if no_talk else "not_expected")
-        status.append(st)
-        n_rec.append(n)
-        ids.append(leg_id)
-        quality.append(_quality(leg, good.iloc[0], abs_tol, rel_tol)
-                       if st == "recorded" else "")
-        seg = g["transcript_segments"] if g is not None else pd.Series(dtype="Int64")
-        t_present.append(pd.NA if seg.isna().all() and n else bool((seg.fillna(0) > 0).any()))
-    legs["status"], legs["n_recordings"], legs["quality"] = status, n_rec, quality
-    legs["transcript_due"] = legs["transcript_expected"] & transcription_enabled & (
-        legs["status"] == "recorded")
-    legs["transcript_present"] = pd.array(t_present, dtype="boolean")
+    matched = recs.dropna(subset=["leg_id"])
+    n = matched.groupby("leg_id").size().reindex(legs.index, fill_value=0)
+    sound = matched[matched["problem"].eq("")].drop_duplicates("leg_id").set_index("leg_id")
+    has_good = legs.index.isin(sound.index)
+    no_talk = legs["segment"].isin(["helper", "unanswered", "no_peer"])
+    legs["status"] = np.select(
+        [legs["expected"] & has_good, legs["expected"] & (n > 0), legs["expected"], n > 0,
+         no_talk], ["recorded", "broken", "missing", "unexpected", "no_talk"], "not_expected")
+    legs["n_recordings"] = n.astype("int64")
+    dur = pd.to_numeric(sound["duration"], errors="coerce").reindex(legs.index)
+    chans = pd.to_numeric(sound["channels"], errors="coerce").reindex(legs.index)
+    quality = _quality(legs, dur, chans, abs_tol, rel_tol)
+    legs["quality"] = quality.where(legs["status"].eq("recorded"), "")
+    segs = pd.to_numeric(matched["transcript_segments"], errors="coerce")
+    known = segs.notna().groupby(matched["leg_id"]).any()
+    present = (segs.fillna(0) > 0).groupby(matched["leg_id"]).any()
+    legs["transcript_due"] = (legs["transcript_expected"] & transcription_enabled
+                              & legs["status"].eq("recorded"))
+    legs["transcript_present"] = present.where(known).reindex(legs.index).astype("boolean")
     legs = legs.reset_index(drop=True)
     gaps = _gaps(legs, recs)
     summary = _summary(legs, recs, gaps)
@@ -231,40 +232,46 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
 
 
 def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    by_leg = recs.dropna(subset=["leg_id"]).groupby("leg_id")["relpath"].apply(list).to_dict()
-    detail_by_leg = recs.dropna(subset=["leg_id"]).groupby("leg_id")["detail"].apply(
-        lambda s: "; ".join(x for x in s if x)).to_dict()
-
-    def add(kind: str, leg: pd.Series, relpath: str, detail: str) -> None:
-        rows.append({"gap": kind, "tenant": leg["tenant"], "day": leg["day"],
-                     "linkedid": leg["linkedid"], "uniqueid": leg["uniqueid"],
-                     "leg_id": leg["leg_id"], "parties": leg["parties"], "policy": leg["policy"],
-                     "relpath": relpath, "detail": detail})
-
-    for _, leg in legs.iterrows():
-        files = by_leg.get(leg["leg_id"], [])
-        st = leg["status"]
-        if st == "missing":
-            add("missing", leg, "", f"{leg['policy']} from {leg['policy_owner']}")
-        elif st == "broken":
-            add("broken", leg, files[0], detail_by_leg.get(leg["leg_id"], ""))
-        elif st == "unexpected":
-            add("unexpected", leg, files[0],
-                f"recorded although {leg['policy_owner'] or 'no setting'} says "
-                f"{leg['policy'] or 'no recording'} ({leg['segment']})")
-        if len(files) > 1:
-            add("duplicate", leg, ", ".join(files[1:]), f"{len(files)} recordings for one leg")
-        if leg["quality"]:
-            add("wrong_format", leg, files[0] if files else "", leg["quality"])
-        if leg["transcript_due"] and leg["transcript_present"] is False:
-            add("transcript_missing", leg, files[0] if files else "", "no transcript segments")
-    for _, r in recs[recs["problem"].isin(["orphan", "bad_name"])].iterrows():
-        rows.append({"gap": r["problem"], "tenant": r["tenant"], "day": r["day"],
-                     "linkedid": r["linkedid"], "uniqueid": r["uniqueid"], "leg_id": pd.NA,
-                     "parties": "", "policy": "", "relpath": r["relpath"],
-                     "detail": r["detail"] or "no call with this uniqueid/linkedid"})
-    gaps = pd.DataFrame(rows, columns=list(GAP_COLUMNS))
+    matched = recs.dropna(subset=["leg_id"]).sort_values(["leg_id", "relpath"])
+    first = matched.drop_duplicates("leg_id").set_index("leg_id")
+    extra = matched[matched.duplicated("leg_id")].groupby("leg_id")["relpath"].agg(", ".join)
+    detail = matched.groupby("leg_id")["detail"].agg(lambda s: "; ".join(x for x in s if x))
+    base = legs.set_index("leg_id", drop=False)
+    relpath = first["relpath"].reindex(base.index).fillna("")
+    owner = base["policy_owner"].where(base["policy_owner"].ne(""), "no setting")
+    policy = base["policy"].where(base["policy"].ne(""), "no recording")
+    kinds = [
+        ("missing", base["status"].eq("missing"), "",
+         base["policy"] + " from " + base["policy_owner"]),
+        ("broken", base["status"].eq("broken"), relpath, detail.reindex(base.index).fillna("")),
+        ("unexpected", base["status"].eq("unexpected"), relpath,
+         "recorded although " + owner + " says " + policy + " (" + base["segment"] + ")"),
+        ("duplicate", base["n_recordings"].gt(1), extra.reindex(base.index).fillna(""),
+         base["n_recordings"].astype(str) + " recordings for one leg"),
+        ("wrong_format", base["quality"].ne(""), relpath, base["quality"]),
+        ("transcript_missing", base["transcript_due"] & base["transcript_present"].eq(False)
+         .fillna(False), relpath, "no transcript segments"),
+    ]
+    parts = []
+    for kind, mask, path, text in kinds:
+        mask = mask.astype(bool)
+        sel = base[mask]
+        path = path[mask] if isinstance(path, pd.Series) else path
+        text = text[mask] if isinstance(text, pd.Series) else text
+        parts.append(pd.DataFrame({
+            "gap": kind, "tenant": sel["tenant"], "day": sel["day"], "linkedid": sel["linkedid"],
+            "uniqueid": sel["uniqueid"], "leg_id": sel["leg_id"], "parties": sel["parties"],
+            "policy": sel["policy"], "relpath": path, "detail": text}))
+    loose = recs[recs["problem"].isin(["orphan", "bad_name"])]
+    parts.append(pd.DataFrame({
+        "gap": loose["problem"], "tenant": loose["tenant"], "day": loose["day"],
+        "linkedid": loose["linkedid"], "uniqueid": loose["uniqueid"], "leg_id": pd.NA,
+        "parties": "", "policy": "", "relpath": loose["relpath"],
+        "detail": loose["detail"].where(loose["detail"].ne(""),
+                                        "no call with this uniqueid/linkedid")}))
+    gaps = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
+        len(p) for p in parts) else pd.DataFrame(columns=list(GAP_COLUMNS))
+    gaps = gaps[list(GAP_COLUMNS)]
     gaps["leg_id"] = gaps["leg_id"].astype("Int64")
     order = {k: i for i, k in enumerate(GAP_KINDS)}
     return gaps.sort_values(["gap", "tenant", "day", "relpath", "uniqueid"],

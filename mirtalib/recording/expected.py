@@ -16,6 +16,8 @@ recording is attached to that channel, so:
 Endpoints come from channel names (``PJSIP/100-DEVEL-0000001a`` -> extension ``100-DEVEL``; queue
 members ``Local/AG-000-NF-<ex_id>@fromotherpbx-...;1`` -> the extension with that id; trunks and
 unknown peers -> external). Legs whose ``channel`` is a Local half are helper legs, never recorded.
+A trunk extension (``ex_trunk`` = 1, e.g. a branch office PBX) counts as external; when its call
+matches no DID, its own recording setting applies (it is an extension of the tenant after all).
 """
 
 from __future__ import annotations
@@ -129,9 +131,13 @@ def _decide(rule: Rule | None, r: dict, caller: Endpoint, first: dict, book: Pol
     if rule.policy_from == "did":
         number = first.get("firstdst") or first["dst"]
         found = book.did(r["_tenant"], number)
-        return (found[0], found[1]) if found else (f"no DID for {number}", None)
+        if found:
+            return found
+        if caller.name in book.trunks:  # a trunk extension (e.g. a branch PBX) dialing direct
+            return caller.name, book.extension(caller.name)
+        return f"no DID for {number}", None
     who = caller if rule.policy_from == "caller_extension" else endpoint(r["channel"], book)
-    if who.kind != "ext":
+    if who.kind != "ext" and who.name not in book.trunks:
         return who.name, None
     return who.name, book.extension(who.name)
 
