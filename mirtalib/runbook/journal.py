@@ -54,6 +54,7 @@ def write_journal(
     slug: str,
     parameters: dict[str, Any],
     folder: Path,
+    rehearsal: bool = False,
 ) -> Path:
     """Write ``report`` as a journal entry; returns its path (never overwrites an entry)."""
     entry = {
@@ -61,6 +62,7 @@ def write_journal(
         "slug": slug,
         "title": report.title,
         "mode": report.mode,
+        "rehearsal": rehearsal,
         "who": who(),
         "when": when.isoformat(),
         "targets": [n.target for n in report.nodes],
@@ -70,7 +72,8 @@ def write_journal(
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"{when:%Y%m%d-%H%M%S}-p{report.page:02d}-{report.mode}"
+        mode = f"rehearsal-{report.mode}" if rehearsal else report.mode
+        stem = f"{when:%Y%m%d-%H%M%S}-p{report.page:02d}-{mode}"
         for n in range(1, 10_000):
             path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
             try:

@@ -116,6 +116,7 @@ class Runbook:
     targets: list[Target]
     clock: Clock | None = None
     journal: Path | None = None
+    rehearsal: bool = False  # runs on throw-away replay copies: journaled as rehearsal-<mode>
     last_apply: RunReport | None = field(default=None, init=False)
 
     @property
@@ -161,6 +162,7 @@ class Runbook:
             slug=self.definition.slug,
             parameters=self._journal_params(),
             folder=self.journal or journal_dir(),
+            rehearsal=self.rehearsal,
         )
         report.journal_path = str(path)
         errors = [o[1] for o in outcomes if isinstance(o[1], TargetError)]

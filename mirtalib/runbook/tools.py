@@ -81,7 +81,9 @@ def rehearse(rb: Runbook) -> Rehearsal:
         ReplayTarget.load(t.spec.removeprefix("replay:"), replay_dir=t.origin)  # type: ignore[attr-defined]
         for t in rb.targets
     ]
-    twin = Runbook(rb.definition, rb.values, copies, clock=rb.clock, journal=rb.journal)
+    twin = Runbook(
+        rb.definition, rb.values, copies, clock=rb.clock, journal=rb.journal, rehearsal=True
+    )
     out = Rehearsal()
     out.apply = twin.apply(confirm=True)
     applied = twin.last_apply

@@ -37,8 +37,11 @@ def db_choices(kind: str) -> list[str]:
 
 
 def _field(param: Param, value: Any) -> w.Widget:
-    desc = {"description": param.name, "style": {"description_width": "initial"},
-            "tooltip": param.help}
+    desc = {
+        "description": param.name,
+        "style": {"description_width": "initial"},
+        "tooltip": param.help,
+    }
     choices: Any = param.choices
     if isinstance(choices, str):
         try:
@@ -66,17 +69,22 @@ class RunbookUI:
     def __init__(self, rb: Runbook) -> None:
         self.rb = rb
         self.fields = {p.name: _field(p, rb.values[p.name]) for p in rb.definition.params}
-        self.targets = w.Text(value=",".join(t.spec for t in rb.targets), description="targets",
-                              style={"description_width": "initial"},
-                              layout=w.Layout(width="60%"))
+        self.targets = w.Text(
+            value=",".join(t.spec for t in rb.targets),
+            description="targets",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="60%"),
+        )
         self.plan_button = w.Button(description="Plan", button_style="info", icon="search")
         self.apply_button = w.Button(description="Apply", button_style="danger", disabled=True)
         self.verify_button = w.Button(description="Verify", button_style="success")
-        self.rollback_button = w.Button(description="Rollback", button_style="warning",
-                                        disabled=True)
+        self.rollback_button = w.Button(
+            description="Rollback", button_style="warning", disabled=True
+        )
         self.reviewed = w.Checkbox(value=False, description="I reviewed the plan", indent=False)
-        self.side_by_side = w.ToggleButtons(options=["side-by-side", "unified"],
-                                            value="side-by-side")
+        self.side_by_side = w.ToggleButtons(
+            options=["side-by-side", "unified"], value="side-by-side"
+        )
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML()
         self.output = w.HTML()
@@ -92,15 +100,26 @@ class RunbookUI:
         self.targets.observe(lambda _c: self._refresh(), names="value")
         self._fill_checklist()
         d = rb.definition
-        self.widget = w.VBox([
-            w.HTML(f"<h3>Page {d.page}: {html.escape(d.title)}</h3>"),
-            w.VBox([self.targets, *self.fields.values()]),
-            w.HBox([self.plan_button, self.reviewed, self.apply_button, self.verify_button,
-                    self.rollback_button]),
-            w.HBox([self.side_by_side, self.progress]),
-            self.status, self.output,
-            w.HTML("<h4>Checklist (by hand)</h4>"), self.checklist,
-        ])
+        self.widget = w.VBox(
+            [
+                w.HTML(f"<h3>Page {d.page}: {html.escape(d.title)}</h3>"),
+                w.VBox([self.targets, *self.fields.values()]),
+                w.HBox(
+                    [
+                        self.plan_button,
+                        self.reviewed,
+                        self.apply_button,
+                        self.verify_button,
+                        self.rollback_button,
+                    ]
+                ),
+                w.HBox([self.side_by_side, self.progress]),
+                self.status,
+                self.output,
+                w.HTML("<h4>Checklist (by hand)</h4>"),
+                self.checklist,
+            ]
+        )
 
     # -- state ---------------------------------------------------------------------------------
     def _key(self) -> tuple:
@@ -112,11 +131,14 @@ class RunbookUI:
 
     def _fill_checklist(self) -> None:
         self.checklist.children = [
-            w.Checkbox(value=False, indent=False,
-                       description=f"{s.phase.value}: {s.title}" + (f" ({s.detail})" if s.detail
-                                                                     else ""),
-                       layout=w.Layout(width="100%"))
-            for s in self.rb.steps if isinstance(s, Manual)
+            w.Checkbox(
+                value=False,
+                indent=False,
+                description=f"{s.phase.value}: {s.title}" + (f" ({s.detail})" if s.detail else ""),
+                layout=w.Layout(width="100%"),
+            )
+            for s in self.rb.steps
+            if isinstance(s, Manual)
         ]
 
     def _reopen(self) -> None:
@@ -124,8 +146,9 @@ class RunbookUI:
         if self.targets.value != ",".join(t.spec for t in self.rb.targets) or values != {
             k: self.rb.values[k] for k in values
         }:
-            new = self.rb.definition.open(self.targets.value, clock=self.rb.clock,
-                                          journal=self.rb.journal, **values)
+            new = self.rb.definition.open(
+                self.targets.value, clock=self.rb.clock, journal=self.rb.journal, **values
+            )
             self.rb.close()
             self.rb = new
             self._fill_checklist()
@@ -142,8 +165,10 @@ class RunbookUI:
         self.status.value = html.escape(f"{node}: step {res.index} {res.title}: {res.status}")
 
     def _show(self, report: RunReport) -> None:
-        text = report_html(report) if self.side_by_side.value == "side-by-side" else (
-            f"<pre>{html.escape(report.text())}</pre>"
+        text = (
+            report_html(report)
+            if self.side_by_side.value == "side-by-side"
+            else (f"<pre>{html.escape(report.text())}</pre>")
         )
         self.output.value = text
         verdict = "FAILED" if report.failed else "done"

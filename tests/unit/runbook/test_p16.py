@@ -99,8 +99,11 @@ def test_verify_before_apply_fails_with_reasons(rb):
         report.raise_for_failure()
 
 
-def test_rehearsal_leaves_the_runbook_untouched(rb):
+def test_rehearsal_leaves_the_runbook_untouched(rb, tmp_path):
     result = rehearse(rb)
+    names = sorted(p.name for p in (tmp_path / "journal").iterdir())
+    assert names[0] == "20261102-093000-p16-rehearsal-apply-2.json"
+    assert len(names) == 4 and all("rehearsal" in n for n in names)
     assert result.idempotent
     assert "second apply on srv02: 0 changed (idempotent)" in result.text()
     assert rb.targets[0].read_text("/etc/sysctl.conf").count("tcp_fin_timeout") == 0
