@@ -210,9 +210,10 @@ def run(
     except MirtaError as exc:
         raise _fail(exc) from None
     write_index(reports_dir)
-    if result.failure is not None:
-        _say(f"FAILED {result.info['notebook']}: {result.failure.describe()}", err=True)
-        _say(f"  see {result.html}", err=True)
+    if not result.ok:
+        _say(f"FAILED {result.info['notebook']}: {result.describe_problem()}", err=True)
+        if result.html.is_file():
+            _say(f"  see {result.html}", err=True)
         raise typer.Exit(1)
     _say(f"ok {result.info['notebook']} -> {result.html}")
 
@@ -263,7 +264,7 @@ def report(
     index = write_index(reports_dir)
     failed = [r for r in results if not r.ok]
     for r in results:
-        status = "ok" if r.ok else f"FAILED: {r.failure.describe()}"
+        status = "ok" if r.ok else f"FAILED: {r.describe_problem()}"
         _say(f"{r.info['notebook']}: {status}", err=not r.ok)
     _say(f"{len(results) - len(failed)}/{len(results)} notebooks ran; index: {index}")
     if failed:

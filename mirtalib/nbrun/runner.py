@@ -51,6 +51,8 @@ class RunResult:
         html: its HTML rendering.
         record: the JSON sidecar describing the run (read by the report index).
         failure: the failing cell, None when every cell ran.
+        error: why the notebook could not run at all (kernel did not start ...), else None.
+        info: the run record.
     """
 
     notebook: Path
@@ -59,12 +61,19 @@ class RunResult:
     html: Path
     record: Path
     failure: CellFailure | None = None
+    error: str | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         """True when the notebook ran to the end."""
-        return self.failure is None
+        return self.failure is None and self.error is None
+
+    def describe_problem(self) -> str:
+        """What went wrong, naming the cell when a cell failed ("" when ok)."""
+        if self.failure is not None:
+            return self.failure.describe()
+        return self.error or ""
 
 
 def collect_parameters(
@@ -112,7 +121,8 @@ def run_notebook(
 
     Raises:
         ParameterError: bad parameters (nothing is executed).
-        NotebookError: missing notebook, bad run name, kernel that cannot start.
+        NotebookError: missing notebook or bad run name (a kernel that cannot start is reported
+            in the result, so that a report set goes on with the next notebook).
     """
     nb_path = resolve_notebook(notebook)
     run = run or default_run_name()
@@ -132,18 +142,24 @@ def run_notebook(
     started = datetime.now(UTC)
     clock = time.monotonic()
     logger.info("running %s as %s/%s", label, nb_path.stem, run)
-    executed, failure = execute(
-        read_notebook(nb_path),
-        values,
-        nb_path.parent.resolve(),
-        label=label,
-        progress=progress,
-        log_output=log_output,
-        environ=kernel_environ(),
-    )
-    result.failure = failure
-    write_notebook(executed, result.ipynb)
-    export_html(executed, result.html)
+    failure = None
+    try:
+        executed, failure = execute(
+            read_notebook(nb_path),
+            values,
+            nb_path.parent.resolve(),
+            label=label,
+            progress=progress,
+            log_output=log_output,
+            environ=kernel_environ(),
+        )
+    except NotebookError as exc:  # the kernel did not start or papermill broke outside a cell
+        result.error = str(exc)
+    else:
+        result.failure = failure
+        write_notebook(executed, result.ipynb)
+        export_html(executed, result.html)
+    ok = failure is None and result.error is None
     result.info = {
         "notebook": label,
         "name": nb_path.stem,
@@ -151,18 +167,19 @@ def run_notebook(
         "run": run,
         "parameter_files": [display_path(Path(p)) for p in parameter_files],
         "parameters": values,
-        "status": "ok" if failure is None else "failed",
+        "status": "ok" if ok else "failed",
         "failure": failure.as_dict() if failure else None,
-        "error": failure.describe() if failure else None,
+        "error": failure.describe() if failure else result.error,
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - clock, 1),
         "ipynb": result.ipynb.name,
         "html": result.html.name,
     }
     record = json.dumps(result.info, indent=1, sort_keys=True, default=str)
+    result.record.parent.mkdir(parents=True, exist_ok=True)
     result.record.write_text(scrub(record) + "\n", encoding="utf-8")
-    if failure is not None:
-        logger.error("%s failed: %s", label, failure.describe())
+    if not ok:
+        logger.error("%s failed: %s", label, result.info["error"])
     return result
 
 
