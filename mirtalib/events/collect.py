@@ -142,18 +142,23 @@ class Snapshot:
         return self.frames.get(key)
 
 
-def resolve_extensions(extensions, tenant, devstates: pd.DataFrame | None = None) -> list[str]:
-    """The extensions to look at: the given names, else every ``Custom:*-TENANT`` device."""
+def resolve_extensions(extensions, tenant, *frames: pd.DataFrame | None) -> list[str]:
+    """The extensions to look at: the given names, else every extension of the tenant that any
+    of the collected frames mentions (``extension`` or ``st_extension`` column)."""
     names = check_extensions(extensions)
     if names:
         return names
     code = check_tenant(tenant)
     if not code:
         raise ParameterError("give extensions (e.g. '100-DEVEL') or a tenant code")
-    if devstates is None or devstates.empty:
-        return []
-    ext = devstates["extension"]
-    return sorted(set(ext[ext.str.endswith(f"-{code}")]))
+    found: set[str] = set()
+    for frame in frames:
+        if frame is None or frame.empty:
+            continue
+        col = "extension" if "extension" in frame else "st_extension"
+        if col in frame:
+            found |= {str(x) for x in frame[col].dropna() if str(x).endswith(f"-{code}")}
+    return sorted(found)
 
 
 def collect(
@@ -174,6 +179,11 @@ def collect(
     unknown = set(include) - set(CLI_COMMANDS)
     if unknown or "devstates" not in include:
         raise ParameterError(f"include: must contain 'devstates' and only {sorted(CLI_COMMANDS)}")
+    names = check_extensions(extensions)
+    code = check_tenant(tenant)
+    if not names and not code:
+        raise ParameterError("give extensions (e.g. '100-DEVEL') or a tenant code")
+    tenants = sorted({e.rsplit("-", 1)[-1] for e in names}) if names else [code]
     snap = Snapshot(node=target.name, extensions=[], db_states=pd.DataFrame(columns=ST_COLUMNS))
     for key in include:
         try:
@@ -184,17 +194,11 @@ def collect(
             snap.frames[key] = PARSERS[key](res.stdout)
         except MirtaError as exc:
             snap.errors[key] = f"{CLI_COMMANDS[key]}: {exc}"
-    snap.extensions = resolve_extensions(extensions, tenant, snap.frames.get("devstates"))
-    tenants = sorted({e.rsplit("-", 1)[-1] for e in snap.extensions}) or (
-        [check_tenant(tenant)] if tenant else []
-    )
-    if not tenants:
-        return snap
     try:
         if db is not None:
             st = db.schema.table("st_states")
             query = select(*[st.c[k].label(k) for k in ST_COLUMNS]).where(
-                st.c.st_extension.in_(snap.extensions)
+                or_(*[st.c.st_extension.like(f"%-{t}") for t in tenants])
             )
             snap.db_states = db.read_sql(query)
         else:
@@ -203,7 +207,12 @@ def collect(
             snap.raw["db_states"] = res.stdout
             if res.exit_code != 0:
                 raise CommandError(f"exit {res.exit_code}: {(res.stderr or res.stdout)[:200]}")
-            snap.db_states = parse_mysql_batch(res.stdout)
+            rows = parse_mysql_batch(res.stdout)
+            missing = {"st_extension", "st_state"} - set(rows.columns)
+            if missing:
+                raise ParseError(f"mysql output lacks the column(s) {sorted(missing)}")
+            snap.db_states = rows
     except MirtaError as exc:
         snap.errors["db_states"] = f"st_states: {exc}"
+    snap.extensions = resolve_extensions(names, code, snap.db_states, *snap.frames.values())
     return snap

@@ -1,0 +1,72 @@
+"""Page 11's runbook on the recorded demo node: every disagreement of the replay is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from mirtalib.errors import ParameterError
+from mirtalib.runbook import Command, Manual, Status
+from mirtalib.runbook.replay import ReplayTarget
+from mirtalib.runbooks.p11_extension_state import RUNBOOK, snapshot_json, table_of
+
+STAGES = {
+    "100-DEVEL": "event reader",
+    "101-DEVEL": "state daemon",
+    "102-DEVEL": "custom device state -> queue",
+    "103-DEVEL": "ok",
+    "104-DEVEL": "state daemon -> DB",
+    "105-DEVEL": "state daemon -> custom device state",
+    "107-DEVEL": "event reader",
+    "108-DEVEL": "event reader -> state daemon",
+    "109-DEVEL": "custom device state -> hint",
+}
+
+
+def test_replay_disagrees_in_every_way():
+    table = table_of(snapshot_json(ReplayTarget.load("srv01"), RUNBOOK.validate({})))
+    assert dict(zip(table["extension"], table["stage"], strict=True)) == STAGES
+    assert table.attrs["errors"] == {}
+
+
+def test_plan_warns_and_verify_fails():
+    rb = RUNBOOK.open("replay:srv01")
+    plan = rb.plan()
+    results = {r.step_id: r for r in plan.nodes[0].results}
+    assert results["three-way"].status is Status.WARN
+    assert results["three-way"].reason.startswith("8 of 9 disagree: 100-DEVEL (event reader)")
+    assert results["st-states"].reason == "7 st_states rows"
+    plan.raise_for_failure()  # warnings only: plan does not fail
+    verify = rb.verify()
+    after = {r.step_id: r for r in verify.nodes[0].results}["three-way-after"]
+    assert after.status is Status.FAIL
+
+
+def test_one_extension_that_agrees():
+    rb = RUNBOOK.open("replay:srv01", extensions="103-DEVEL")
+    verify = rb.verify()
+    after = {r.step_id: r for r in verify.nodes[0].results}["three-way-after"]
+    assert after.status is Status.PASS
+    assert after.reason == "1 extensions: the copies agree"
+
+
+def test_restart_is_a_command_only_when_given():
+    steps = {s.id: s for s in RUNBOOK.steps(RUNBOOK.validate({}))}
+    assert isinstance(steps["restart-daemons"], Manual)
+    given = RUNBOOK.validate({"restart_command": "systemctl restart mirta-states"})
+    steps = {s.id: s for s in RUNBOOK.steps(given)}
+    assert isinstance(steps["restart-daemons"], Command)
+    assert steps["restart-daemons"].risk.value == "service-affecting"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("tenant", "de'vel", "tenant"),
+        ("extensions", "100", "extensions"),
+        ("database", "a b", "database"),
+        ("mysql_client", "mysql; rm -rf /", "mysql_client"),
+    ],
+)
+def test_bad_parameters_are_named(name, value, match):
+    with pytest.raises(ParameterError, match=match):
+        RUNBOOK.validate({name: value})
