@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mirtalib.errors import ParameterError
@@ -61,24 +62,26 @@ _INTS = {"duration", "billsec", "sequence"}
 AMAFLAGS_NAMES = {1: "OMIT", 2: "BILLING", 3: "DOCUMENTATION"}
 
 
-def _quoted(values: pd.Series) -> pd.Series:
-    text = values.fillna("").astype(str)
-    return '"' + text.str.replace('"', '""', regex=False) + '"'
+def _quoted(values: pd.Series) -> list[str]:
+    text = values.astype(object).fillna("").astype(str).tolist()
+    if '"' in "\x00".join(text):
+        text = [v.replace('"', '""') for v in text]
+    return [f'"{v}"' for v in text]
 
 
-def _field(legs: pd.DataFrame, name: str) -> pd.Series:
+def _field(legs: pd.DataFrame, name: str) -> list[str]:
     col = legs[name]
     if name in _TIMES:
-        stamps = pd.to_datetime(col)
-        text = stamps.dt.strftime("%Y-%m-%d %H:%M:%S")
-        return ('"' + text + '"').where(stamps.notna(), "")
+        stamps = pd.to_datetime(col).to_numpy(dtype="datetime64[s]")
+        text = np.char.replace(stamps.astype(str), "T", " ").astype(object)
+        text[np.isnat(stamps)] = None
+        return ["" if t is None else f'"{t}"' for t in text.tolist()]
     if name in _INTS:
         ints = pd.array(col, dtype="Int64")
-        return pd.Series(ints, index=legs.index).astype(str).where(~pd.isna(ints), "")
+        return ["" if v is None else str(v) for v in ints.to_numpy(dtype=object, na_value=None)]
     if name == "amaflags":
-        flags = pd.array(col, dtype="Int64")
-        names = pd.Series(flags, index=legs.index).map(AMAFLAGS_NAMES).fillna("Unknown")
-        return _quoted(names)
+        flags = pd.array(col, dtype="Int64").to_numpy(dtype=object, na_value=None)
+        return _quoted(pd.Series([AMAFLAGS_NAMES.get(v, "Unknown") for v in flags]))
     return _quoted(col)
 
 
@@ -99,8 +102,7 @@ def format_master_csv(legs: pd.DataFrame, columns: int = 21) -> str:
     if legs.empty:
         return ""
     parts = [_field(legs, f) for f in fields]
-    line = parts[0].str.cat(parts[1:], sep=",")
-    return "\n".join(line.tolist()) + "\n"
+    return "\n".join(map(",".join, zip(*parts, strict=True))) + "\n"
 
 
 def write_master_csv(
