@@ -163,8 +163,10 @@ plot_sweep(sweep, pbx_vcpus=8)
 # ## Your host: measured demand, as it is and what if
 # The same simulator on a host of the inventory (`sim_host`), each VM's demand per vCPU taken from
 # its measured `cpu.usage` (0.3 where not measured), as configured and with the PBX resized to
-# `sim_pbx_vcpus` vCPUs (same work spread over fewer vCPUs). The simulator ignores shares,
-# reservations, NUMA and hyper-threading: compare the two runs, not the absolute values.
+# `sim_pbx_vcpus` vCPUs (same work spread over fewer vCPUs). The simulator only models
+# contention from overlapping demand: it ignores shares, reservations, NUMA, hyper-threading,
+# interrupts and the scheduler's own latency, so its ready % is far below what a real host
+# reports. Compare the runs and the models with each other, not with the measured counters.
 
 # %%
 if sim_host:
