@@ -302,8 +302,21 @@ def stable_widget_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         return nb
     text = nbformat.writes(nb)
     mapping: dict[str, str] = {}
-    for match in _UUID.finditer(text):
-        if match.group() in ids and match.group() not in mapping:
-            mapping[match.group()] = f"00000000-0000-4000-8000-{len(mapping) + 1:012d}"
+
+    def visit(node: object) -> None:  # number models by reference from the outputs, not by uuid
+        if isinstance(node, str):
+            for match in _UUID.finditer(node):
+                if match.group() in ids and match.group() not in mapping:
+                    mapping[match.group()] = f"00000000-0000-4000-8000-{len(mapping) + 1:012d}"
+                    visit(state.get("state", {}).get(match.group(), {}))
+        elif isinstance(node, dict):
+            for key in sorted(node):
+                visit(node[key])
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit([c.get("outputs", []) for c in nb.cells])
+    visit(text)  # models no output refers to, in order of appearance
     text = _UUID.sub(lambda m: mapping.get(m.group(), m.group()), text)
     return nbformat.reads(text, as_version=4)
