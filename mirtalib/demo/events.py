@@ -371,7 +371,8 @@ def write_logs(ev: pd.DataFrame, legs: pd.DataFrame, logs_dir: Path, day: pd.Tim
                             f"{dstate} ({DESCR[dstate]})",
                         )
                     )
-        rec.sort(key=lambda x: (x[0], x[1]))
+        order = {"Newchannel": 0, "Newstate": 1, "DeviceStateChange": 2, "Hangup": 3}
+        rec.sort(key=lambda x: (x[0], order[x[1].split("\r\n", 1)[0][7:]], x[1]))
         folder = logs_dir / node
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "ami-events.txt", "w", newline="") as fh:
