@@ -105,7 +105,12 @@ def sample_definition(root: Path) -> RunbookDef:
         slug="engine-test",
         title="Engine test",
         scope="node",
-        params=(Param("root", str(root)), Param("port", 5070), Param("fail", False)),
+        params=(
+            Param("root", str(root)),
+            Param("port", 5070),
+            Param("fail", False),
+            Param("token_env", "MIRTA_TEST_TOKEN", "secret by name", secret_ref=True),
+        ),
         build=build,
         verification=Verification(mirta_page="Settings page shows the port."),
     )

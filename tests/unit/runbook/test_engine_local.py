@@ -164,6 +164,7 @@ def test_journal_records_commands_files_and_no_secret(target_root, journal, cloc
     assert "s3cr3t-value-xyz" not in text
     entry = json.loads(text)
     assert entry["mode"] == "apply" and entry["parameters"]["port"] == 5070
+    assert entry["parameters"]["token_env"] == "<secret from $MIRTA_TEST_TOKEN>"
     assert "@" in entry["who"]
     steps = {s["step"]: s for s in entry["nodes"][0]["steps"]}
     assert steps["reload"]["commands"][0]["exit"] == 0

@@ -58,3 +58,34 @@ def test_errors_show_in_the_status_line(ui):
 def test_unified_diff_view():
     html = diff_html("a=1\n", "a=2\n", "/etc/x.conf", side_by_side=False)
     assert "-a=1" in html and "+a=2" in html and "#fdd" in html
+
+
+def test_tenant_and_node_choices_come_from_the_database(tmp_path, monkeypatch):
+    from sqlalchemy import create_engine, insert
+
+    from mirtalib.data.schema import Schema
+    from mirtalib.runbook import Param
+    from mirtalib.runbook.widgets import _field, db_choices
+
+    path = tmp_path / "pbx.sqlite"
+    schema = Schema()
+    engine = create_engine(f"sqlite:///{path}")
+    tenants, nodes = schema.table("te_tenants"), schema.table("no_nodes")
+    schema.metadata.create_all(engine, tables=[tenants, nodes])
+    with engine.begin() as conn:
+        conn.execute(
+            insert(tenants),
+            [
+                {"te_id": 1, "te_code": "SALES", "te_name": "Sales"},
+                {"te_id": 2, "te_code": "DEVEL", "te_name": "Devel"},
+            ],
+        )
+        conn.execute(
+            insert(nodes), [{"no_id": 1, "no_name": "srv02"}, {"no_id": 2, "no_name": "srv01"}]
+        )
+    engine.dispose()
+    monkeypatch.setenv("MIRTA_DB_URL", f"sqlite:///{path}")
+    assert db_choices("tenants") == ["DEVEL", "SALES"]
+    assert db_choices("nodes") == ["srv01", "srv02"]
+    field = _field(Param("tenant", "DEVEL", "tenant code", choices="tenants"), "DEVEL")
+    assert isinstance(field, w.Dropdown) and list(field.options) == ["DEVEL", "SALES"]
