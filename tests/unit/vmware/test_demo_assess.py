@@ -71,3 +71,23 @@ def test_demo_csv_xlsx_and_plain_inventory_agree(demo_vmware):
     )
     doc = host_table(read_inventory(demo_vmware / "doc-example.yaml")).iloc[0]
     assert (doc["cores"], doc["vcpus_on"], doc["ratio_cores"]) == (8, 8, 1.0)
+
+
+def test_load_folder_errors(tmp_path):
+    import pytest
+
+    from mirtalib.errors import DataSourceError
+
+    with pytest.raises(DataSourceError, match="folder not found: nope"):
+        load_folder(tmp_path / "nope")
+    with pytest.raises(DataSourceError, match="no rvtools/ CSV set and no inventory.yaml"):
+        load_folder(tmp_path)
+
+
+def test_inventory_only_gives_verdicts_without_counters(demo_vmware, tmp_path):
+    (tmp_path / "inventory.yaml").write_bytes((demo_vmware / "inventory.yaml").read_bytes())
+    result = assess(load_folder(tmp_path))
+    assert result.stats.empty and result.pct.empty
+    verdicts = result.verdicts.set_index("vm")["verdict"].to_dict()
+    # pve01: 2 + 4 x 2 = 10 vCPUs on 4 cores (HT: capacity 5): harmful from the inventory alone
+    assert verdicts == {"pbx-lab": "harmful", "srv01": "OK", "srv02": "harmful"}

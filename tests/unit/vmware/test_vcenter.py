@@ -58,3 +58,14 @@ def test_shape_errors_are_parse_errors():
         perf_to_counters(broken, rec.perfCounter, {"vm-1042": "x"})
     with pytest.raises(ParseError, match="counter info not understood"):
         perf_to_counters([], [SimpleNamespace(key=1)], {})
+
+
+def test_live_collection_fails_clearly_without_vcenter(monkeypatch):
+    from mirtalib.errors import DataSourceError
+    from mirtalib.vmware.vcenter import collect_vcenter
+
+    monkeypatch.setenv("TEST_VC_PASSWORD", "not-a-real-password")
+    # pyVmomi absent: says how to install it; present: nothing listens on 127.0.0.1:9
+    with pytest.raises(DataSourceError, match="pyvmomi|cannot connect") as err:
+        collect_vcenter("127.0.0.1", "ro", "TEST_VC_PASSWORD", port=9, verify_tls=False)
+    assert "not-a-real-password" not in str(err.value)
