@@ -49,7 +49,7 @@ Writing a page's runbook (copy ``mirtalib/runbooks/p16_tcp_port_exhaustion.py``)
 4. Tests: a unit test running plan/apply/verify on the replay (tests/unit/runbook has the model).
 """
 
-from mirtalib.runbook.checks import at_most, equals, info, mapping_equals, parse_int
+from mirtalib.runbook.checks import at_most, equals, failure_lines, info, mapping_equals, parse_int
 from mirtalib.runbook.files import conf_edit, template_file, text_edit
 from mirtalib.runbook.frame import Verification
 from mirtalib.runbook.model import (
@@ -100,6 +100,7 @@ __all__ = [
     "at_most",
     "conf_edit",
     "equals",
+    "failure_lines",
     "info",
     "mapping_equals",
     "open_target",

@@ -6,6 +6,7 @@ the operator (what was found, what was expected).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -64,6 +65,23 @@ def info(what: str = "value") -> Callable[[Any], Outcome]:
         return Verdict.PASS, f"{what}: {value}"
 
     return expect
+
+
+def failure_lines(*patterns: str) -> Callable[[str], str | None]:
+    r"""For ``Command(failure=...)``: the first output line matching one of the regexes, else None.
+
+    >>> failure_lines(r"unable to load", r"\bERROR\b")("Module reloaded. Unable to load x")
+    'Module reloaded. Unable to load x'
+    """
+    compiled = [re.compile(p, re.IGNORECASE) for p in patterns]
+
+    def find(output: str) -> str | None:
+        for line in output.splitlines():
+            if any(c.search(line) for c in compiled):
+                return line.strip()[:300]
+        return None
+
+    return find
 
 
 def parse_int(text: str) -> int:

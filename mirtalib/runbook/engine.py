@@ -94,7 +94,7 @@ class _NodeRun:
     def command(self, res: StepResult, step: Command) -> None:
         if step.risk is Risk.READ_ONLY:
             out = self._run(res, step.command, step.timeout)
-            self._command_status(res, step, out.exit_code, Status.OK)
+            self._command_status(res, step, out, Status.OK)
             return
         needed, why = self._needed(res, step)
         if not needed:
@@ -104,14 +104,19 @@ class _NodeRun:
             res.status, res.reason = Status.WOULD_RUN, why
             return
         out = self._run(res, step.command, step.timeout)
-        self._command_status(res, step, out.exit_code, Status.CHANGED)
+        self._command_status(res, step, out, Status.CHANGED)
 
-    def _command_status(self, res: StepResult, step: Command, code: int, good: Status) -> None:
-        if code in step.ok_codes:
-            res.status = good
-        else:
+    def _command_status(self, res: StepResult, step: Command, out, good: Status) -> None:
+        code = out.exit_code
+        if code not in step.ok_codes:
             res.status = Status.FAILED
             res.reason = f"exit code {code} (expected {', '.join(map(str, step.ok_codes))})"
+            return
+        why = step.failure(out.output) if step.failure else None
+        if why:
+            res.status, res.reason = Status.FAILED, scrub(f"output shows a failure: {why}")
+        else:
+            res.status = good
 
     def _needed(self, res: StepResult, step: Command) -> tuple[bool, str]:
         if not step.conditional:

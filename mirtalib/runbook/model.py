@@ -100,6 +100,9 @@ class Command(Step):
             :class:`Check` (pass means "already in effect"); the step is then ``ok``.
         undo: command run by rollback after the files are restored (e.g. reload again).
         timeout: seconds before the command is abandoned (a failure).
+        failure: output -> reason when the output shows a failure although the exit code is 0
+            (``asterisk -rx 'module reload'`` exits 0 and prints the errors); see
+            :func:`mirtalib.runbook.checks.failure_lines`.
     """
 
     command: str
@@ -109,6 +112,7 @@ class Command(Step):
     unless: str | Check | None = None
     undo: str | None = None
     timeout: float = 120.0
+    failure: Callable[[str], str | None] | None = None
 
     @property
     def conditional(self) -> bool:

@@ -191,3 +191,31 @@ def test_local_target_keeps_owner_when_root(target_root, journal):
     rb.apply(confirm=True)
     st = (target_root / "pjsip.conf").stat()
     assert (st.st_uid, st.st_gid) == (65534, 65534)
+
+
+def test_output_can_fail_a_command_that_exits_zero(tmp_path):
+    from mirtalib.runbook import Command, Risk, RunbookDef, Verification, failure_lines
+
+    definition = RunbookDef(
+        page=98,
+        slug="reload",
+        title="Reload",
+        scope="node",
+        params=(),
+        verification=Verification(mirta_page="-"),
+        build=lambda v: [
+            Command(
+                id="reload",
+                title="Reload modules",
+                risk=Risk.SERVICE_AFFECTING,
+                command="echo 'Module res_pjsip.so reloaded'; "
+                "echo 'Unable to load config pjsip.conf'",
+                failure=failure_lines(r"unable to load"),
+            )
+        ],
+    )
+    report = definition.open("local", journal=tmp_path).apply(confirm=True)
+    step = _by_id(report)["reload"]
+    assert step.status is Status.FAILED
+    assert step.reason == "output shows a failure: Unable to load config pjsip.conf"
+    assert step.commands[0].exit_code == 0
