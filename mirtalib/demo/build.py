@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from mirtalib.data.db import describe_url
-from mirtalib.data.schema import CdrLayout, Schema
+from mirtalib.data.schema import CdrLayout, Schema, SchemaMap
 from mirtalib.demo.calls import CallGenerator
 from mirtalib.demo.config import build_config
 from mirtalib.demo.mastercsv import write_master_csv
@@ -131,6 +132,12 @@ def cdr_frame(legs: pd.DataFrame, layout: CdrLayout) -> pd.DataFrame:
     return frame
 
 
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).splitlines()
+    return text[0] if text else type(orig).__name__
+
+
 def _open(db_url: URL, replace: bool, schema: Schema):
     engine = create_engine(db_url)
     if db_url.get_backend_name() == "sqlite":
@@ -177,6 +184,7 @@ def build_demo(
     master_csv: bool = True,
     plugins: bool | None = None,
     replace: bool = False,
+    mapping: SchemaMap | None = None,
 ) -> DemoModel:
     """Generate the demo PBX into ``paths`` (and the database at ``db_url``, SQLite by default).
 
@@ -190,19 +198,22 @@ def build_demo(
         master_csv: also write the 21-column ``Master.csv`` at ``paths.master_csv``.
         plugins: run the recordings/events/vmware plug-ins (default: when scale <= 5).
         replace: drop the demo's tables first when the database has them.
+        mapping: physical table/column names to write (default: the standard names), so the
+            demo can mimic an installation that needs ``MIRTA_SCHEMA_MAP``.
 
     Returns:
         The model of what was written (``legs`` complete when scale <= 5).
 
     Raises:
-        ParameterError: bad scale or seed. DataSourceError: the database already has the tables.
+        ParameterError: bad scale or seed.
+        DataSourceError: the database cannot be reached or written, or already has the tables.
     """
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise ParameterError(f"demo seed must be a non-negative integer, not {seed!r}")
     if not (isinstance(scale, int | float) and 0 < scale <= 10_000):
         raise ParameterError(f"demo scale must be a number in (0, 10000], not {scale!r}")
     began = time.monotonic()
-    schema = Schema(cdr_layout=cdr_layout)
+    schema = Schema(mapping, cdr_layout=cdr_layout)
     paths.root.mkdir(parents=True, exist_ok=True)
     if db_url is None:
         paths.db_path.unlink(missing_ok=True)
@@ -219,7 +230,12 @@ def build_demo(
         paths.master_csv.parent.mkdir(parents=True, exist_ok=True)
         paths.master_csv.unlink(missing_ok=True)
         paths.master_csv.touch()
-    engine = _open(url, replace, schema)
+    try:
+        engine = _open(url, replace, schema)
+    except SQLAlchemyError as exc:
+        raise DataSourceError(
+            f"cannot build the demo into {describe_url(url)}: {_reason(exc)}"
+        ) from None
     kept: list[pd.DataFrame] = []
     n_legs = n_calls = 0
     try:
@@ -262,6 +278,10 @@ def build_demo(
             )
             if run_plug:
                 model.extras["plugins"] = run_plugins(model, paths, conn, schema, int(seed))
+    except SQLAlchemyError as exc:
+        raise DataSourceError(
+            f"writing the demo into {describe_url(url)}: {_reason(exc)}"
+        ) from None
     finally:
         engine.dispose()
     log.info(

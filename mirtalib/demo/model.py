@@ -126,9 +126,11 @@ class DemoModel:
         scale: multiplier of the number of calls (1.0 = about 20,000 calls).
         nodes, tenants, extensions, dids, queues, queue_members, parking_lots, ring_groups: the
             configuration tables, columns as in the ``*_COLUMNS`` constants of this module.
-        legs: the CDR legs in the normalized legs format plus :data:`LEG_ANNOTATIONS`, sorted by
-            ``start`` then ``uniqueid``. At large scale (``legs_complete`` False) it holds only
-            the first chunk of calls, since the whole CDR does not fit in memory.
+        legs: the CDR legs in the normalized legs format plus :data:`LEG_ANNOTATIONS`, in the
+            order of their real start instant (the local ``start`` goes back one hour at the
+            end of daylight saving time, 2026-10-25 03:00), the same order as the ``cdr`` rows
+            and Master.csv lines. At large scale (``legs_complete`` False) it holds only the
+            first chunk of calls, since the whole CDR does not fit in memory.
         legs_complete: True when ``legs`` holds every CDR row written.
         n_calls: number of calls (linkedid groups) written.
         n_legs: number of CDR rows written.

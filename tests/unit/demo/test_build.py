@@ -7,10 +7,10 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 
 from mirtalib.data.db import detect_cdr_layout
-from mirtalib.data.schema import Schema
+from mirtalib.data.schema import Schema, SchemaMap
 from mirtalib.demo import schedule
 from mirtalib.demo.build import build_demo
 from mirtalib.demo.model import LEG_ANNOTATIONS, LEG_COLUMNS, DemoModel
@@ -196,3 +196,34 @@ def test_large_scale_keeps_only_the_first_chunk_in_memory(tmp_path, monkeypatch)
     assert 0 < len(model.legs) < model.n_legs
     assert "plugins" not in model.extras
     assert sum(1 for _ in DemoPaths(tmp_path).master_csv.open()) == model.n_legs
+
+
+def test_physical_names_follow_a_schema_map(tmp_path):
+    mapping = SchemaMap(
+        tables={"cdr": "cdr_pbx", "ex_extensions": "extensions"},
+        columns={"cdr.start": "started_at", "cdr.userfield": "direction"},
+    )
+    paths = DemoPaths(tmp_path)
+    model = build_demo(paths, seed=2, scale=0.05, plugins=False, master_csv=False, mapping=mapping)
+    engine = create_engine(paths.db_url)
+    names = set(inspect(engine).get_table_names())
+    cols = {c["name"] for c in inspect(engine).get_columns("cdr_pbx")}
+    schema = Schema(mapping)
+    with engine.connect() as conn:
+        dirs = dict(
+            conn.execute(
+                select(schema.table("cdr").c.userfield, func.count()).group_by(
+                    schema.table("cdr").c.userfield
+                )
+            ).all()
+        )
+    engine.dispose()
+    assert {"cdr_pbx", "extensions"} <= names and not {"cdr", "ex_extensions"} & names
+    assert {"started_at", "direction"} <= cols and "start" not in cols
+    assert sum(dirs.values()) == model.n_legs and set(dirs) == {"IN", "OUT", "LOCAL"}
+
+
+def test_unreachable_database_is_named(tmp_path):
+    url = "mysql+pymysql://demo@127.0.0.1:1/nowhere"
+    with pytest.raises(DataSourceError, match="'nowhere' on 127.0.0.1:1"):
+        build_demo(DemoPaths(tmp_path), scale=0.05, db_url=url, plugins=False)
