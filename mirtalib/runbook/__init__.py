@@ -27,26 +27,36 @@ journaled in ``reports/journal`` (:mod:`mirtalib.runbook.journal`). The frame sh
 
 Writing a page's runbook (copy ``mirtalib/runbooks/p16_tcp_port_exhaustion.py``)
 ---------------------------------------------------------------------------------
-1. A module ``mirtalib/runbooks/pNN_slug.py`` with ``PARAMS`` (one :class:`Param` per notebook
-   parameter, validated with :mod:`mirtalib.validate`), a ``build(values) -> list[Step]`` function
-   (commands built with ``shlex.quote``; parsers from :mod:`mirtalib.asterisk`), and
+1. A module ``mirtalib/runbooks/pNN_slug.py`` (found by name: :func:`mirtalib.runbooks.get`) with
+   ``PARAMS`` (one :class:`Param` per notebook parameter, same name and default; validators from
+   :mod:`mirtalib.validate` bound with ``checker(port, "ami_port")``), a
+   ``build(values) -> list[Step]`` function (commands built with ``mirtalib.validate.cmd``, which
+   quotes every argument; parsers and file editors from :mod:`mirtalib.asterisk`), and
    ``RUNBOOK = RunbookDef(page=NN, slug=..., title=..., scope="node", params=PARAMS, build=build,
-   verification=Verification(mirta_page=..., status_menu=...))``.
+   verification=Verification(mirta_page=..., status_menu=...))``. Put only the page's own steps
+   in ``build``: the frame's checklist items are added by the engine. Use ``Phase.BEFORE`` for
+   read-only observations (they run in plan), ``when_changed=``/``unless=`` so a second apply is
+   all ``ok``, ``validate=`` on a file when the program has a checker (``haproxy -c -f {path}``),
+   ``failure=failure_lines(...)`` when a command exits 0 on errors, ``undo=`` for rollback.
 2. Recorded outputs for every command the runbook runs, in
-   ``mirtalib/runbook/replays/srv01.d/pNN.yaml`` (and ``srv02.d``): a command that is not recorded
-   fails plan with a TargetError naming it, so the list to record is easy to complete.
-3. A notebook ``notebooks/runbooks/NN-slug.py`` whose cells are::
+   ``mirtalib/runbook/replays/srv01.d/pNN.yaml`` (and ``srv02.d``; same format as ``srv01.yaml``,
+   see :mod:`mirtalib.runbook.replay`): a command that is not recorded fails plan with a
+   TargetError naming it, so the list to record is easy to complete. Use a state
+   (``then: pNN-applied``) when apply changes what later commands print.
+3. A notebook ``notebooks/runbooks/NN-slug.py`` (copy ``16-tcp-port-exhaustion.py``): parameters
+   ``targets``, ``mode``, ``confirm``, the runbook's own, ``ssh_key_path``, ``known_hosts``; then::
 
-       rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_env, known_hosts),
+       rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
                          **RUNBOOK.pick(globals()))
        print(steps_text(rb.steps))            # what the runbook does
        plan = rb.plan(); print(plan)          # always first, no side effect
-       rb.ui()                                # interactive form (JupyterLab only)
-       rehearse(rb)                           # on replays: apply, apply again, verify, rollback
-       final = rb.run(mode, confirm=confirm); print(final)
+       rb.ui()                                # interactive form (cell marked NBVAL_IGNORE_OUTPUT)
+       print(rehearse(rb))                    # on replays: apply, apply again, verify, rollback
+       final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
        final.raise_for_failure()              # last cell: papermill exits non-zero on a failure
 
-4. Tests: a unit test running plan/apply/verify on the replay (tests/unit/runbook has the model).
+4. Tests: plan/apply/verify/rollback on the replays, parameter validation, the unrecorded-command
+   error (``tests/unit/runbook/test_p16.py`` is the model).
 """
 
 from mirtalib.runbook.checks import at_most, equals, failure_lines, info, mapping_equals, parse_int
