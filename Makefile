@@ -11,6 +11,7 @@ PIP := $(BIN)/python -m pip
 PYTEST_ARGS ?=
 NBVAL_ARGS ?=
 NOTEBOOKS ?=
+TESTS ?= tests
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: help demo test test-suite test-notebooks lint regen lock system-deps venv
@@ -59,8 +60,8 @@ test: system-deps $(VENV)/.stamp-test
 	[ $$suite = 0 ] && [ $$notebooks = 0 ]
 
 test-suite: $(VENV)/.stamp-test
-	@rc=0; $(BIN)/python -m pytest tests $(PYTEST_ARGS) || rc=$$?; \
-	if [ $$rc = 5 ]; then echo "error: pytest collected no tests under tests/"; fi; \
+	@rc=0; $(BIN)/python -m pytest $(TESTS) $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc = 5 ]; then echo "error: pytest collected no tests under $(TESTS)"; fi; \
 	exit $$rc
 
 # golden outputs are made on the demo PBX: a production MIRTA_DB_URL or .env must not leak in
