@@ -323,6 +323,48 @@ def _epoch(t: pd.Series) -> pd.Series:
     return t.dt.tz_localize(TIMEZONE).map(lambda x: f"{x.timestamp():.6f}")
 
 
+def _epoch1(t: pd.Timestamp) -> str:
+    return f"{pd.Timestamp(t).tz_localize(TIMEZONE).timestamp():.6f}"
+
+
+def _channel_marks(legs: pd.DataFrame, day: pd.Timestamp, end: pd.Timestamp):
+    """(channel, time, channel state, event, uniqueid) of the phones' channels in one day: one
+    Newchannel / Newstate / Hangup per channel even when several legs share it (transfers)."""
+    parts = []
+    for col, first in (("channel", 4), ("dstchannel", 5)):
+        part = legs[legs[col].str.match(r"^(PJSIP|SIP)/\d+-[A-Z]")]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "chan": part[col],
+                    "start": part["start"],
+                    "answer": part["answer"],
+                    "end": part["end"],
+                    "first": first,
+                    "uniqueid": part["uniqueid"],
+                }
+            )
+        )
+    rows = pd.concat(parts).sort_values(["start", "chan"], kind="stable")
+    chans = rows.groupby("chan", sort=True).agg(
+        start=("start", "min"),
+        answer=("answer", "min"),
+        end=("end", "max"),
+        first=("first", "first"),
+        uniqueid=("uniqueid", "first"),
+    )
+    out = []
+    for chan, r in chans.iterrows():
+        for t, cstate, event in (
+            (r["start"], r["first"], "Newchannel"),
+            (r["answer"], 6, "Newstate"),
+            (r["end"], 0, "Hangup"),
+        ):
+            if pd.notna(t) and day <= t < end:
+                out.append((str(chan), pd.Timestamp(t), int(cstate), event, r["uniqueid"]))
+    return out
+
+
 def write_logs(ev: pd.DataFrame, legs: pd.DataFrame, logs_dir: Path, day: pd.Timestamp) -> None:
     """Write ``<node>/ami-events.txt`` and ``<node>/full`` for one day."""
     end = day + pd.Timedelta(days=1)
@@ -343,34 +385,23 @@ def write_logs(ev: pd.DataFrame, legs: pd.DataFrame, logs_dir: Path, day: pd.Tim
                     f"state {code} ({DESCR[code]})",
                 )
             )
-        on = legs[legs["node"] == node]
-        for col, first in (("channel", 4), ("dstchannel", 5)):
-            part = on[on[col].str.match(r"^(PJSIP|SIP)/\d+-[A-Z]")]
-            marks = [
-                ("start", first, "Newchannel"),
-                ("answer", 6, "Newstate"),
-                ("end", 0, "Hangup"),
-            ]
-            for tcol, cstate, event in marks:
-                rows = part[part[tcol].notna() & (part[tcol] >= day) & (part[tcol] < end)]
-                for r, stamp in zip(rows.itertuples(), _epoch(rows[tcol]), strict=True):
-                    chan = getattr(r, col)
-                    dev = chan.rsplit("-", 1)[0]
-                    dstate = {4: 2, 5: 6, 6: 2, 0: 1}[cstate]
-                    body = (
-                        f"Channel: {chan}\r\nChannelState: {cstate}\r\n"
-                        if event != "Hangup"
-                        else f"Channel: {chan}\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n"
-                    )
-                    rec.append(
-                        (
-                            getattr(r, tcol),
-                            f"Event: {event}\r\nPrivilege: call,all\r\n"
-                            f"Timestamp: {stamp}\r\n{body}Uniqueid: {r.uniqueid}\r\n\r\n",
-                            f"DEBUG[2211] devicestate.c: Changing state for {dev} - state "
-                            f"{dstate} ({DESCR[dstate]})",
-                        )
-                    )
+        for chan, t, cstate, event, uid in _channel_marks(legs[legs["node"] == node], day, end):
+            dev = chan.rsplit("-", 1)[0]
+            dstate = {4: 2, 5: 6, 6: 2, 0: 1}[cstate]
+            body = (
+                f"Channel: {chan}\r\nChannelState: {cstate}\r\n"
+                if event != "Hangup"
+                else f"Channel: {chan}\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n"
+            )
+            rec.append(
+                (
+                    t,
+                    f"Event: {event}\r\nPrivilege: call,all\r\n"
+                    f"Timestamp: {_epoch1(t)}\r\n{body}Uniqueid: {uid}\r\n\r\n",
+                    f"DEBUG[2211] devicestate.c: Changing state for {dev} - state "
+                    f"{dstate} ({DESCR[dstate]})",
+                )
+            )
         order = {"Newchannel": 0, "Newstate": 1, "DeviceStateChange": 2, "Hangup": 3}
         rec.sort(key=lambda x: (x[0], order[x[1].split("\r\n", 1)[0][7:]], x[1]))
         folder = logs_dir / node
