@@ -135,7 +135,9 @@ def busy_disagreement(
     """Seconds each extension is busy in timeline ``a`` but not in ``b``, and the reverse.
 
     Args:
-        a, b: intervals of two views (e.g. the event log and the AMI channel events).
+        a: intervals of one view (one source), e.g. the event log.
+        b: intervals of the other view; it may hold several sources (the AMI channel events of
+            each node): a moment counts as busy in ``b`` when any of them is busy.
         start, end: the window compared.
 
     Returns:

@@ -89,3 +89,35 @@ def test_plot_has_one_lane_per_extension(events):
     fig = plot_timeline(tl, ["100-DEVEL", "101-DEVEL"], "2026-10-05 10:00", "2026-10-05 11:00")
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["100-DEVEL (eventlog)", "101-DEVEL (eventlog)"]
+
+
+def test_busy_disagreement_by_hand(make_ev):
+    from mirtalib.events.report import busy_disagreement
+
+    log = make_ev(
+        [("2026-10-05 10:00", "100-DEVEL", "INUSE"), ("2026-10-05 10:30", "100-DEVEL", "NOT_INUSE")]
+    )
+    # channels seen on two nodes: 10:00-10:10 on srv01, 10:05-10:20 on srv02, 10:40-10:45 srv01
+    ch1 = make_ev(
+        [
+            ("2026-10-05 10:00", "100-DEVEL", "INUSE"),
+            ("2026-10-05 10:10", "100-DEVEL", "NOT_INUSE"),
+            ("2026-10-05 10:40", "100-DEVEL", "INUSE"),
+            ("2026-10-05 10:45", "100-DEVEL", "NOT_INUSE"),
+        ]
+    ).assign(source="ami:srv01")
+    ch2 = make_ev(
+        [("2026-10-05 10:05", "100-DEVEL", "INUSE"), ("2026-10-05 10:20", "100-DEVEL", "NOT_INUSE")]
+    ).assign(source="ami:srv02")
+    until = "2026-10-05 11:00"
+    a = build_timeline(log, until=until)
+    b = build_timeline(pd.concat([ch1, ch2], ignore_index=True), until=until)
+    got = busy_disagreement(a, b, "2026-10-05 10:00", until).iloc[0].to_dict()
+    # log busy 30 min; channels busy 10:00-10:20 and 10:40-10:45 = 25 min; both: 20 min
+    assert got == {
+        "extension": "100-DEVEL",
+        "busy_a_s": 1800.0,
+        "busy_b_s": 1500.0,
+        "only_a_s": 600.0,
+        "only_b_s": 300.0,
+    }
