@@ -96,8 +96,8 @@ def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None)
     if files is None:
         rec["size"], rec["channels"] = rec["rm_size"], rec["rm_channels"]
         rec["duration"] = rec["rm_duration"]
-    if "rm_id" not in rec:
-        rec["rm_id"] = pd.NA
+    rec["rm_id"] = pd.to_numeric(rec["rm_id"], errors="coerce").astype("Int64") if (
+        "rm_id" in rec) else pd.Series(pd.NA, index=rec.index, dtype="Int64")
     if "transcript_segments" not in rec:
         rec["transcript_segments"] = pd.NA
     problem, detail = [], []

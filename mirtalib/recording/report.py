@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -105,7 +106,8 @@ def run_coverage(
     expected = expected_recordings(load.legs, read_settings(db))
     metadata = (metadata_inventory(db, t0 - MARGIN, t1 + MARGIN, codes)
                 if db.has_table("rm_recordingmetadatas") else None)
-    sources = {"cdr": load.source, "metadata": db.description if metadata is not None else "-"}
+    sources = {"cdr": _short(load.source),
+               "metadata": _short(db.description) if metadata is not None else "-"}
     files = None
     if inventory_source == "local":
         folder = Path(recordings_dir) if recordings_dir else _demo_recordings()
@@ -129,6 +131,11 @@ def run_coverage(
     return CoverageResult(audit=result, inventory_source=inventory_source, sources=sources,
                           cdr_rejects=len(load.rejects), files_scanned=len(entries),
                           metadata_rows=0 if metadata is None else len(metadata))
+
+
+def _short(description: str) -> str:
+    """A source description without folders (outputs must not carry absolute paths)."""
+    return re.sub(r"(?:[A-Za-z]:)?[\\/](?:[^\s\\/]+[\\/])*([^\s\\/]+)", r"\1", description)
 
 
 def _demo_recordings() -> Path:
@@ -162,8 +169,8 @@ def plot_coverage(result: CoverageAudit) -> Figure:
     top.set_ylabel("recorded / expected (%)")
     top.set_title("Recording coverage per day")
     top.legend(loc="lower left", fontsize="small", ncol=4)
-    daily = s.groupby("day")[["missing", "broken", "unexpected", "duplicates", "orphan_files",
-                              "transcripts_missing"]].sum()
+    daily = s.groupby("day")[["missing", "broken", "unexpected", "duplicates", "wrong_format",
+                              "orphan_files", "transcripts_missing"]].sum()
     bottom_acc = None
     for col in daily.columns:
         bottom.bar(daily.index, daily[col], bottom=bottom_acc, label=col, width=0.8)
