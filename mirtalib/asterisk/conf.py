@@ -20,6 +20,7 @@ Template inheritance and ``(+)`` merging for *reading effective values* live in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -204,6 +205,16 @@ class Section:
             self._insert(pos, self._new_line(key, v, op))
             pos += 1
 
+    def ensure(self, key: str, value: str, *, op: str = "=") -> bool:
+        """Add ``key=value`` unless that exact pair is already there; True when added.
+
+        The idempotent way to add one value of a multi-valued option (``allow=``, ``match=``).
+        """
+        if value in self.get_all(key):
+            return False
+        self.add(key, value, op=op)
+        return True
+
     def remove(self, key: str, value: str | None = None) -> int:
         """Remove every ``key`` line (or only those with ``value``); return how many went."""
         gone = [ln for ln in self._option_lines(key) if value is None or ln.value == value]
@@ -228,7 +239,9 @@ def _edit_value(line: Line, value: str, op: str) -> None:
         raw = _join(f"{line.key}{op}", escape(value))
         raw += f" ;{line.comment}" if line.comment else ""
     new, _, _ = parse_line(raw, line.eol, line.lineno, 0)
-    line.__dict__.update({k: v for k, v in new.__dict__.items() if k not in {"eol", "lineno"}})
+    for f in dataclasses.fields(new):
+        if f.name not in {"eol", "lineno"}:
+            setattr(line, f.name, getattr(new, f.name))
 
 
 class ConfDocument:
@@ -336,6 +349,19 @@ class ConfDocument:
                 self._tail().append(Line("", "\n"))
         self.sections.append(section)
         return section
+
+    def ensure_section(self, name: str, **criteria: str) -> Section:
+        """The one section ``name`` matching ``criteria``, added (with ``criteria`` as its first
+        options) when there is none; ParameterError when several match.
+
+        ``doc.ensure_section("msteams_trunk_from_teams", type="identify")`` is idempotent.
+        """
+        found = self.find(name, **criteria)
+        if len(found) > 1:
+            raise ParameterError(f"{len(found)} sections [{name}] match {criteria}: ambiguous")
+        if found:
+            return found[0]
+        return self.add_section(name, options=list(criteria.items()))
 
     def remove_section(self, section: Section) -> None:
         """Remove ``section`` (header and body) from the document."""

@@ -16,7 +16,7 @@ _DIRECTIVE = re.compile(r"^#\s*([A-Za-z]+)\s*(.*)$")
 KNOWN_DIRECTIVES = frozenset({"include", "tryinclude", "exec", "tryexec"})
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Line:
     """One physical line of a ``.conf`` file.
 
@@ -76,6 +76,8 @@ def split_lines(text: str) -> list[tuple[str, str]]:
 
 def _scan(raw: str, level: int) -> tuple[list[tuple[int, int]], str, int]:
     """Split ``raw`` into content segments and comment text; return (segments, comment, level)."""
+    if level == 0 and ";" not in raw:  # fast path: most lines have no comment at all
+        return ([(0, len(raw))] if raw else []), "", 0
     segments: list[tuple[int, int]] = []
     comment: list[str] = []
     i, n, start = 0, len(raw), 0

@@ -236,3 +236,23 @@ def test_set_value_reads_back(value: str, key: str) -> None:
     again = parse_conf(doc.render())
     assert again.section("transporttls").get(key) == value
     assert len(again.sections) == len(doc.sections)
+
+
+def test_idempotent_helpers() -> None:
+    doc = parse_conf("")
+    ident = doc.ensure_section("msteams_trunk_from_teams", type="identify")
+    assert ident.ensure("match", "52.114.148.0/32") and not ident.ensure("match", "52.114.148.0/32")
+    once = doc.render()
+    again = parse_conf(once)
+    again.ensure_section("msteams_trunk_from_teams", type="identify").ensure(
+        "match", "52.114.148.0/32"
+    )
+    assert (
+        again.render()
+        == once
+        == ("[msteams_trunk_from_teams]\ntype=identify\nmatch=52.114.148.0/32\n")
+    )
+    ep = again.ensure_section("msteams_trunk_from_teams", type="endpoint")
+    assert ep is not ident and len(again.find("msteams_trunk_from_teams")) == 2
+    with pytest.raises(ParameterError, match="ambiguous"):
+        again.ensure_section("msteams_trunk_from_teams")
