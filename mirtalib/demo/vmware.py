@@ -188,11 +188,19 @@ def _inventory_docs(vms: list[dict[str, object]]) -> tuple[dict, dict]:
             "cores_per_socket": c,
             "threads_per_core": 2 if ht else 1,
             "mhz": m,
+            "hypervisor": "esxi",
         }
         for n, (_, s, c, ht, m) in HOSTS.items()
     ]
     hosts.append(
-        {"name": "pve01", "sockets": 1, "cores_per_socket": 4, "threads_per_core": 2, "mhz": 3000}
+        {
+            "name": "pve01",
+            "sockets": 1,
+            "cores_per_socket": 4,
+            "threads_per_core": 2,
+            "mhz": 3000,
+            "hypervisor": "proxmox",
+        }
     )
     rows = [
         {

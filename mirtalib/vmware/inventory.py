@@ -11,6 +11,7 @@ named ``no`` stay strings)::
         cores_per_socket: 8
         threads_per_core: 2        # 1 = no hyper-threading
         mhz: 2400                  # optional, core clock (for reservations)
+        hypervisor: esxi           # optional: esxi, or kvm/proxmox (no VMware-only checks)
     vms:
       - name: srv01
         host: esx01
@@ -56,7 +57,9 @@ HOST_COLUMNS = [
     "threads",
     "ht_active",
     "mhz",
+    "hypervisor",
 ]
+KVM_NAMES = ("kvm", "proxmox", "pve", "qemu", "libvirt")
 VM_COLUMNS = [
     "vm",
     "host",
@@ -79,7 +82,8 @@ class Inventory:
 
     Attributes:
         hosts: one row per usable host: ``host, cluster, sockets, cores_per_socket, cores``
-            (physical), ``threads`` (logical CPUs), ``ht_active`` (bool), ``mhz`` (NaN if unknown).
+            (physical), ``threads`` (logical CPUs), ``ht_active`` (bool), ``mhz`` (NaN if unknown),
+            ``hypervisor`` (``esxi``, ``kvm`` or '' when not said).
         vms: one row per usable VM: ``vm, host, cluster, power`` (on/off/suspended), ``vcpus``,
             ``role`` (``pbx`` or ``other``), ``latency_sensitivity`` (lower case, '' unknown),
             ``reservation_mhz``, ``limit_mhz`` (NaN = unlimited), ``shares``, ``readiness_pct``.
@@ -144,6 +148,8 @@ def build_inventory(hosts_raw: pd.DataFrame, vms_raw: pd.DataFrame, source: str)
     )
     hosts["ht_active"] = (hosts["threads"] > hosts["cores"]).astype(bool)
     hosts["cluster"] = hosts["cluster"].astype("string").fillna("")
+    hyp = hosts["hypervisor"].astype("string").fillna("").str.strip().str.lower()
+    hosts["hypervisor"] = hyp.where(~hyp.isin(KVM_NAMES), "kvm")
     hosts = hosts[HOST_COLUMNS].reset_index(drop=True)
 
     vms = vms_raw.copy()
@@ -220,6 +226,7 @@ _HOST_KEYS = {
     "threads_per_core": [],
     "ht_active": ["ht"],
     "mhz": ["speed"],
+    "hypervisor": ["type", "platform"],
 }
 _VM_KEYS = {
     "vm": ["name"],

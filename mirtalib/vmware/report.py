@@ -24,17 +24,19 @@ from mirtalib.vmware.findings import (
     DEFAULT_THRESHOLDS,
     FINDING_COLUMNS,
     Thresholds,
-    counter_findings,
-    counter_stats,
-    guest_findings,
     host_table,
     inventory_findings,
-    load_finding,
-    recommended_vcpus,
     verdicts,
 )
 from mirtalib.vmware.inventory import DEFAULT_PBX_PATTERN, Inventory, read_inventory
 from mirtalib.vmware.kvm import read_proc_stat_samples, steal_and_load
+from mirtalib.vmware.perf_findings import (
+    counter_findings,
+    counter_stats,
+    guest_findings,
+    load_finding,
+    recommended_vcpus,
+)
 from mirtalib.vmware.rvtools import find_csv_set, read_rvtools
 
 log = logging.getLogger(__name__)

@@ -167,6 +167,7 @@ def read_rvtools(path: str | Path) -> Inventory:
         info = info.merge(cpu[keep].drop_duplicates("vm"), on="vm", how="left")
     else:
         log.info("%s: no vCPU tab; reservations and limits unknown", source)
+    host["hypervisor"] = "esxi"
     inv = build_inventory(host, info, source)
     if extra:
         inv.exclusions = pd.concat([*extra, inv.exclusions], ignore_index=True)

@@ -6,7 +6,7 @@ import pytest
 
 from mirtalib.errors import ParseError, SchemaError
 from mirtalib.vmware import per_vcpu_percent, read_esxtop, read_vcenter_csv
-from mirtalib.vmware.findings import counter_findings, counter_stats
+from mirtalib.vmware.perf_findings import counter_findings, counter_stats
 
 HEAD = (
     '"Value","Timestamp","MetricId","Unit","Description","Entity","EntityId","IntervalSecs",'
@@ -152,3 +152,13 @@ def test_readiness_cross_check_flags_disagreement(tmp_path):
     f = counter_findings(counter_stats(pct), ["pbx"]).set_index("check")
     assert f.loc["readiness cross-check", "level"] == "at risk"
     assert f.loc["ready % per vCPU", "level"] == "harmful"
+
+
+def test_thresholds_validated():
+    from mirtalib.errors import ParameterError
+    from mirtalib.vmware import Thresholds
+
+    with pytest.raises(ParameterError, match="ready_risk \\(6.0\\) must be >= 0 and <= ready_harm"):
+        Thresholds(ready_risk=6.0)
+    with pytest.raises(ParameterError, match="ht_credit"):
+        Thresholds(ht_credit=2.0)

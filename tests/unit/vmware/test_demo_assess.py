@@ -91,3 +91,6 @@ def test_inventory_only_gives_verdicts_without_counters(demo_vmware, tmp_path):
     verdicts = result.verdicts.set_index("vm")["verdict"].to_dict()
     # pve01: 2 + 4 x 2 = 10 vCPUs on 4 cores (HT: capacity 5): harmful from the inventory alone
     assert verdicts == {"pbx-lab": "harmful", "srv01": "OK", "srv02": "harmful"}
+    lab = result.findings[result.findings["subject"] == "pbx-lab"]
+    assert "Latency Sensitivity" not in set(lab["check"])  # a vSphere setting: not on Proxmox
+    assert result.hosts.set_index("host").loc["pve01", "hypervisor"] == "kvm"

@@ -7,7 +7,7 @@ import pytest
 
 from mirtalib.errors import ParseError
 from mirtalib.vmware import parse_proc_stat, samples_from_text, steal_and_load, steal_from_texts
-from mirtalib.vmware.findings import guest_findings
+from mirtalib.vmware.perf_findings import guest_findings
 
 STAT1 = """cpu  1000 0 500 8000 100 0 0 400 0 0
 cpu0 500 0 250 4000 50 0 0 200 0 0
