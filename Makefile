@@ -55,7 +55,7 @@ test: system-deps $(VENV)/.stamp-test
 	@suite=0; notebooks=0; \
 	$(MAKE) --no-print-directory test-suite || suite=$$?; \
 	$(MAKE) --no-print-directory test-notebooks || notebooks=$$?; \
-	echo "make test: tests/ $$([ $$suite = 0 ] && echo passed || echo FAILED)," \
+	echo "make test: $(TESTS) $$([ $$suite = 0 ] && echo passed || echo FAILED)," \
 	     "notebooks/ $$([ $$notebooks = 0 ] && echo passed || echo FAILED)"; \
 	[ $$suite = 0 ] && [ $$notebooks = 0 ]
 
