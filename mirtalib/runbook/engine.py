@@ -21,7 +21,7 @@ import logging
 import shlex
 from collections.abc import Callable, Sequence
 
-from mirtalib.errors import MirtaError, ParseError
+from mirtalib.errors import MirtaError, ParseError, TargetError
 from mirtalib.runbook.model import Check, Command, FileChange, Manual, Phase, Risk, Step, Verdict
 from mirtalib.runbook.results import (
     CommandRecord,
@@ -140,14 +140,19 @@ class _NodeRun:
         return False, f"{', '.join(step.when_changed)} unchanged: nothing to do"
 
     def file(self, res: StepResult, step: FileChange) -> None:
-        info = self.target.stat(step.path)
-        before = self.target.read_text(step.path)
+        path = self.target.resolve(step.path)  # write through a symlink, never over it
+        info = self.target.stat(path)
+        raw = self.target.read_bytes(path)
+        try:
+            before = None if raw is None else raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TargetError(f"{self.target.name}: {path} is not UTF-8 text") from None
         wanted = step.render(before)
         res.before_text, res.after_text = before, wanted
         data = wanted.encode("utf-8")
         res.file = FileRecord(
-            step.path,
-            sha256(None if before is None else before.encode("utf-8")),
+            path,
+            sha256(raw),
             sha256(data),
             mode=info.mode if info else step.mode,
             uid=info.uid if info else None,
@@ -163,14 +168,14 @@ class _NodeRun:
             res.status, res.reason = Status.WOULD_CHANGE, step.summary
             res.file.after_sha256 = res.file.before_sha256
             return
-        if before is not None and info is not None:
-            res.file.backup = backup_path(step.path, self.stamp)
+        if raw is not None and info is not None:
+            res.file.backup = backup_path(path, self.stamp)
             self.target.write_atomic(
-                res.file.backup, before.encode("utf-8"), mode=info.mode, uid=info.uid, gid=info.gid
+                res.file.backup, raw, mode=info.mode, uid=info.uid, gid=info.gid
             )
         mode = info.mode if info else step.mode
         tmp = self.target.stage(
-            step.path,
+            path,
             data,
             mode=mode,
             uid=info.uid if info else None,
@@ -185,8 +190,10 @@ class _NodeRun:
                 res.file.after_sha256 = res.file.before_sha256
                 self.changed.discard(step.id)
                 return
-        self.target.rename(tmp, step.path)
+        self.target.rename(tmp, path)
         res.status, res.reason = Status.CHANGED, step.summary
+        if path != step.path:
+            res.reason += f" (in {path}, the target of the symlink {step.path})"
 
     def check(self, res: StepResult, step: Check) -> None:
         if step.command is not None:

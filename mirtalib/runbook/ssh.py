@@ -143,6 +143,13 @@ class SSHTarget(Target):
             command, code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
         )
 
+    def resolve(self, path: str) -> str:
+        """SFTP realpath (symlinks resolved; a missing file keeps its name)."""
+        try:
+            return self.sftp.normalize(path)
+        except OSError:
+            return path
+
     def stat(self, path: str) -> FileInfo | None:
         """SFTP stat."""
         try:

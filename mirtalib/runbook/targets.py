@@ -108,6 +108,10 @@ class Target(ABC):
     def remove(self, path: str) -> None:
         """Delete a file (no error when it is already gone)."""
 
+    def resolve(self, path: str) -> str:
+        """The real path behind symlinks (files are written there, so links stay links)."""
+        return path
+
     def write_atomic(
         self, path: str, data: bytes, *, mode: int, uid: int | None = None, gid: int | None = None
     ) -> None:
@@ -168,6 +172,10 @@ class LocalTarget(Target):
             proc.stdout.decode("utf-8", "replace"),
             proc.stderr.decode("utf-8", "replace"),
         )
+
+    def resolve(self, path: str) -> str:
+        """``os.path.realpath``."""
+        return os.path.realpath(path)
 
     def stat(self, path: str) -> FileInfo | None:
         """``os.stat`` as FileInfo."""

@@ -131,3 +131,15 @@ def test_failing_command_stops_the_run(sshd, root):
     assert steps["after"].status is Status.NOT_RUN
     assert not (root / "after.conf").exists()
     assert report.failed
+
+
+def test_symlink_stays_a_symlink_over_ssh(sshd, root):
+    real = root / "real-sysctl.conf"
+    (root / "sysctl.conf").rename(real)
+    (root / "sysctl.conf").symlink_to("real-sysctl.conf")
+    rb = _open(sshd, root)
+    report = rb.apply(confirm=True)
+    rb.close()
+    assert _by_id(report)["sysctl"].file.path == str(real)
+    assert (root / "sysctl.conf").is_symlink()
+    assert "net.ipv4.tcp_fin_timeout = 30" in real.read_text()

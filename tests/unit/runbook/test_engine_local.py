@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from rb_helpers import PJSIP, sample_definition, tree_state
+from rb_helpers import PJSIP, SYSCTL, sample_definition, tree_state
 
 from mirtalib.errors import ConfirmationRequired, ParameterError
 from mirtalib.runbook import ApplyFailed, Status, VerificationFailed
@@ -219,3 +219,24 @@ def test_output_can_fail_a_command_that_exits_zero(tmp_path):
     assert step.status is Status.FAILED
     assert step.reason == "output shows a failure: Unable to load config pjsip.conf"
     assert step.commands[0].exit_code == 0
+
+
+def test_symlinked_file_is_changed_through_the_link(target_root, journal, clock):
+    real = target_root / "real-sysctl.conf"
+    (target_root / "sysctl.conf").rename(real)
+    (target_root / "sysctl.conf").symlink_to("real-sysctl.conf")
+    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+    step = _by_id(rb.apply(confirm=True))["sysctl"]
+    assert (target_root / "sysctl.conf").is_symlink()
+    assert "net.ipv4.tcp_fin_timeout = 30" in real.read_text()
+    assert step.file.path == str(real) and "symlink" in step.reason
+    rb.rollback(confirm=True)
+    assert (target_root / "sysctl.conf").is_symlink() and real.read_text() == SYSCTL
+
+
+def test_non_utf8_file_is_refused_untouched(target_root, journal):
+    (target_root / "sysctl.conf").write_bytes(b"vm.x = \xff\n")
+    rb = sample_definition(target_root).open("local", journal=journal)
+    step = _by_id(rb.apply(confirm=True))["sysctl"]
+    assert step.status is Status.FAILED and "is not UTF-8 text" in step.reason
+    assert (target_root / "sysctl.conf").read_bytes() == b"vm.x = \xff\n"
