@@ -4,9 +4,7 @@ Each kind of call writes its legs the way Asterisk 12+ does (a CDR is party A's 
 
 * internal / outbound / inbound: one leg (A -> B); CUSTOM extensions forward out on the trunk,
   VIRTUAL extensions answer with VoiceMail.
-* queue: one leg per member rung (``Local/AG-000-NF-<ex_id>@fromotherpbx`` channels); ringall rings
-  all members at once, rrmemory one after the other; at most one leg is ANSWERED.
-* ringgroup: like a ringall queue, but Dial to the phones directly.
+* queue and ringgroup: one leg per member rung (see :mod:`mirtalib.demo.fanout`).
 * transfers (blind and attended), by the caller, by the called party, of an inbound call; parked
   calls retrieved by a colleague. Party A of the new bridge is the older channel, so e.g. after B
   transfers A to C the A-C leg has A's uniqueid again (with a new ``sequence``). The consultation
@@ -67,7 +65,7 @@ class Batch:
             return value
         return np.full(n, value, dtype=object if isinstance(value, str) else np.int64)
 
-    def party(self, call: np.ndarray, slot: int, ptype: int, ref, tenant) -> None:
+    def party(self, call: np.ndarray, slot: int, ptype: int, ref, tenant: np.ndarray) -> None:
         """Declare channel instance ``slot`` of each call (ext index / tenant for trunks)."""
         n = len(call)
         for key, val in (
@@ -93,19 +91,21 @@ class Batch:
         return legs, parties
 
 
-def _ring(rng, n):
+def _ring(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.clip(np.rint(rng.lognormal(np.log(7.0), 0.5, n)), 2, 28).astype(np.int64)
 
 
-def _talk(rng, n, median):
+def _talk(rng: np.random.Generator, n: int, median: float) -> np.ndarray:
     return np.clip(np.rint(rng.lognormal(np.log(median), 1.0, n)), 3, 7200).astype(np.int64)
 
 
-def _disp(rng, n, p):
+def _disp(rng: np.random.Generator, n: int, p: list[float]) -> np.ndarray:
     return rng.choice(5, size=n, p=p).astype(np.int64)
 
 
-def _timing(rng, disp, median):
+def _timing(
+    rng: np.random.Generator, disp: np.ndarray, median: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Answer offset (-1 if none) and end offset of a dial with these dispositions."""
     n = len(disp)
     ring = _ring(rng, n)
@@ -150,7 +150,7 @@ class CallGenerator:
             dtype=object,
         )
 
-    def _pick_phone(self, rng, tenant: np.ndarray) -> np.ndarray:
+    def _pick_phone(self, rng: np.random.Generator, tenant: np.ndarray) -> np.ndarray:
         out = np.empty(len(tenant), dtype=np.int64)
         for t in np.unique(tenant):
             sel = tenant == t
@@ -159,7 +159,9 @@ class CallGenerator:
             )
         return out
 
-    def _pick_other(self, rng, tenant: np.ndarray, avoid: np.ndarray, pool: str) -> np.ndarray:
+    def _pick_other(
+        self, rng: np.random.Generator, tenant: np.ndarray, avoid: np.ndarray, pool: str
+    ) -> np.ndarray:
         """A random extension of the same tenant different from ``avoid``."""
         lists = self.w.targets_by_tenant if pool == "targets" else self.w.phones_by_tenant
         out = np.empty(len(tenant), dtype=np.int64)
@@ -175,24 +177,24 @@ class CallGenerator:
     def _dial_ext(
         self,
         b: Batch,
-        rng,
-        call,
-        tenant,
-        t0,
-        target,
+        rng: np.random.Generator,
+        call: np.ndarray,
+        tenant: np.ndarray,
+        t0: np.ndarray,
+        target: np.ndarray,
         a_slot,
-        src,
-        dst,
-        clid,
+        src: np.ndarray,
+        dst: np.ndarray,
+        clid: np.ndarray,
         dcontext,
         userfield,
-        p,
-        median,
+        p: list[float],
+        median: float,
         kind,
-        from_ext,
-        did,
-        realsrc,
-        firstdst,
+        from_ext: np.ndarray,
+        did: np.ndarray,
+        realsrc: np.ndarray,
+        firstdst: np.ndarray,
     ):
         """One Dial leg to extension ``target`` (phone, CUSTOM forward or VIRTUAL voicemail)."""
         n = len(call)
@@ -252,7 +254,14 @@ class CallGenerator:
         return disp, t0 + end
 
     # -- kinds -----------------------------------------------------------------------------
-    def internal(self, b: Batch, rng, call, tenant, t0) -> None:
+    def internal(
+        self,
+        b: Batch,
+        rng: np.random.Generator,
+        call: np.ndarray,
+        tenant: np.ndarray,
+        t0: np.ndarray,
+    ) -> None:
         """A phone calls another extension of its tenant."""
         a = self._pick_phone(rng, tenant)
         target = self._pick_other(rng, tenant, a, "targets")
@@ -279,7 +288,15 @@ class CallGenerator:
             self.number[target],
         )
 
-    def outbound(self, b: Batch, rng, call, tenant, t0, fraud: np.ndarray | None = None) -> None:
+    def outbound(
+        self,
+        b: Batch,
+        rng: np.random.Generator,
+        call: np.ndarray,
+        tenant: np.ndarray,
+        t0: np.ndarray,
+        fraud: np.ndarray | None = None,
+    ) -> None:
         """A phone dials an outside number through its provider (toll fraud: ``fraud`` codes)."""
         n = len(call)
         pool = self.w.pool if fraud is None else self.w.fraud_pool
@@ -329,7 +346,7 @@ class CallGenerator:
             lno=0,
         )
 
-    def _inbound_common(self, rng, call, dtype: str):
+    def _inbound_common(self, rng: np.random.Generator, call: np.ndarray, dtype: str) -> tuple:
         """Pick a DID of the wanted destination type (by tenant) and an outside caller."""
         d = self.w.dids
         cand = np.flatnonzero((d.dtype == dtype).to_numpy())
@@ -340,7 +357,9 @@ class CallGenerator:
         clid = np.array([f'"{c}" <{c}>' for c in caller], dtype=object)
         return di, d.tidx.to_numpy()[di], d.di_number.to_numpy(dtype=object)[di], caller, clid
 
-    def inbound(self, b: Batch, rng, call, t0) -> np.ndarray:
+    def inbound(
+        self, b: Batch, rng: np.random.Generator, call: np.ndarray, t0: np.ndarray
+    ) -> np.ndarray:
         """An outside caller dials a DID routed to an extension; returns the tenants."""
         di, tenant, did, caller, clid = self._inbound_common(rng, call, "ext")
         target = self.w.dids.target.to_numpy()[di]
@@ -367,105 +386,3 @@ class CallGenerator:
             did,
         )
         return tenant
-
-    def fanout(self, b: Batch, rng, call, t0, ringgroup: bool) -> np.ndarray:
-        """An outside caller reaches a queue or ring group: one leg per member rung."""
-        di, tenant, did, caller, clid = self._inbound_common(
-            rng, call, "ringgroup" if ringgroup else "queue"
-        )
-        grp = self.w.dids.target.to_numpy()[di]
-        b.party(call, S_A, TRUNK, tenant, tenant)
-        members = self.w.rg_members if ringgroup else self.w.queue_members
-        for g in np.unique(grp):
-            sel = np.flatnonzero(grp == g)
-            mem = members[g]
-            strategy = "ringall" if ringgroup else self.w.queue_strategy[g]
-            number = self.w.rg_number[g] if ringgroup else self.w.queue_number[g]
-            self._fanout_group(
-                b,
-                rng,
-                call[sel],
-                tenant[sel],
-                t0[sel],
-                mem,
-                strategy,
-                number,
-                ringgroup,
-                did[sel],
-                caller[sel],
-                clid[sel],
-                g,
-            )
-        return tenant
-
-    def _fanout_group(
-        self, b, rng, call, tenant, t0, mem, strategy, number, ringgroup, did, caller, clid, g
-    ):
-        n, m = len(call), len(mem)
-        answered = rng.random(n) < (0.8 if ringgroup else 0.86)
-        wait = np.where(
-            answered,
-            _ring(rng, n) + (0 if ringgroup else rng.integers(0, 40, n)),
-            rng.integers(5, 90, n),
-        )
-        talk = _talk(rng, n, 90.0 if ringgroup else 210.0)
-        if strategy == "ringall":
-            k = np.full(n, m)
-            first = np.zeros(n, dtype=np.int64)
-            winner = rng.integers(0, m, n)
-        else:  # rrmemory: 15 s per member, one after the other
-            k = np.minimum(wait // 15 + 1, m)
-            first = rng.integers(0, m, n)
-            winner = (first + k - 1) % m
-        rep = np.repeat(np.arange(n), k)
-        j = np.arange(len(rep)) - np.repeat(np.cumsum(k) - k, k)  # attempt number in the call
-        member_pos = (first[rep] + j) % m
-        ext = mem[member_pos]
-        ct, ten = call[rep], tenant[rep]
-        if strategy == "ringall":
-            start = t0[rep]
-            win = answered[rep] & (member_pos == winner[rep])
-            stop = t0[rep] + wait[rep]
-        else:
-            start = t0[rep] + 15 * j
-            win = answered[rep] & (j == k[rep] - 1)
-            stop = np.minimum(start + 15, t0[rep] + wait[rep])
-        answer = np.where(win, t0[rep] + wait[rep], -1)
-        end = np.where(win, answer + talk[rep], stop)
-        slot = S_MEMBER0 + j
-        for jj in np.unique(j):
-            s = j == jj
-            b.party(ct[s], int(S_MEMBER0 + jj), EXT if ringgroup else LOCAL, ext[s], ten[s])
-        if ringgroup:
-            lastapp, lastdata = "Dial", "&".join(self.dial[mem]) + ",25,tT"
-        else:
-            lastapp, lastdata = "Queue", f"{self.w.queue_name[g]},tT,,,300"
-        b.leg(
-            ct,
-            a=S_A,
-            b=slot,
-            start=start,
-            answer=answer,
-            end=end,
-            disp=np.where(win, ANSWERED, NOANSWER),
-            src=caller[rep],
-            dst=did[rep],
-            clid=clid[rep],
-            dcontext="fromoutside",
-            lastapp=lastapp,
-            lastdata=lastdata,
-            userfield="IN",
-            realsrc=caller[rep],
-            firstdst=did[rep],
-            lastdst=number,
-            wherelanded=np.where(win, self.name[ext], ""),
-            prev=-1,
-            pool=0,
-            pidx=-1,
-            call_kind="ringgroup" if ringgroup else "queue",
-            from_ext="",
-            to_ext=self.name[ext],
-            did=did[rep],
-            transfer="",
-            lno=j,
-        )

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from mirtalib.demo.calls import FRAUD, FRAUD_LONG, KIND_SHARE, KINDS, Batch, CallGenerator
+from mirtalib.demo.fanout import fanout
 from mirtalib.demo.legs import NodeCounters, finalize
 from mirtalib.demo.model import PERIOD_END, PERIOD_START, TIMEZONE
 from mirtalib.demo.transfers import parked, transfer
@@ -196,7 +197,7 @@ def generate_chunk(
         elif name == "inbound":
             tenant[sel] = gen.inbound(b, rng, sel, t0[sel])
         elif name in ("queue", "ringgroup"):
-            tenant[sel] = gen.fanout(b, rng, sel, t0[sel], ringgroup=name == "ringgroup")
+            tenant[sel] = fanout(gen, b, rng, sel, t0[sel], ringgroup=name == "ringgroup")
         elif name == "parked":
             tenant[sel] = parked(gen, b, rng, sel, t0[sel], gen.w.parking_first)
         else:

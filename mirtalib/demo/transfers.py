@@ -34,7 +34,15 @@ def _phones_did(gen: CallGenerator) -> np.ndarray:
     return np.flatnonzero(ok)
 
 
-def transfer(gen: CallGenerator, b: Batch, rng, call, t0, tenant, mode: str) -> np.ndarray:
+def transfer(
+    gen: CallGenerator,
+    b: Batch,
+    rng: np.random.Generator,
+    call: np.ndarray,
+    t0: np.ndarray,
+    tenant: np.ndarray,
+    mode: str,
+) -> np.ndarray:
     """Transferred calls; ``mode`` is transfer_by_caller, transfer_by_called or inbound_transfer.
 
     Returns the tenant of each call (inbound calls take the tenant of their DID).
@@ -169,7 +177,14 @@ def transfer(gen: CallGenerator, b: Batch, rng, call, t0, tenant, mode: str) -> 
     return tenant
 
 
-def parked(gen: CallGenerator, b: Batch, rng, call, t0, lots: dict[int, int]) -> np.ndarray:
+def parked(
+    gen: CallGenerator,
+    b: Batch,
+    rng: np.random.Generator,
+    call: np.ndarray,
+    t0: np.ndarray,
+    lots: dict[int, int],
+) -> np.ndarray:
     """Inbound call answered by A, parked (blind transfer to a lot), retrieved by colleague C."""
     n = len(call)
     cand = _phones_did(gen)
