@@ -11,6 +11,7 @@ from mirtalib.vmware.counters import CounterLoad, per_vcpu_percent, read_esxtop,
 from mirtalib.vmware.findings import Thresholds, host_table, inventory_findings, verdicts
 from mirtalib.vmware.inventory import Inventory, inventory_from_mapping, read_inventory
 from mirtalib.vmware.kvm import (
+    collect_proc_stat,
     parse_proc_stat,
     read_proc_stat_samples,
     samples_from_text,
@@ -31,6 +32,7 @@ __all__ = [
     "Thresholds",
     "VMSpec",
     "assess",
+    "collect_proc_stat",
     "doc_example",
     "doc_sweep",
     "host_table",

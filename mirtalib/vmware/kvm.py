@@ -6,7 +6,8 @@ irq, softirq, **steal** (8th value), guest, guest_nice. Between two samples::
     steal %     = d(steal) / d(total) * 100     total = user..steal (guest time is inside user)
     busy cores  = (d(total) - d(idle) - d(iowait) - d(steal)) / d(total) * ncpu
 
-Samples come as text, so the runbook engine can feed what it ran on a target, or from a file
+Samples come as text, so the runbook engine can feed what it ran on a target
+(:func:`collect_proc_stat` does it on a local/SSH/replay target), or from a file
 written by a loop such as ``while :; do date +%s; cat /proc/stat /proc/loadavg; sleep 20; done``:
 each block starts with a time line (epoch seconds or ISO time, optionally after ``#`` or ``==>``)
 followed by the ``/proc/stat`` text and optionally the ``/proc/loadavg`` line.
@@ -18,10 +19,11 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from mirtalib.errors import DataSourceError, ParseError
+from mirtalib.errors import CommandError, DataSourceError, ParameterError, ParseError
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +215,34 @@ def steal_from_texts(texts: Sequence[tuple[pd.Timestamp | str, str]]) -> pd.Data
     frame["procs_running"] = frame["procs_running"].astype("Int64")
     frame["load1"] = frame["load1"].astype(float)
     return steal_and_load(frame)
+
+
+def collect_proc_stat(target: Any, samples: int = 4, interval_s: int = 20) -> pd.DataFrame:
+    """Take ``/proc/stat`` samples on a runbook target and return steal and load per interval.
+
+    Args:
+        target: a :class:`mirtalib.runbook.targets.Target` (local, SSH or replay), or any object
+            whose ``run(command, timeout=...)`` returns ``exit_code`` / ``stdout`` / ``stderr``.
+        samples: number of samples (>= 2).
+        interval_s: seconds between samples (1..3600).
+
+    Raises:
+        ParameterError: bad ``samples`` / ``interval_s``; CommandError: the command failed;
+        ParseError: its output is not ``/proc/stat`` samples.
+    """
+    if not 2 <= int(samples) <= 1000 or not 1 <= int(interval_s) <= 3600:
+        raise ParameterError(
+            f"samples must be 2..1000 and interval_s 1..3600, got {samples}, {interval_s}"
+        )
+    n, wait = int(samples), int(interval_s)
+    command = (
+        f"i=0; while [ $i -lt {n} ]; do date +%s; cat /proc/stat /proc/loadavg; i=$((i+1)); "
+        f"[ $i -lt {n} ] && sleep {wait}; done; true"
+    )
+    result = target.run(command, timeout=n * wait + 60)
+    if result.exit_code != 0:
+        raise CommandError(
+            f"{getattr(target, 'name', 'target')}: /proc/stat sampling failed "
+            f"(exit {result.exit_code}): {result.stderr.strip()[:200]}"
+        )
+    return steal_and_load(samples_from_text(result.stdout))

@@ -79,3 +79,35 @@ def test_guest_findings_levels():
     f = guest_findings("lab", calm).set_index("check")
     assert f.loc["steal % (/proc/stat)", "level"] == "info"
     assert f.loc["guest load vs cores", "level"] == "OK"
+
+
+def test_collect_on_a_real_local_target():
+    import os
+
+    from mirtalib.runbook.targets import LocalTarget
+    from mirtalib.vmware import collect_proc_stat
+
+    out = collect_proc_stat(LocalTarget(), samples=2, interval_s=1)
+    assert len(out) == 1
+    row = out.iloc[0]
+    assert row["ncpu"] == os.cpu_count()
+    assert 0 <= row["steal_pct"] <= 100 and 0 <= row["busy_cores"] <= row["ncpu"]
+    assert row["load1"] >= 0 and 0.5 <= row["interval_s"] <= 5
+
+
+def test_collect_failures():
+    from types import SimpleNamespace
+
+    from mirtalib.errors import CommandError, ParameterError
+    from mirtalib.vmware import collect_proc_stat
+
+    class Broken:
+        name = "pbx9"
+
+        def run(self, command, timeout):
+            return SimpleNamespace(exit_code=1, stdout="", stderr="cat: /proc/stat: No such file")
+
+    with pytest.raises(CommandError, match="pbx9: /proc/stat sampling failed \\(exit 1\\)"):
+        collect_proc_stat(Broken(), samples=2, interval_s=1)
+    with pytest.raises(ParameterError, match="samples must be 2..1000"):
+        collect_proc_stat(Broken(), samples=1)
