@@ -24,8 +24,8 @@ def _tls(server) -> ftplib.FTP_TLS:
     return ftp
 
 
-def _upload(server, root, password) -> int:
-    """Copy a recordings tree into the server's ``recordings`` folder over FTPS."""
+def _upload_into(server, root, password, target) -> int:
+    """Copy a recordings tree into folder ``target`` of the server over FTPS."""
     count = 0
     with _tls(server) as ftp:
         ftp.login(server.user, password)
@@ -34,8 +34,8 @@ def _upload(server, root, password) -> int:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = path.relative_to(root).as_posix()
             parts = rel.split("/")[:-1]
-            for k in range(1, len(parts) + 1):
-                folder = "recordings/" + "/".join(parts[:k])
+            for k in range(0, len(parts) + 1):
+                folder = "/".join([target, *parts[:k]])
                 if folder not in made:
                     try:
                         ftp.mkd(folder)
@@ -43,7 +43,7 @@ def _upload(server, root, password) -> int:
                         pass
                     made.add(folder)
             with path.open("rb") as fh:
-                ftp.storbinary(f"STOR recordings/{rel}", fh)
+                ftp.storbinary(f"STOR {target}/{rel}", fh)
             count += 1
     return count
 
@@ -53,9 +53,11 @@ def loaded(vsftpd, tmp_path_factory):
     import os
 
     paths, _model = build_synthetic(tmp_path_factory.mktemp("syn") / "demo")
-    uploaded = _upload(vsftpd, paths.recordings_dir, os.environ[PASSWORD_ENV])
+    uploaded = _upload_into(vsftpd, paths.recordings_dir, os.environ[PASSWORD_ENV],
+                            "recordings/synthetic")
     store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env=PASSWORD_ENV, root="recordings", cafile=str(vsftpd.cafile))
+                      password_env=PASSWORD_ENV, root="recordings/synthetic",
+                      cafile=str(vsftpd.cafile))
     return paths, store, uploaded
 
 
@@ -127,3 +129,31 @@ def test_password_env_must_be_set(vsftpd):
                       password_env="MIRTA_TEST_FTPS_UNSET_VAR", cafile=str(vsftpd.cafile))
     with pytest.raises(SecretError, match="MIRTA_TEST_FTPS_UNSET_VAR"):
         scan_ftps(store)
+
+
+def test_demo_recordings_over_ftps_match_local(vsftpd, tmp_path):
+    """A slice of the demo PBX's own recordings tree (with its bad names), plus one large file
+    whose header is read without downloading the rest."""
+    import os
+    import shutil
+
+    from mirtalib.demo import ensure_demo
+    from mirtalib.recording.wav import wav_bytes
+
+    demo = ensure_demo().recordings_dir
+    local = tmp_path / "slice"
+    for day in ("06", "07", "08"):
+        shutil.copytree(demo / "DEVEL" / "2026" / "10" / day, local / "DEVEL" / "2026" / "10" / day)
+    big = local / "DEVEL/2026/10/08/20261008-120000-100-101-srv01-1.1.wav"
+    big.write_bytes(wav_bytes(bytes(8000 * 30), 1, 8000))  # 30 s at 8 kHz: 240 kB
+    password = os.environ[PASSWORD_ENV]
+    uploaded = _upload_into(vsftpd, local, password, "recordings/demo-slice")
+    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
+                      password_env=PASSWORD_ENV, root="recordings/demo-slice",
+                      cafile=str(vsftpd.cafile))
+    remote, here = files_frame(scan_ftps(store)), files_frame(scan_local(local))
+    assert len(remote) == uploaded > 100
+    assert remote.drop(columns=["rec_start"]).equals(here.drop(columns=["rec_start"]))
+    row = remote.set_index("relpath").loc["DEVEL/2026/10/08/20261008-120000-100-101-srv01-1.1.wav"]
+    assert (row["duration"], row["truncated"], row["header_problem"]) == (30.0, False, "")
+    assert (remote["name_problem"] != "").sum() == 2  # the demo's two badly named files
