@@ -119,3 +119,31 @@ def test_write_and_append(tmp_path):
     assert [r[1] for r in rows] == ["100", "102"] and {len(r) for r in rows} == {18}
     write_master_csv(_one_leg(), path, 16)
     assert len(path.read_text().splitlines()) == 1
+
+
+def test_demo_master_csv_holds_exactly_the_model_legs(core_demo):
+    paths, model = core_demo
+    names = list(VARIANTS[21])
+    csv_legs = pd.read_csv(
+        paths.master_csv, header=None, names=names, dtype=str, keep_default_na=False
+    )
+    legs = model.legs
+    assert len(csv_legs) == len(legs)
+    for col in (
+        "accountcode",
+        "src",
+        "dst",
+        "clid",
+        "channel",
+        "dstchannel",
+        "lastdata",
+        "uniqueid",
+        "userfield",
+        "linkedid",
+        "disposition",
+    ):
+        assert (csv_legs[col].to_numpy() == legs[col].to_numpy()).all(), col
+    for col in ("duration", "billsec", "sequence"):
+        assert (csv_legs[col].astype(int).to_numpy() == legs[col].astype(int).to_numpy()).all()
+    answer = legs.answer.dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    assert (csv_legs.answer.to_numpy() == answer.to_numpy()).all()
