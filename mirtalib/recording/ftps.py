@@ -14,7 +14,8 @@ import posixpath
 import ssl
 from dataclasses import dataclass
 
-from mirtalib.errors import DataSourceError, ParseError
+from mirtalib import validate
+from mirtalib.errors import DataSourceError, ParameterError, ParseError
 from mirtalib.recording.inventory import FileEntry
 from mirtalib.recording.wav import HEADER_BYTES
 from mirtalib.secrets import resolve_secret, scrub
@@ -45,6 +46,16 @@ class FtpsStore:
     cafile: str = ""
     verify: bool = True
     timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        """Check every field (ParameterError naming the ftps_* parameter at fault)."""
+        validate.host(self.host, "ftps_host")
+        validate.port(self.port, "ftps_port")
+        validate.env_var(self.password_env, "ftps_password_env")
+        if not self.user or any(ch.isspace() for ch in self.user):
+            raise ParameterError(f"ftps_user={self.user!r} is not a login name")
+        if "\n" in self.root or "\r" in self.root:
+            raise ParameterError(f"ftps_root={self.root!r} contains a line break")
 
 
 def parse_list_line(line: str) -> tuple[str, bool, int]:

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from mirtalib.data.db import Database
 from mirtalib.errors import DataSourceError, ParseError
@@ -152,6 +152,8 @@ def metadata_inventory(db: Database, start: datetime, end: datetime,
                        tenants: list[str] | None = None) -> pd.DataFrame:
     """Rows of ``rm_recordingmetadatas`` started in [start, end), with transcript segment counts.
 
+    Rows without a start time are included too (they cannot be dated, so they are never left out).
+
     ``transcript_segments`` is NA when the database has no ``tr_transcripts`` table.
     Raises SchemaError when the metadata table is missing.
     """
@@ -173,7 +175,8 @@ def metadata_inventory(db: Database, start: datetime, end: datetime,
                   .group_by(tr.c.tr_rm_id).subquery())
         source = source.outerjoin(counts, counts.c.rid == rm.c.rm_id)
         cols.append(func.coalesce(counts.c.n, 0).label("transcript_segments"))
-    query = select(*cols).select_from(source).where(rm.c.rm_start >= start, rm.c.rm_start < end)
+    in_period = and_(rm.c.rm_start >= start, rm.c.rm_start < end)
+    query = select(*cols).select_from(source).where(or_(in_period, rm.c.rm_start.is_(None)))
     if tenants:
         query = query.where(te.c.te_code.in_(tenants))
     frame = db.read_sql(query.order_by(rm.c.rm_start, rm.c.rm_id))
