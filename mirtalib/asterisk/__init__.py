@@ -1,14 +1,24 @@
 """Asterisk and host text: `.conf` documents, sorcery mappings and command-output parsers.
 
 Modules:
-    conf: lossless `.conf` reader/writer (comments, order, duplicates, templates, ``#include``).
+    conf (+ conflines): lossless `.conf` reader/writer (comments, order, duplicate keys, templates
+        ``[x](!)``/``[x](tpl)``/``[x](+)``, ``=>``, ``#include``) with an edit API.
+    conftree: effective values after template inheritance, ``#include`` inlining, unified diffs.
     sorcery: which PJSIP objects come from realtime tables and which from ``pjsip.conf``.
-    pjsip, chansip, cli: Asterisk CLI outputs (``pjsip show ...``, ``sip show peers``,
-        ``core show channels concise``, ``core show version``, ``module show``).
-    sockets, tls, software, kernel: host command outputs used by the runbooks (``ss``,
-        ``netstat``, ``openssl s_client``, ``php -v``, ``java -version``, ``uname -r``, ``grubby``,
-        clocksource files, ``sysctl``, ``/proc/loadavg`` ...).
-    ami (events engineer): unwraps AMI ``Action: Command`` output; every parser here accepts it.
+    pjsip, chansip, cli: ``pjsip show ...``, ``sip show peers``, ``core show channels concise``,
+        ``module show``.
+    software: ``asterisk -V``/``core show version``, ``php -v`` (ionCube), ``java -version``.
+    sockets: ``ss -lntp``, ``netstat -nap``/``-an`` (TIME_WAIT per port).
+    tls: ``openssl s_client``.
+    host, sysctl, grub: ``uname -r``, ``grubby --info``, clocksource files, ``/proc/loadavg``,
+        ``update-crypto-policies --show``, ``sysctl`` output and sysctl.conf, GRUB menus.
+    ami, states (events engineer): AMI ``Action: Command`` unwrapping; hints/devstate/queue parsers.
 
-Every parser takes text (``str`` or ``bytes``) and raises only :class:`mirtalib.errors.ParseError`.
+Every parser takes text (``str`` or ``bytes``, plain CLI or AMI capture for Asterisk commands),
+returns dataclasses (``to_frame`` turns a list of them into a DataFrame) and raises only
+:class:`mirtalib.errors.ParseError`; lines it cannot use are returned as :class:`Reject` rows.
 """
+
+from mirtalib.asterisk._common import Reject, UnforeseenInput, to_frame
+
+__all__ = ["Reject", "UnforeseenInput", "to_frame"]
