@@ -231,7 +231,7 @@ class _NodeRun:
             res.reason = f"stopped after step {self.stopped.index} failed"
             return res
         if isinstance(step, Check) and self.mode != "verify" and step.phase is not Phase.BEFORE:
-            res.reason = "checked in verify mode"
+            res.reason = "checked in verify mode"  # render.LATER
             return res
         handler = {
             Manual: self.manual,

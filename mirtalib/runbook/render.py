@@ -85,11 +85,15 @@ def _indent_all(text: str) -> list[str]:
 
 
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing"
+    shown = {k: v for k, v in counts.items() if k != Status.TODO.value}
+    return ", ".join(f"{v} {k}" for k, v in shown.items()) or "nothing"
 
 
-def report_text(report: RunReport) -> str:
-    """Plain-text report of a run, node by node."""
+LATER = "checked in verify mode"
+
+
+def report_text(report: RunReport, *, checklist: bool = True) -> str:
+    """Plain-text report of a run, node by node (then the manual checklist once)."""
     head = _HEADLINE.get(report.mode, report.mode.upper())
     out = [f"{head}: {report.title} (page {report.page}) on {len(report.nodes)} node(s)"]
     for node in report.nodes:
@@ -97,10 +101,13 @@ def report_text(report: RunReport) -> str:
         out.append(f"== {node.node} ({node.target}): {_counts(node.counts())} ==")
         if node.error:
             out.append(f"   ERROR: {node.error}")
+        later = [r for r in node.results if r.status is Status.NOT_RUN and r.reason == LATER]
         for r in node.results:
-            if r.status is not Status.TODO:
+            if r.status is not Status.TODO and r not in later:
                 out += _result_lines(r, report.mode)
-    manual = _checklist(report)
+        if later:
+            out.append(f"{'':>5}{LATER}: " + "; ".join(f"{r.index} {r.title}" for r in later))
+    manual = _checklist(report) if checklist else []
     if manual:
         out += ["", "By hand (checklist):", *manual]
     if report.mode == "verify":

@@ -48,7 +48,7 @@ class Rehearsal:
         lines = [
             "REHEARSAL on in-memory copies of the replay targets (nothing real is touched)",
             "",
-            report_text(self.apply),
+            report_text(self.apply, checklist=False),
             "",
         ]
         for node in self.again.nodes:
@@ -61,7 +61,7 @@ class Rehearsal:
             "verify after apply:",
             verdict_table(self.verify),
             "",
-            report_text(self.rollback),
+            report_text(self.rollback, checklist=False),
         ]
         return "\n".join(lines)
 
