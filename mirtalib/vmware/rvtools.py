@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -117,17 +118,23 @@ def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
         return {k: _read_csv(p) for k, p in files.items()}, path.name
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
-        except (OSError, ValueError, KeyError) as exc:
+            with pd.ExcelFile(path, engine="openpyxl") as book:
+                by_name = {str(n).strip().lower(): n for n in book.sheet_names}
+                missing = [TABS[k] for k in ("vinfo", "vhost") if k not in by_name]
+                if missing:
+                    raise DataSourceError(
+                        f"{path.name}: no sheet(s) {', '.join(missing)}; "
+                        f"sheets found: {', '.join(map(str, book.sheet_names))}"
+                    )
+                # only the tabs used: a real export has 25 more, some of them large
+                tabs = {
+                    k: pd.read_excel(book, sheet_name=by_name[k], dtype=object)
+                    for k in TABS
+                    if k in by_name
+                }
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             what = type(exc).__name__
             raise DataSourceError(f"cannot read workbook {path.name}: {what}") from exc
-        by_name = {name.strip().lower(): frame for name, frame in book.items()}
-        tabs = {k: by_name[k] for k in TABS if k in by_name}
-        missing = [TABS[k] for k in ("vinfo", "vhost") if k not in tabs]
-        if missing:
-            raise DataSourceError(
-                f"{path.name}: no sheet(s) {', '.join(missing)}; sheets found: {', '.join(book)}"
-            )
         return {k: f.dropna(how="all") for k, f in tabs.items()}, path.name
     raise DataSourceError(f"{path.name}: give a folder of RVTools CSV files or an .xlsx workbook")
 

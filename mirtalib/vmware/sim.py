@@ -284,7 +284,9 @@ def doc_sweep(
 
     Returns:
         One row per demand level and PBX width, columns ``demand_pct, pbx_vcpus`` and the PBX's
-        ready % under each model (plus ``relaxed_costop``).
+        ready % under each model, ``relaxed_costop`` and ``strict_vs_relaxed``: how many times
+        the strict model's wait (ready) exceeds the relaxed model's wait (ready + co-stop); NaN
+        when neither waits, inf when only the strict model does.
     """
     scen = [doc_example(w, d) for d in demands for w in widths]
     res = simulate(scen, **kwargs)  # type: ignore[arg-type]
@@ -303,4 +305,10 @@ def doc_sweep(
                     "relaxed_costop": costop.get(name, np.nan),
                 }
             )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if {"strict", "relaxed"} <= set(out.columns):
+        relaxed = out["relaxed"] + out["relaxed_costop"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(relaxed > 0, out["strict"] / relaxed, np.inf)
+        out["strict_vs_relaxed"] = np.where(out["strict"] > 0, ratio, np.nan)
+    return out

@@ -157,7 +157,9 @@ plot_sweep(sweep, pbx_vcpus=8)
 # the ready time comes from overlapping demand (more runnable vCPUs than cores at the same
 # moment), plus a little co-stop, and it stays close to the independent model. The strict model
 # predicts the PBX waiting a large share of its time even at low demand, where the relaxed model
-# predicts (almost) nothing: one to two orders of magnitude more, or a finite value against zero.
+# predicts (almost) nothing: the last column of the table is the factor between the two (ready +
+# co-stop for relaxed; `inf` where only the strict model waits) — one order of magnitude when the
+# host is saturated, several orders as demand falls.
 
 # %% [markdown]
 # ## Your host: measured demand, as it is and what if

@@ -173,3 +173,17 @@ def test_plain_inventory_errors(tmp_path, text, error, match):
 def test_read_estate_marks_pbx_by_pattern(rvtools_dir):
     inv = read_estate(rvtools_dir, pbx_pattern="^pbx")
     assert sorted(inv.vms.loc[inv.vms["role"] == "pbx", "vm"]) == ["pbx1", "pbx2"]
+
+
+def test_workbook_problems(rvt, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "vInfo"
+    book.active.append(rvt.VINFO[0])
+    book.save(tmp_path / "partial.xlsx")
+    with pytest.raises(DataSourceError, match="no sheet\\(s\\) vHost; sheets found: vInfo"):
+        read_rvtools(tmp_path / "partial.xlsx")
+    (tmp_path / "junk.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(DataSourceError, match="cannot read workbook junk.xlsx"):
+        read_rvtools(tmp_path / "junk.xlsx")

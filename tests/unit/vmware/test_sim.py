@@ -63,10 +63,19 @@ def test_overcommit_creates_ready_without_co_scheduling():
 
 def test_doc_sweep_shape():
     table = doc_sweep(demands=(0.1, 0.5), widths=(4, 8), **FAST)
-    assert list(table.columns) == ["demand_pct", "pbx_vcpus", *MODELS, "relaxed_costop"]
+    assert list(table.columns) == [
+        "demand_pct",
+        "pbx_vcpus",
+        *MODELS,
+        "relaxed_costop",
+        "strict_vs_relaxed",
+    ]
     assert len(table) == 4
     four = table[table["pbx_vcpus"] == 4]
     assert (four[list(MODELS)] == 0).all().all()
+    assert four["strict_vs_relaxed"].isna().all()  # nobody waits: no ratio
+    eight = table[table["pbx_vcpus"] == 8].set_index("demand_pct")
+    assert eight.loc[50, "strict_vs_relaxed"] > 10
 
 
 def test_bad_parameters():
