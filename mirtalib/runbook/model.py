@@ -211,10 +211,18 @@ class Param:
                 if low not in {"true", "false", "yes", "no", "1", "0"}:
                     raise ValueError(value)
                 value = low in {"true", "yes", "1"}
-            elif kind in (int, float) and not isinstance(value, bool):
+            elif kind is bool and not isinstance(value, bool):
+                if value not in (0, 1):
+                    raise ValueError(value)
+                value = bool(value)
+            elif kind in (int, float) and isinstance(value, bool):
+                raise ValueError(value)  # True is not a port number
+            elif kind is int and isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)  # never truncate 2.5 to 2
+            elif kind in (int, float):
                 value = kind(value)
-            elif kind is str:
-                value = str(value)
+            elif kind is str and not isinstance(value, str):
+                raise ValueError(value)  # a list or a number where text is expected
         except (TypeError, ValueError):
             raise ParameterError(
                 f"parameter {self.name}={value!r} is not a {kind.__name__}"

@@ -240,3 +240,21 @@ def test_non_utf8_file_is_refused_untouched(target_root, journal):
     step = _by_id(rb.apply(confirm=True))["sysctl"]
     assert step.status is Status.FAILED and "is not UTF-8 text" in step.reason
     assert (target_root / "sysctl.conf").read_bytes() == b"vm.x = \xff\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [("fail", "yes", True), ("fail", 0, False), ("port", "5071", 5071), ("port", 5071.0, 5071)],
+)
+def test_parameters_are_coerced(target_root, journal, name, value, expected):
+    rb = sample_definition(target_root).open("local", journal=journal, **{name: value})
+    assert rb.values[name] == expected and type(rb.values[name]) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("fail", "maybe"), ("fail", 2), ("port", True), ("port", 2.5), ("root", ["/a"])],
+)
+def test_bad_parameter_types_are_refused(target_root, journal, name, value):
+    with pytest.raises(ParameterError, match=f"parameter {name}="):
+        sample_definition(target_root).open("local", journal=journal, **{name: value})
