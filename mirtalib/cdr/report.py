@@ -1,0 +1,346 @@
+"""The CDR report: parameters in, every table and finding out (what the notebook shows).
+
+Two engines compute the same tables. ``pandas`` loads the legs, builds calls and computes
+everything, including the call-level findings. ``sql`` (databases only) leaves the legs in the
+database: the volume/KPI/heatmap/disposition tables come from the call cube, concurrency from
+per-minute levels and top destinations from SQL, and only those small tables cross the wire; the
+call-level findings that need every call (sequential dialing, failure bursts, off-hours
+international) are then skipped and the report says so. ``auto`` picks ``sql`` above
+``sql_threshold`` CDR rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from mirtalib.cdr import cube as C
+from mirtalib.cdr import sqlagg
+from mirtalib.cdr.calls import to_calls
+from mirtalib.cdr.concurrency import concurrency
+from mirtalib.cdr.dbsource import cdr_filter
+from mirtalib.cdr.destinations import (
+    check_region,
+    classify_calls,
+    classify_number,
+    international_share,
+    top_destinations,
+)
+from mirtalib.cdr.findings import BusinessHours, empty_findings
+from mirtalib.cdr.fraud import minute_spikes, off_hours_international, sequential_dialing
+from mirtalib.cdr.legs import empty_rejects, reject_counts
+from mirtalib.cdr.load import _as_datetime, load_legs, normalize_tenants
+from mirtalib.cdr.quality import asr_drops, failure_bursts
+from mirtalib.data.db import Database, open_database
+from mirtalib.errors import ParameterError
+from mirtalib.secrets import resolve_secret
+
+log = logging.getLogger(__name__)
+ENGINES = ("auto", "pandas", "sql")
+
+
+@dataclass
+class ReportParams:
+    """Everything the CDR report depends on (the notebook's parameters).
+
+    Attributes:
+        source: "" = the configured database (MIRTA_DB_URL, else the demo PBX); ``env:NAME`` =
+            the database URL held by environment variable NAME (a secret: never shown); else
+            Master.csv files (path, folder or glob).
+        start, end: the period [start, end) in PBX-local time.
+        tenants: "all", or tenant codes separated by commas.
+        timezone: the PBX's time zone.
+        business_hours: e.g. "Mon-Fri 08:00-19:00; Sat 09:00-13:00".
+        home_region: the PBX's country (two letters) for reading dialed numbers.
+        short_call_s: answered calls shorter than this are "short".
+        top_n: rows of the top-destination tables.
+        burst_gap_s, burst_min_failures: failure bursts per trunk.
+        asr_min_attempts, asr_z, asr_min_drop: ASR-drop findings.
+        spike_factor, spike_min_minutes: outbound-minute spikes.
+        seq_min_run: sequential dialing.
+        engine: "auto", "pandas" or "sql".
+        sql_threshold: CDR rows above which ``auto`` uses ``sql``.
+    """
+
+    source: str = ""
+    start: str = "2026-10-01"
+    end: str = "2026-11-01"
+    tenants: str = "all"
+    timezone: str = "Europe/Rome"
+    business_hours: str = "Mon-Fri 08:00-19:00"
+    home_region: str = "IT"
+    short_call_s: int = 6
+    top_n: int = 10
+    burst_gap_s: float = 120
+    burst_min_failures: int = 5
+    asr_min_attempts: int = 20
+    asr_z: float = 3.0
+    asr_min_drop: float = 0.15
+    spike_factor: float = 5.0
+    spike_min_minutes: float = 30.0
+    seq_min_run: int = 5
+    engine: str = "auto"
+    sql_threshold: int = 2_000_000
+
+
+@dataclass
+class CdrReport:
+    """What :func:`build_report` computed.
+
+    Attributes:
+        params: the parameters used.
+        source: where the data came from (no secrets).
+        engine: "pandas" or "sql".
+        tables: name -> table (see :func:`build_report`).
+        findings: quality and toll-fraud findings (:mod:`mirtalib.cdr.findings`).
+        rejects: the unusable CDR rows (``line, reason, raw``; empty on the sql engine).
+        calls: the calls frame (pandas engine only), for drill-downs.
+        legs: the legs (pandas engine only), for :func:`mirtalib.cdr.calls.call_legs`.
+        notes: sentences on what was skipped and why.
+    """
+
+    params: ReportParams
+    source: str
+    engine: str
+    tables: dict[str, pd.DataFrame]
+    findings: pd.DataFrame
+    rejects: pd.DataFrame
+    calls: pd.DataFrame | None = None
+    legs: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def tenants(self) -> list[str]:
+        """Tenants present in the report."""
+        kp = self.tables["kpis_tenant"]
+        return [t for t in kp["tenant"].tolist() if t]
+
+    def reject_counts(self) -> pd.DataFrame:
+        """Rejected CDR rows per reason."""
+        return reject_counts(self.rejects)
+
+
+def resolve_source(source: str) -> Database | str:
+    """Turn the ``source`` parameter into an open Database or a Master.csv path/glob."""
+    text = (source or "").strip()
+    if not text:
+        return open_database()
+    if text.startswith("env:"):
+        url = resolve_secret(text[4:])
+        return open_database(url)
+    if "://" in text:
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise ParameterError("source: not a valid database URL") from None
+        if url.password:
+            raise ParameterError(
+                "source: a database URL with a password must not be a parameter; put it in an "
+                "environment variable and pass source='env:NAME'"
+            )
+        return open_database(text)
+    return text
+
+
+def _check(params: ReportParams) -> tuple[datetime | None, datetime | None, list[str] | None]:
+    if params.engine not in ENGINES:
+        raise ParameterError(f"engine={params.engine!r}: use one of {list(ENGINES)}")
+    check_region(params.home_region)
+    BusinessHours.parse(params.business_hours)
+    start, end = (
+        _as_datetime(params.start or None, "start"),
+        _as_datetime(params.end or None, "end"),
+    )
+    if start and end and end <= start:
+        raise ParameterError(f"end={params.end!r} is not after start={params.start!r}")
+    return start, end, normalize_tenants(params.tenants)
+
+
+def count_rows(db: Database, start, end, tenants) -> int:
+    """CDR rows of the period (and tenants) in ``db``, counted in SQL."""
+    terms = cdr_filter(db, start, end, tenants)
+    query = select(func.count()).select_from(db.schema.table("cdr"))
+    if terms:
+        query = query.where(and_(*terms))
+    with db.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def build_report(params: ReportParams | None = None) -> CdrReport:
+    """Compute the report's tables and findings.
+
+    Tables: ``kpis_tenant``, ``kpis_day`` (tenant x day), ``kpis_trunk``, ``kpis_node``,
+    ``kpis_direction``, ``volume_hour`` (tenant x hour), ``heatmap`` (weekday x hour),
+    ``dispositions`` (share per tenant), ``short_calls``, ``concurrency`` (dim, group, peak,
+    peak_at, p50, p95, mean), ``top_destinations``, ``international`` (per tenant),
+    ``rejects`` (per reason).
+    """
+    params = params or ReportParams()
+    start, end, tenants = _check(params)
+    source = resolve_source(params.source)
+    engine = params.engine
+    if isinstance(source, Database):
+        if engine == "auto":
+            rows = count_rows(source, start, end, tenants)
+            engine = "sql" if rows > params.sql_threshold else "pandas"
+        if engine == "sql":
+            return _sql_report(params, source, start, end, tenants)
+    elif engine == "sql":
+        raise ParameterError("engine='sql' needs a database source, not Master.csv files")
+    return _pandas_report(params, source, start, end, tenants)
+
+
+def _pandas_report(params, source, start, end, tenants) -> CdrReport:
+    load = load_legs(source, start, end, tenants)
+    calls = classify_calls(to_calls(load.legs, params.timezone), params.home_region)
+    cube = C.cube_from_calls(calls, params.short_call_s)
+    tables = _cube_tables(cube)
+    frames = [
+        concurrency(calls, by=None, period=_period(start, end), tz=params.timezone).assign(
+            dim="all", group=""
+        )
+    ]
+    for dim in ("tenant", "node", "trunk"):
+        part = concurrency(calls, by=dim, period=_period(start, end), tz=params.timezone)
+        frames.append(part.rename(columns={dim: "group"}).assign(dim=dim))
+    tables["concurrency"] = _conc_table(pd.concat(frames, ignore_index=True))
+    tables["top_destinations"] = top_destinations(calls, n=params.top_n, by="tenant")
+    tables["international"] = international_share(calls)
+    hours = BusinessHours.parse(params.business_hours)
+    findings = pd.concat(
+        [
+            failure_bursts(calls, params.burst_gap_s, params.burst_min_failures),
+            asr_drops(calls, "D", params.asr_min_attempts, params.asr_z, params.asr_min_drop),
+            off_hours_international(calls, hours),
+            minute_spikes(calls, params.spike_factor, params.spike_min_minutes),
+            sequential_dialing(calls, params.seq_min_run),
+        ],
+        ignore_index=True,
+    )
+    tables["rejects"] = reject_counts(load.rejects)
+    return CdrReport(
+        params,
+        load.source,
+        "pandas",
+        tables,
+        _order(findings),
+        load.rejects,
+        calls=calls,
+        legs=load.legs,
+    )
+
+
+def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
+    cube = sqlagg.call_cube(db, start, end, tenants, params.short_call_s)
+    tables = _cube_tables(cube)
+    minutes = sqlagg.concurrency_minutes(db, start, end, tenants)
+    span = None
+    if start is not None and end is not None:
+        lo = int((pd.Timestamp(start) - sqlagg.EPOCH).total_seconds() // 60)
+        span = (lo, int((pd.Timestamp(end) - sqlagg.EPOCH).total_seconds() // 60))
+    tables["concurrency"] = _conc_table(C.peaks_from_minutes(minutes, span))
+    top = sqlagg.top_destinations_sql(db, start, end, tenants, params.top_n)
+    info = [classify_number(d, params.home_region) for d in top["dst"]]
+    top.insert(2, "country", [i[0] for i in info])
+    top.insert(3, "number_type", [i[1] for i in info])
+    tables["top_destinations"] = top
+    tables["rejects"] = reject_counts(empty_rejects())
+    findings = _cube_asr_drops(cube, params)
+    notes = [
+        "engine sql: legs stay in the database; per-call findings (failure bursts, "
+        "off-hours international, minute spikes, sequential dialing) and the "
+        "international share need the pandas engine (narrow the period or tenants)"
+    ]
+    return CdrReport(
+        params, db.description, "sql", tables, _order(findings), empty_rejects(), notes=notes
+    )
+
+
+def _period(start, end):
+    return (
+        (pd.Timestamp(start), pd.Timestamp(end)) if start is not None and end is not None else None
+    )
+
+
+def _cube_tables(cube: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {
+        "kpis_tenant": C.cube_kpis(cube, ["tenant"]),
+        "kpis_day": C.cube_kpis(cube, ["tenant", "day"]),
+        "kpis_trunk": C.cube_kpis(cube[cube["trunk"].ne("")], ["trunk"]),
+        "kpis_node": C.cube_kpis(cube, ["node"]),
+        "kpis_direction": C.cube_kpis(cube, ["tenant", "direction"]),
+        "volume_hour": C.cube_volume(cube, ["tenant", "hour"]),
+        "heatmap": C.cube_heatmap(cube),
+        "dispositions": C.cube_disposition_mix(cube, ["tenant"]),
+        "short_calls": C.cube_short_calls(cube, "tenant"),
+    }
+
+
+def _conc_table(frame: pd.DataFrame) -> pd.DataFrame:
+    order = {"all": 0, "tenant": 1, "node": 2, "trunk": 3}
+    frame = frame.assign(_o=frame["dim"].map(order)).sort_values(["_o", "group"])
+    cols = ["dim", "group", "peak", "peak_at", "p50", "p95", "max_per_minute_mean"]
+    return frame[cols].reset_index(drop=True)
+
+
+def _cube_asr_drops(cube: pd.DataFrame, params: ReportParams) -> pd.DataFrame:
+    """ASR drops per tenant and day from the cube (same rule as :func:`asr_drops`)."""
+    from mirtalib.cdr.findings import make_findings, severity
+
+    daily = C.cube_kpis(cube, ["tenant", "day"])
+    base = C.cube_kpis(cube, ["tenant"]).set_index("tenant")["asr"]
+    rows = []
+    for _, r in daily.iterrows():
+        b = base.get(r["tenant"])
+        if b is None or not 0 < b < 1 or r["attempts"] < params.asr_min_attempts:
+            continue
+        z = (r["asr"] - b) / (b * (1 - b) / r["attempts"]) ** 0.5
+        if r["asr"] <= b - params.asr_min_drop and z <= -params.asr_z:
+            rows.append(
+                {
+                    "kind": "ASR drop",
+                    "tenant": r["tenant"],
+                    "subject": f"day {r['day']:%Y-%m-%d} 00:00",
+                    "start": r["day"],
+                    "end": r["day"] + pd.Timedelta(days=1),
+                    "calls": int(r["attempts"]),
+                    "call_ids": [],
+                    "strength": -z,
+                    "severity": severity(-z, params.asr_z * 1.5, params.asr_z * 2),
+                    "reason": f"ASR {r['asr']:.0%} on {int(r['attempts'])} calls vs the "
+                    f"tenant's {b:.0%} baseline (z = {z:.1f})",
+                }
+            )
+    return make_findings(rows) if rows else empty_findings()
+
+
+def _order(findings: pd.DataFrame) -> pd.DataFrame:
+    if findings.empty:
+        return empty_findings()
+    rank = findings["severity"].map({"high": 0, "medium": 1, "low": 2})
+    return (
+        findings.assign(_r=rank)
+        .sort_values(["_r", "kind", "tenant", "start"], kind="stable")
+        .drop(columns="_r")
+        .reset_index(drop=True)
+    )
+
+
+def tenant_tables(report: CdrReport, tenant: str) -> dict[str, pd.DataFrame]:
+    """The report's tables restricted to one tenant (tables without a tenant are left out)."""
+    out = {}
+    for name, table in report.tables.items():
+        if "tenant" in table.columns:
+            out[name] = table[table["tenant"] == tenant].reset_index(drop=True)
+        elif name == "concurrency":
+            out[name] = table[(table["dim"] == "tenant") & (table["group"] == tenant)]
+    out["findings"] = report.findings[
+        report.findings["tenant"].str.split(",").apply(lambda ts: tenant in ts)
+    ].reset_index(drop=True)
+    return out
