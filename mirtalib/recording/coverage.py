@@ -213,22 +213,59 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
         [legs["expected"] & has_good, legs["expected"] & (n > 0), legs["expected"], n > 0,
          no_talk], ["recorded", "broken", "missing", "unexpected", "no_talk"], "not_expected")
     legs["n_recordings"] = n.astype("int64")
+    covered = _continued(legs, sound, abs_tol)
+    legs["covered_by"] = covered.reindex(legs.index).astype("Int64")
+    legs.loc[covered.index, "status"] = "recorded"
+    span = _span(legs, covered)
     dur = pd.to_numeric(sound["duration"], errors="coerce").reindex(legs.index)
     chans = pd.to_numeric(sound["channels"], errors="coerce").reindex(legs.index)
-    quality = _quality(legs, dur, chans, abs_tol, rel_tol)
-    legs["quality"] = quality.where(legs["status"].eq("recorded"), "")
+    quality = _quality(legs.assign(billsec=span), dur, chans, abs_tol, rel_tol)
+    legs["quality"] = quality.where(legs["status"].eq("recorded") & legs["covered_by"].isna(), "")
     segs = pd.to_numeric(matched["transcript_segments"], errors="coerce")
     known = segs.notna().groupby(matched["leg_id"]).any()
-    present = (segs.fillna(0) > 0).groupby(matched["leg_id"]).any()
+    present = (segs.fillna(0) > 0).groupby(matched["leg_id"]).any().where(known)
+    owner = legs["covered_by"].fillna(legs["leg_id"]).astype("int64")
     legs["transcript_due"] = (legs["transcript_expected"] & transcription_enabled
                               & legs["status"].eq("recorded"))
-    legs["transcript_present"] = present.where(known).reindex(legs.index).astype("boolean")
+    legs["transcript_present"] = pd.array(present.reindex(owner).to_numpy(), dtype="boolean")
     legs = legs.reset_index(drop=True)
     gaps = _gaps(legs, recs)
     summary = _summary(legs, recs, gaps)
     log.info("audit: %d legs, %d recordings, %d gaps", len(legs), len(recs), len(gaps))
     return CoverageAudit(legs=legs, recordings=recs.reset_index(drop=True), summary=summary,
                          gaps=gaps)
+
+
+def _continued(legs: pd.DataFrame, sound: pd.DataFrame, tol: float) -> pd.Series:
+    """Missing legs whose talk lies inside the recording of an earlier leg of the same channel.
+
+    MixMonitor keeps recording the originating channel across a transfer by the called party, so
+    one file may hold A-B and then A-C. Returns covered leg_id -> leg_id owning the recording.
+    """
+    miss = legs.loc[legs["status"].eq("missing"), ["leg_id", "uniqueid", "answer", "billsec"]]
+    cand = sound[["uniqueid", "rec_start", "duration"]].rename_axis("by").reset_index()
+    m = miss.reset_index(drop=True).merge(cand, on="uniqueid")
+    if m.empty:
+        return pd.Series(dtype="Int64")
+    end = m["rec_start"] + pd.to_timedelta(m["duration"].astype(float) + tol, unit="s")
+    # the file must hold at least half of the leg's talk, not merely touch its answer time
+    half = pd.to_timedelta(np.maximum(1.0, 0.5 * m["billsec"].astype(float)) + tol, unit="s")
+    ok = (m["answer"] >= m["rec_start"]) & (m["answer"] + half <= end) & m["by"].ne(m["leg_id"])
+    hit = m[ok].sort_values(["leg_id", "rec_start"]).drop_duplicates("leg_id", keep="last")
+    return hit.set_index("leg_id")["by"].astype("Int64")
+
+
+def _span(legs: pd.DataFrame, covered: pd.Series) -> pd.Series:
+    """Seconds each leg's recording should last: its billsec, or up to the last leg it covers."""
+    span = legs["billsec"].astype(float)
+    if covered.empty:
+        return span
+    ends = (legs.loc[covered.index, "answer"]
+            + pd.to_timedelta(legs.loc[covered.index, "billsec"], unit="s"))
+    last = ends.groupby(covered.to_numpy()).max()
+    start = legs.loc[last.index, "answer"]
+    span.loc[last.index] = (last - start).dt.total_seconds().to_numpy()
+    return span
 
 
 def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:

@@ -120,3 +120,19 @@ def test_transcripts_expected_present_missing(book):
     off = audit(legs, combine_inventory(meta, files_frame(entries)), P0, P1,
                 transcription_enabled=False)
     assert off.totals()["transcripts_expected"] == 0
+
+
+def test_one_file_across_a_transfer_by_the_called(book):
+    # MixMonitor on A's channel keeps running when B transfers A to C: one file, two legs
+    legs = _legs(book)
+    span = int((legs.loc[1, "answer"] - legs.loc[0, "answer"]).total_seconds()) + 90
+    entries = [_file(legs, 0, seconds=span), _file(legs, 2)]
+    res = audit(legs, combine_inventory(None, files_frame(entries)), P0, P1)
+    assert res.legs["status"].tolist() == ["recorded"] * 3
+    assert pd.isna(res.legs.loc[0, "covered_by"]) and res.legs.loc[1, "covered_by"] == 0
+    assert res.legs["quality"].tolist() == ["", "", ""]
+    assert res.gaps.empty
+    # a file that stops when C answers (attended transfer) does not cover the A-C leg
+    short = [_file(legs, 0, seconds=span - 90), _file(legs, 2)]
+    res = audit(legs, combine_inventory(None, files_frame(short)), P0, P1)
+    assert res.legs["status"].tolist() == ["recorded", "missing", "recorded"]
