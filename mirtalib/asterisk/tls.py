@@ -167,3 +167,70 @@ def parse_s_client(text: str | bytes) -> TlsSession:
     )
     log.debug("s_client: connected=%s cipher=%s", connected, cipher)
     return session
+
+
+@dataclasses.dataclass(frozen=True)
+class Cipher:
+    """One line of ``openssl ciphers -v`` (``-V`` adds the two-byte ``id``)."""
+
+    name: str
+    protocol: str
+    kx: str
+    au: str
+    enc: str
+    mac: str
+    export: bool = False
+    id: str = ""
+
+
+@parser
+def parse_openssl_ciphers(text: str | bytes) -> list[Cipher]:
+    """Parse ``openssl ciphers -v [LIST]`` or ``-V`` output (seed page 04).
+
+    Raises:
+        ParseError: on ``Error in cipher list`` or a line that is not a cipher description.
+    """
+    text = as_text(text, what="openssl ciphers", ami=False)
+    out: list[Cipher] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if "error" in line.lower():
+            raise ParseError(f"openssl ciphers: {line.strip()[:200]}")
+        cid = ""
+        if tokens[0].startswith("0x") and len(tokens) > 1 and tokens[1] == "-":
+            cid, tokens = tokens[0], tokens[2:]
+        if len(tokens) < 6:
+            raise ParseError(f"openssl ciphers line {lineno}: {line.strip()[:120]!r} is too short")
+        fields = dict(t.split("=", 1) for t in tokens[2:] if "=" in t)
+        if not {"Kx", "Au", "Enc", "Mac"} <= set(fields):
+            raise ParseError(f"openssl ciphers line {lineno}: missing Kx=/Au=/Enc=/Mac=")
+        out.append(
+            Cipher(
+                tokens[0],
+                tokens[1],
+                fields["Kx"],
+                fields["Au"],
+                fields["Enc"],
+                fields["Mac"],
+                export="export" in tokens[2:],
+                id=cid,
+            )
+        )
+    return out
+
+
+def unknown_ciphers(cipher_option: str, available: list[Cipher]) -> list[str]:
+    """Names in a pjsip ``cipher=`` list (comma-separated) that this OpenSSL does not offer.
+
+    Keywords such as ``DEFAULT`` or ``@SECLEVEL=1`` (upper-case words, ``@``/``!``/``+``/``-``
+    prefixes) are selectors, not names, and are skipped.
+    """
+    names = {c.name for c in available}
+    wanted = [w.strip() for w in cipher_option.split(",") if w.strip()]
+    return [
+        w
+        for w in wanted
+        if w not in names and w[0] not in "@!+-" and not re.fullmatch(r"[A-Z0-9]+", w)
+    ]

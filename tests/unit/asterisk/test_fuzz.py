@@ -54,6 +54,7 @@ PARSERS: dict[str, tuple[Callable[[str], object], list[str]]] = {
     "ss": (sockets.parse_ss, ["ss_*.txt"]),
     "netstat": (sockets.parse_netstat, ["netstat_*.txt"]),
     "s_client": (tls.parse_s_client, ["s_client_*.txt"]),
+    "openssl_ciphers": (tls.parse_openssl_ciphers, ["openssl_ciphers_*.txt"]),
     "php": (software.parse_php_version, ["php_v_*.txt"]),
     "java": (software.parse_java_version, ["java_version_*.txt"]),
     "asterisk_version": (software.parse_asterisk_version, ["asterisk_version*.txt"]),

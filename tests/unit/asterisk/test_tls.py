@@ -160,3 +160,41 @@ def test_real_brief_output(tls_server) -> None:
     port, _ = tls_server
     s = parse_s_client(_s_client(port, "-brief"))
     assert s.connected and s.handshake_ok and s.protocol == "TLSv1.2" and s.cipher
+
+
+def test_openssl_ciphers_and_page_03_cipher_list(sample) -> None:
+    from mirtalib.asterisk.tls import parse_openssl_ciphers, unknown_ciphers
+
+    ciphers = parse_openssl_ciphers(sample("openssl_ciphers_v.txt"))
+    assert len(ciphers) == 10 and ciphers[0].protocol == "TLSv1.3"
+    assert ciphers[3].kx == "ECDH" and ciphers[3].enc == "AESGCM(256)"
+    page03 = (
+        "ECDHE-RSA-CHACHA20-POLY1305,ECDHE-RSA-AES256-GCM-SHA384,ECDHE-RSA-AES128-GCM-SHA256,"
+        "ECDHE-RSA-AES256-SHA384,ECDHE-RSA-AES128-SHA256,AES256-GCM-SHA384,AES128-GCM-SHA256"
+    )
+    assert unknown_ciphers(page03, ciphers) == []
+    assert unknown_ciphers("DEFAULT,@SECLEVEL=1,RC4-MD5", ciphers) == ["RC4-MD5"]
+    old = parse_openssl_ciphers(sample("openssl_ciphers_102_export.txt"))
+    assert [(c.id, c.export) for c in old] == [
+        ("0xC0,0x30", False),
+        ("0x00,0x35", False),
+        ("0x00,0x08", True),
+    ]
+    with pytest.raises(ParseError):
+        parse_openssl_ciphers(
+            "Error in cipher list\n40C7:error:0A0000B9:SSL routines::no cipher match\n"
+        )
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(OPENSSL is None, reason="openssl program not installed")
+def test_real_openssl_ciphers() -> None:
+    from mirtalib.asterisk.tls import parse_openssl_ciphers
+
+    for argv in (["-v"], ["-V"], ["-v", "DEFAULT:@SECLEVEL=1"]):
+        out = subprocess.run(
+            [OPENSSL, "ciphers", *argv], capture_output=True, text=True, check=True
+        ).stdout
+        ciphers = parse_openssl_ciphers(out)
+        assert len(ciphers) == len(out.strip().splitlines()) > 0
+        assert all(c.protocol.startswith(("TLS", "SSL")) for c in ciphers)
