@@ -61,6 +61,7 @@ COLUMNS = (
     "custom_state",
     "queue_state",
     "queues",
+    "queue_watches",
     "hint_state",
     "live_channels",
     "agree",
@@ -139,16 +140,12 @@ def reconcile(
         db_raw = _first(db_states, "st_extension", ext, "st_state")
         db = normalize_state(db_raw) if db_raw else ""
         cu = _first(custom, "extension", ext, "devstate")
-        members = (
-            []
-            if queues is None or queues.empty
-            else [
-                (q, s)
-                for q, s in queues.loc[
-                    queues["extension"] == ext, ["queue", "member_state"]
-                ].itertuples(index=False)
-            ]
-        )
+        if queues is None or queues.empty:
+            mine = pd.DataFrame(columns=["queue", "member_state", "state_interface"])
+        else:
+            mine = queues[queues["extension"] == ext]
+        members = list(mine[["queue", "member_state"]].itertuples(index=False, name=None))
+        watches = sorted(set(mine["state_interface"])) if len(mine) else []
         hint = _first(hints, "extension", ext, "hint_state") if hints is not None else ""
         live = None
         if channels is not None:
@@ -168,6 +165,7 @@ def reconcile(
                 "custom_state": cu,
                 "queue_state": ", ".join(qstates),
                 "queues": ", ".join(sorted({q for q, _ in members})),
+                "queue_watches": ", ".join(watches),
                 "hint_state": hint,
                 "live_channels": "" if live is None else str(live),
                 "agree": stage == "ok",

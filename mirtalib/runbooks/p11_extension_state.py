@@ -98,8 +98,8 @@ PARAMS = (
 )
 
 
-def snapshot_json(target, v: dict[str, Any]) -> str:
-    """Collect on one target and return the reconciliation table as JSON text (the probe)."""
+def three_way(target, v: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Collect on one target; the reconciliation table and the commands that failed (and why)."""
     snap = collect(
         target,
         v["extensions"] or None,
@@ -115,7 +115,27 @@ def snapshot_json(target, v: dict[str, Any]) -> str:
         snap.frame("hints"),
         snap.frame("channels"),
     )
-    return json.dumps({"rows": table.astype(str).to_dict("records"), "errors": snap.errors})
+    return table, snap.errors
+
+
+def next_steps(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per stage found: the extensions concerned and the safe next step."""
+    bad = table[table["agree"].astype(str) != "True"]
+    rows = [
+        {
+            "stage": stage,
+            "extensions": ", ".join(group["extension"]),
+            "next_step": group["next_step"].iloc[0],
+        }
+        for stage, group in bad.groupby("stage", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["stage", "extensions", "next_step"])
+
+
+def snapshot_json(target, v: dict[str, Any]) -> str:
+    """The probe of the three-way checks: :func:`three_way` as JSON text."""
+    table, errors = three_way(target, v)
+    return json.dumps({"rows": table.astype(str).to_dict("records"), "errors": errors})
 
 
 def table_of(text: str) -> pd.DataFrame:

@@ -7,7 +7,13 @@ import pytest
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Command, Manual, Status
 from mirtalib.runbook.replay import ReplayTarget
-from mirtalib.runbooks.p11_extension_state import RUNBOOK, snapshot_json, table_of
+from mirtalib.runbooks.p11_extension_state import (
+    RUNBOOK,
+    next_steps,
+    snapshot_json,
+    table_of,
+    three_way,
+)
 
 STAGES = {
     "100-DEVEL": "event reader",
@@ -26,6 +32,17 @@ def test_replay_disagrees_in_every_way():
     table = table_of(snapshot_json(ReplayTarget.load("srv01"), RUNBOOK.validate({})))
     assert dict(zip(table["extension"], table["stage"], strict=True)) == STAGES
     assert table.attrs["errors"] == {}
+    watches = dict(zip(table["extension"], table["queue_watches"], strict=True))
+    assert watches["102-DEVEL"] == "SIP/102-DEVEL"  # the cause of its queue disagreement
+    assert watches["103-DEVEL"] == "Custom:103-DEVEL"
+
+
+def test_next_steps_one_row_per_stage():
+    table, errors = three_way(ReplayTarget.load("srv01"), RUNBOOK.validate({}))
+    steps = next_steps(table)
+    assert errors == {}
+    assert len(steps) == len(set(STAGES.values()) - {"ok"})
+    assert steps.set_index("stage").loc["event reader", "extensions"] == "100-DEVEL, 107-DEVEL"
 
 
 def test_plan_warns_and_verify_fails():
