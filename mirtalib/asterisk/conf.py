@@ -185,7 +185,7 @@ class Section:
         _edit_value(target, value, op or target.op)
         if duplicates == "all":
             for ln in found[1:]:
-                self.body.remove(ln)
+                self._drop(ln)
 
     def set_all(self, key: str, values: list[str], *, op: str = "=") -> None:
         """Make ``key`` have exactly ``values`` in order, where its first line was (else at end)."""
@@ -196,7 +196,7 @@ class Section:
             return
         idx = self.body.index(found[0])
         for ln in found[len(values) :]:
-            self.body.remove(ln)
+            self._drop(ln)
         for ln, v in zip(found, values, strict=False):
             _edit_value(ln, v, ln.op)
         last = found[min(len(found), len(values)) - 1] if values else None
@@ -219,8 +219,16 @@ class Section:
         """Remove every ``key`` line (or only those with ``value``); return how many went."""
         gone = [ln for ln in self._option_lines(key) if value is None or ln.value == value]
         for ln in gone:
-            self.body.remove(ln)
+            self._drop(ln)
         return len(gone)
+
+    def _drop(self, line: Line) -> None:
+        """Remove an option line; one that opens a ``;--`` block comment keeps that opening."""
+        if line.block_open and ";--" in line.raw:
+            line.raw = line.raw[line.raw.rfind(";--") :]
+            line.kind, line.key, line.value, line.op, line.value_span = "comment", "", "", "", None
+            return
+        self.body.remove(line)
 
 
 def _join(prefix: str, value: str) -> str:

@@ -16,9 +16,9 @@ _DIRECTIVE = re.compile(r"^#\s*([A-Za-z]+)\s*(.*)$")
 KNOWN_DIRECTIVES = frozenset({"include", "tryinclude", "exec", "tryexec"})
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, eq=False)
 class Line:
-    """One physical line of a ``.conf`` file.
+    """One physical line of a ``.conf`` file (compared by identity: two equal lines stay distinct).
 
     Attributes:
         raw: the text without its line ending.

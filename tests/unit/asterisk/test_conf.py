@@ -256,3 +256,18 @@ def test_idempotent_helpers() -> None:
     assert ep is not ident and len(again.find("msteams_trunk_from_teams")) == 2
     with pytest.raises(ParameterError, match="ambiguous"):
         again.ensure_section("msteams_trunk_from_teams")
+
+
+def test_equal_lines_stay_distinct_and_block_openers_survive_removal() -> None:
+    doc = parse_conf("[a]\n")
+    a = doc.section("a")
+    a.add("allow", "ulaw")
+    a.add("x", "1")
+    a.add("allow", "ulaw")
+    a.set("allow", "alaw", duplicates="last")
+    assert doc.render() == "[a]\nallow=ulaw\nx=1\nallow=alaw\n"
+    doc = parse_conf("[a]\nallow=ulaw ;-- note\nx=1 --;\ny=2\n")
+    assert doc.section("a").options() == [("allow", "ulaw"), ("y", "2")]
+    assert doc.section("a").remove("allow") == 1
+    again = parse_conf(doc.render())
+    assert again.section("a").options() == [("y", "2")] and again.problems == []
