@@ -19,37 +19,50 @@ def _outbound(calls: pd.DataFrame) -> pd.DataFrame:
 
 
 def off_hours_international(
-    classified: pd.DataFrame, hours: BusinessHours, medium_min: float = 5, high_min: float = 30
+    classified: pd.DataFrame,
+    hours: BusinessHours,
+    medium_min: float = 5,
+    high_min: float = 30,
+    session_gap_s: float = 3600,
 ) -> pd.DataFrame:
     """International or premium-rate outbound calls outside business hours.
 
-    One finding per tenant, caller and night/day. Strength = billable minutes of those calls;
+    One finding per tenant, caller and session (a call starting less than ``session_gap_s``
+    after the previous ones ended continues the session, so a night across midnight is one
+    finding). Strength = billable minutes of those calls;
     severity high for any answered premium call or from ``high_min`` minutes.
     """
     out = _outbound(classified)
     risky = out[(out["international"] | out["premium"]) & ~hours.contains(out["start"])]
     rows = []
-    for (tenant, who, day), part in risky.groupby(["tenant", "who", "day"], sort=True):
-        minutes = part["billable"].sum() / 60
-        premium = int(part["premium"].sum())
-        level = severity(minutes, medium_min, high_min)
-        if premium and part.loc[part["premium"], "answered"].any():
-            level = "high"
-        where = ", ".join(sorted(set(part["country"]) - {""})) or "unknown"
-        rows.append(
-            {
-                "kind": "off-hours international",
-                "tenant": tenant,
-                "subject": who,
-                "start": part["start"].min(),
-                "end": part["end"].max(),
-                "call_ids": list(part["call_id"]),
-                "strength": minutes,
-                "severity": level,
-                "reason": f"{len(part)} international/premium calls ({premium} premium) to {where} "
-                f"outside business hours on {day:%Y-%m-%d}, {minutes:.1f} billable min",
-            }
-        )
+    for (tenant, who), calls in risky.groupby(["tenant", "who"], sort=True):
+        calls = calls.sort_values("start_utc")
+        begin, finish = calls["start_utc"].to_numpy(), calls["end_utc"].to_numpy()
+        busy_until = np.maximum.accumulate(finish)
+        session = np.r_[0, np.cumsum(begin[1:] - busy_until[:-1] > session_gap_s)]
+        for _, part in calls.groupby(session):
+            minutes = part["billable"].sum() / 60
+            premium = int(part["premium"].sum())
+            level = severity(minutes, medium_min, high_min)
+            if premium and part.loc[part["premium"], "answered"].any():
+                level = "high"
+            where = ", ".join(sorted(set(part["country"]) - {""})) or "unknown"
+            first, last = part["start"].min(), part["end"].max()
+            rows.append(
+                {
+                    "kind": "off-hours international",
+                    "tenant": tenant,
+                    "subject": who,
+                    "start": first,
+                    "end": last,
+                    "call_ids": list(part["call_id"]),
+                    "strength": minutes,
+                    "severity": level,
+                    "reason": f"{len(part)} international/premium calls ({premium} premium) to "
+                    f"{where} outside business hours, {first:%Y-%m-%d %H:%M} to "
+                    f"{last:%H:%M}, {minutes:.1f} billable min",
+                }
+            )
     return make_findings(rows)
 
 

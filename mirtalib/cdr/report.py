@@ -344,3 +344,38 @@ def tenant_tables(report: CdrReport, tenant: str) -> dict[str, pd.DataFrame]:
         report.findings["tenant"].str.split(",").apply(lambda ts: tenant in ts)
     ].reset_index(drop=True)
     return out
+
+
+def as_text(frame: pd.DataFrame, index: bool = False, max_rows: int = 60) -> str:
+    """A table as fixed-width text for notebooks and logs: shares as percentages (columns named
+    asr, ner, *_share or dispositions), other floats with 1 decimal, times to the second."""
+    out = frame.copy()
+    pct = {
+        "asr",
+        "ner",
+        "call_share",
+        "minute_share",
+        "short_share",
+        "ANSWERED",
+        "NO ANSWER",
+        "BUSY",
+        "CONGESTION",
+        "FAILED",
+    }
+    for col in out.columns:
+        series = out[col]
+        if col in pct and pd.api.types.is_float_dtype(series):
+            out[col] = series.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        elif pd.api.types.is_float_dtype(series):
+            out[col] = series.map(lambda v: "" if pd.isna(v) else f"{v:,.1f}")
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            fmt = (
+                "%Y-%m-%d"
+                if (series.dropna().dt.normalize() == series.dropna()).all()
+                else "%Y-%m-%d %H:%M:%S"
+            )
+            out[col] = series.dt.strftime(fmt).fillna("")
+    if len(out) > max_rows:
+        out = out.head(max_rows)
+        return out.to_string(index=index) + f"\n... {len(frame) - max_rows} more rows"
+    return out.to_string(index=index)
