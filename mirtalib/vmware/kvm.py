@@ -104,11 +104,14 @@ def split_samples(text: str) -> list[tuple[pd.Timestamp, str]]:
         m = _TIME.match(line)
         if m:
             raw = m["t"]
-            t = (
-                pd.to_datetime(float(raw), unit="s")
-                if re.fullmatch(r"[\d.]+", raw)
-                else pd.Timestamp(raw)
-            )
+            try:
+                t = (
+                    pd.to_datetime(float(raw), unit="s")
+                    if re.fullmatch(r"[\d.]+", raw)
+                    else pd.Timestamp(raw)
+                )
+            except (ValueError, OverflowError) as exc:
+                raise ParseError(f"samples line {lineno}: bad time {raw!r}") from exc
             blocks.append((t, []))
         elif line.strip():
             if not blocks:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mirtalib.errors import ParseError, SchemaError
 from mirtalib.vmware import per_vcpu_percent, read_esxtop, read_vcenter_csv
@@ -162,3 +164,38 @@ def test_thresholds_validated():
         Thresholds(ready_risk=6.0)
     with pytest.raises(ParameterError, match="ht_credit"):
         Thresholds(ht_credit=2.0)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '"(PDH-CSV 4.0) (UTC)(0)","\\\\\\\\e\\\\Group Cpu(2:pbx)\\\\% Ready"',
+                '"Value","Timestamp","MetricId","Entity","IntervalSecs"',
+                '"11/26/2026 10:00:00","16.0"',
+                '"5","2026-10-14 10:00:00","cpu.ready.summation","a","20"',
+                '"x","y"',
+                "",
+                '"1"',
+                '"n/a","","cpu.ready.summation","","-5"',
+                'a,"b',
+                "\x00",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_counter_readers_raise_only_mirta_errors(tmp_path, lines):
+    from mirtalib.errors import MirtaError
+
+    path = tmp_path / "x.csv"
+    path.write_text("\n".join(lines))
+    for reader in (read_esxtop, read_vcenter_csv):
+        try:
+            load = reader(path)
+        except MirtaError:
+            continue
+        per_vcpu_percent(load.counters, {"pbx": 2, "a": 1})

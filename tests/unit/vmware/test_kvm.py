@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mirtalib.errors import ParseError
 from mirtalib.vmware import parse_proc_stat, samples_from_text, steal_and_load, steal_from_texts
@@ -111,3 +113,37 @@ def test_collect_failures():
         collect_proc_stat(Broken(), samples=2, interval_s=1)
     with pytest.raises(ParameterError, match="samples must be 2..1000"):
         collect_proc_stat(Broken(), samples=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "1791972000",
+                "2026-13-45 99:99",
+                "# 1791972020",
+                "cpu  1 2 3 4 5 6 7 8 9 10",
+                "cpu0 1 2 3",
+                "cpu x y z w v",
+                "procs_running 2",
+                "0.50 0.40 0.30 1/100 999",
+                "intr 5",
+                "",
+                "cpu",
+                "2026-10-14T10:00:00",
+                "cpu  -1 0 0 0 0",
+            ]
+        ),
+        max_size=12,
+    )
+    | st.text(max_size=200)
+)
+def test_samples_parser_raises_only_parse_error(text):
+    if isinstance(text, list):
+        text = "\n".join(text)
+    try:
+        frame = samples_from_text(text)
+    except ParseError:
+        return
+    steal_and_load(frame)  # whatever parsed must also convert
