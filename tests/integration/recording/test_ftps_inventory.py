@@ -157,3 +157,12 @@ def test_demo_recordings_over_ftps_match_local(vsftpd, tmp_path):
     row = remote.set_index("relpath").loc["DEVEL/2026/10/08/20261008-120000-100-101-srv01-1.1.wav"]
     assert (row["duration"], row["truncated"], row["header_problem"]) == (30.0, False, "")
     assert (remote["name_problem"] != "").sum() == 2  # the demo's two badly named files
+
+
+def test_clear_data_channel_is_refused(vsftpd):
+    import os
+
+    with _tls(vsftpd) as ftp:
+        ftp.login(vsftpd.user, os.environ[PASSWORD_ENV])  # no PROT P: data would go in clear
+        with pytest.raises(ftplib.error_perm, match="522"):
+            ftp.nlst("recordings")
