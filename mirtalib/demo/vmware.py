@@ -25,12 +25,19 @@ import zipfile
 import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from mirtalib.demo.model import DemoModel
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from mirtalib.data.schema import Schema
+    from mirtalib.demo.paths import DemoPaths
 
 FIXED_ZIP_TIME = (2026, 11, 1, 0, 0, 0)
 # host: (cluster, sockets, cores per socket, HT active, MHz)
@@ -393,10 +400,18 @@ def _procstat(
 
 
 def generate(
-    model: DemoModel, rng: np.random.Generator, paths: object, conn: object, schema: object
+    model: DemoModel,
+    rng: np.random.Generator,
+    paths: DemoPaths,
+    conn: Connection | None,
+    schema: Schema | None,
 ) -> None:
-    """Write the demo's VMware/KVM exports under ``paths.vmware_dir`` (plug-in contract)."""
-    root = Path(paths.vmware_dir)  # type: ignore[attr-defined]
+    """Write the demo's VMware/KVM exports under ``paths.vmware_dir`` (plug-in contract).
+
+    Nothing goes to the database (``conn`` and ``schema`` are unused): these are files operators
+    export from vCenter, ESXi hosts and guests.
+    """
+    root = Path(paths.vmware_dir)
     names = sorted(model.nodes["no_name"].astype(str))
     pbx1, pbx2 = [*names, "srv01", "srv02"][:2]
     vms = _vms(pbx1, pbx2)
