@@ -57,7 +57,7 @@ class Runner(Protocol):
 
 
 def _unescape(value: str) -> str | None:
-    if value == "\\N":
+    if value in ("NULL", "\\N"):  # mysql --batch prints NULL; --raw / dumps use \N
         return None
     if "\\" not in value:
         return value
@@ -75,7 +75,8 @@ def _unescape(value: str) -> str | None:
 
 
 def parse_mysql_batch(text: str | bytes) -> pd.DataFrame:
-    """Parse ``mysql --batch`` output: a header line, tab-separated rows, ``\\N`` for NULL.
+    """Parse ``mysql --batch`` output: a header line, tab-separated rows, ``NULL`` (or ``\\N``)
+    for NULL. A text column holding the word NULL cannot be told from NULL in this format.
 
     Raises:
         ParseError: when the text is empty of a header, or a row has the wrong number of fields.

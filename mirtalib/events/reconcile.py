@@ -114,7 +114,7 @@ def _stage(db: str, custom: str, queue: list[tuple[str, str]], hint: str, live: 
 def reconcile(
     extensions: list[str],
     db_states: pd.DataFrame,
-    devstates: pd.DataFrame,
+    devstates: pd.DataFrame | None,
     queues: pd.DataFrame | None = None,
     hints: pd.DataFrame | None = None,
     channels: pd.DataFrame | None = None,
@@ -125,7 +125,8 @@ def reconcile(
         extensions: extension names to report (``100-DEVEL``).
         db_states: ``st_states`` rows with logical columns ``st_extension, st_state``
             (``st_lastupdate``, ``st_node`` used when present).
-        devstates: :func:`mirtalib.asterisk.states.parse_devstate_list` output.
+        devstates: :func:`mirtalib.asterisk.states.parse_devstate_list` output (None: not
+            collected, every custom state counts as missing).
         queues: :func:`~mirtalib.asterisk.states.parse_queue_show` output (None: not collected).
         hints: :func:`~mirtalib.asterisk.states.parse_core_show_hints` output (None: skipped).
         channels: :func:`~mirtalib.asterisk.states.parse_channels_concise` output (None: skipped);
@@ -135,7 +136,10 @@ def reconcile(
         Frame of :data:`COLUMNS`; states are normalized device-state names, '' when absent.
     """
     rows = []
-    custom = devstates[devstates["device"].str.lower().str.startswith("custom:")]
+    if devstates is None or devstates.empty:
+        custom = pd.DataFrame(columns=["device", "extension", "devstate"])
+    else:
+        custom = devstates[devstates["device"].str.lower().str.startswith("custom:")]
     for ext in extensions:
         db_raw = _first(db_states, "st_extension", ext, "st_state")
         db = normalize_state(db_raw) if db_raw else ""

@@ -104,8 +104,8 @@ def test_without_channels_consistent_states_are_ok():
 
 
 def test_mysql_batch_parser():
-    df = parse_mysql_batch("a\tb\nx\\ty\t\\N\n")
-    assert df.values.tolist() == [["x\ty", None]]
+    df = parse_mysql_batch("a\tb\nx\\ty\t\\N\nNULL\tz\n")
+    assert df.values.tolist() == [["x\ty", None], [None, "z"]]
     with pytest.raises(ParseError, match="line 2: 1 fields"):
         parse_mysql_batch("a\tb\nx\n")
     with pytest.raises(ParseError, match="empty"):
