@@ -39,7 +39,10 @@ def _nbval(notebook: Path) -> subprocess.CompletedProcess[str]:
 
 def test_regen_is_byte_stable_and_nbval_checks_it(scratch, mirta):
     target = scratch / "nbs" / "demo" / "greeting.ipynb"
-    proc = mirta("regen", "nbs/demo/greeting.py", "--no-progress")
+    # golden outputs come from the demo PBX, whatever the environment or .env configure
+    (scratch / ".env").write_text("MIRTA_DB_URL=sqlite:////nonexistent/prod.sqlite\n")
+    env = {"MIRTA_DB_URL": "mysql+pymysql://ro@127.0.0.1:1/asterisk"}
+    proc = mirta("regen", "nbs/demo/greeting.py", "--no-progress", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "greeting.ipynb (updated)" in proc.stdout
     first = target.read_bytes()
@@ -54,8 +57,9 @@ def test_regen_is_byte_stable_and_nbval_checks_it(scratch, mirta):
     assert nb.cells[0].cell_type == "markdown"
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
     assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
-    assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5]
+    assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3, 4, 5, 6]
     assert "working folder: demo" in nb.cells[2].outputs[0].text  # cwd = notebook folder
+    assert nb.cells[6].outputs[0].text == "database: demo PBX\n"
 
     assert _nbval(target).returncode == 0
     # the golden output is really compared: change it and nbval must fail

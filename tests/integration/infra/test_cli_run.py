@@ -38,6 +38,7 @@ def test_run_writes_notebook_html_record_and_index(scratch, mirta):
     assert "hello bob #1\nhello bob #2\n" in text
     assert "['y', 'z'] 1.0" in text
     assert "working folder: demo" in text  # the kernel runs in the notebook's folder
+    assert "database: demo PBX" in text
     html = (out / "r1.html").read_text()
     assert "hello bob #2" in html
     record = json.loads((out / "r1.json").read_text())
@@ -51,6 +52,8 @@ def test_run_writes_notebook_html_record_and_index(scratch, mirta):
 def test_parameter_files_merge_and_dash_p_wins(scratch, mirta):
     (scratch / "a.yaml").write_text("who: alice\ntimes: 1\n")
     (scratch / "b.yaml").write_text("times: 3\n")
+    # the .env of the folder mirta runs in is the one the kernel reads (not the notebook's folder)
+    (scratch / ".env").write_text(f"MIRTA_DB_URL=sqlite:///{scratch}/prod.sqlite\n")
     proc = mirta(
         "run",
         "nbs/demo/greeting.py",
@@ -70,6 +73,7 @@ def test_parameter_files_merge_and_dash_p_wins(scratch, mirta):
     assert proc.returncode == 0, proc.stderr
     text = _outputs(scratch / "reports" / "greeting" / "merged.ipynb")
     assert "hello alice #2\n" in text and "hello alice #3" not in text
+    assert "database: configured" in text
     record = json.loads((scratch / "reports" / "greeting" / "merged.json").read_text())
     assert record["parameter_files"] == ["a.yaml", "b.yaml"]
 
