@@ -271,3 +271,51 @@ def test_equal_lines_stay_distinct_and_block_openers_survive_removal() -> None:
     assert doc.section("a").remove("allow") == 1
     again = parse_conf(doc.render())
     assert again.section("a").options() == [("y", "2")] and again.problems == []
+
+
+_KEYS = st.sampled_from(["allow", "type", "bind", "match", "context", "x"])
+_VALUES = (
+    st.lists(st.sampled_from([*"abc019;=>[]#-,.:/ \\", ";--", "--;"]), max_size=8)
+    .map("".join)
+    .map(str.strip)
+)
+_EDIT = st.one_of(
+    st.tuples(st.just("set"), _KEYS, _VALUES, st.sampled_from(["first", "last", "all"])),
+    st.tuples(st.just("add"), _KEYS, _VALUES, st.sampled_from(["=", "=>"])),
+    st.tuples(st.just("remove"), _KEYS, st.one_of(st.none(), _VALUES), st.none()),
+    st.tuples(st.just("set_all"), _KEYS, st.lists(_VALUES, max_size=3), st.none()),
+    st.tuples(st.just("add_section"), st.sampled_from(["n1", "n2"]), st.booleans(), st.none()),
+    st.tuples(st.just("remove_section"), st.integers(0, 20), st.none(), st.none()),
+)
+_BASES = st.sampled_from(
+    [PJSIP, EXTENSIONS, "[a]\nallow=ulaw ;-- open\nstill --;\n[b]\nx=1", "[a](!)\r\nk = v\r\n"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BASES, st.lists(st.tuples(st.integers(0, 20), _EDIT), max_size=8))
+def test_random_edits_render_what_the_model_says(base: str, edits: list) -> None:
+    doc = parse_conf(base)
+    for where, (op, a, b, c) in edits:
+        if op == "add_section":
+            doc.add_section(a, template=b)
+            continue
+        if not doc.sections:
+            continue
+        if op == "remove_section":
+            doc.remove_section(doc.sections[a % len(doc.sections)])
+            continue
+        s = doc.sections[where % len(doc.sections)]
+        if op == "set":
+            s.set(a, b, duplicates=c)
+        elif op == "add":
+            s.add(a, b, op=c)
+        elif op == "remove":
+            s.remove(a, b)
+        else:
+            s.set_all(a, b)
+    again = parse_conf(doc.render())
+    assert [(s.name, s.options()) for s in again.sections] == [
+        (s.name, s.options()) for s in doc.sections
+    ]
+    assert len(again.problems) <= len(parse_conf(base).problems)
