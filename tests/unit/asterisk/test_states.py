@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from mirtalib.asterisk.states import (
     extension_of,
     normalize_state,
+    parse_channels_concise,
     parse_core_show_hints,
     parse_devstate_list,
     parse_queue_show,
@@ -210,7 +211,10 @@ _structured = st.lists(
 ).map("\n".join)
 
 
-@pytest.mark.parametrize("parser", [parse_devstate_list, parse_queue_show, parse_core_show_hints])
+@pytest.mark.parametrize(
+    "parser",
+    [parse_devstate_list, parse_queue_show, parse_core_show_hints, parse_channels_concise],
+)
 @given(text=_text | _structured)
 @settings(max_examples=150, deadline=None)
 def test_fuzz_parsers_give_frame_or_parse_error(parser, text):
@@ -219,3 +223,27 @@ def test_fuzz_parsers_give_frame_or_parse_error(parser, text):
     except ParseError:
         return
     assert isinstance(df.attrs["unparsed"], list)
+
+
+CHANNELS = (
+    "PJSIP/107-DEVEL-00000a1f!authentica!0571509644!3!Up!Dial!PJSIP/0571509644@prov,120,T!107!DEVEL"
+    "!!3!212!5c1e0a7e!srv01-1793608675.40211\n"
+    "PJSIP/prov-00000a20!authentica!!1!Up!AppDial!(Outgoing Line)!0571509644!DEVEL!!3!211!5c1e0a7e"
+    "!srv01-1793608676.40212\n"
+    "Local/AG-000-NF-3@fromotherpbx-00000001;1!q!s!1!Ring!Dial!x!!DEVEL!!3!x!!srv01-1.3\n"
+)
+
+
+@pytest.mark.parametrize("wrap", [lambda t: t, _ami, _ami_old])
+def test_channels_concise(wrap):
+    df = parse_channels_concise(wrap(CHANNELS))
+    assert df["extension"].tolist() == ["107-DEVEL", "", ""]
+    assert df["duration"].tolist() == [212, 211, -1]
+    assert df.loc[0, "uniqueid"] == "srv01-1793608675.40211"
+
+
+def test_channels_concise_keeps_odd_lines_and_rejects_other_output():
+    df = parse_channels_concise(CHANNELS + "3 active channels\n")
+    assert df.attrs["unparsed"] == ["3 active channels"]
+    with pytest.raises(ParseError, match="channels concise"):
+        parse_channels_concise(HINTS)
