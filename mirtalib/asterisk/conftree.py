@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEMPLATE_DEPTH = 32
 MAX_INCLUDE_DEPTH = 16
+MAX_OPTIONS = 100_000  # a section inheriting the same templates many times over
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 
@@ -44,7 +45,11 @@ def _template_index(doc: ConfDocument, name: str, before: int) -> int | None:
     return None
 
 
-def _resolve(doc: ConfDocument, idx: int, upto: int, depth: int) -> list[tuple[str, str]]:
+def _resolve(
+    doc: ConfDocument, idx: int, upto: int, depth: int, memo: dict[tuple[int, int], list]
+) -> list[tuple[str, str]]:
+    if (idx, upto) in memo:
+        return memo[idx, upto]
     section = doc.sections[idx]
     if depth > MAX_TEMPLATE_DEPTH:
         raise ParseError(f"[{section.name}]: template inheritance deeper than {MAX_TEMPLATE_DEPTH}")
@@ -56,7 +61,7 @@ def _resolve(doc: ConfDocument, idx: int, upto: int, depth: int) -> list[tuple[s
                 f"[{section.name}] (line {section.header.lineno}) inherits from [{tpl}], "
                 "which is not defined before it"
             )
-        out.extend(_resolve(doc, j, idx, depth + 1))
+        out.extend(_resolve(doc, j, idx, depth + 1, memo))
     out.extend(section.options())
     for k in range(idx + 1, min(upto, len(doc.sections))):
         later = doc.sections[k]
@@ -68,8 +73,11 @@ def _resolve(doc: ConfDocument, idx: int, upto: int, depth: int) -> list[tuple[s
             j = _template_index(doc, tpl, k)
             if j is None:
                 raise ParseError(f"[{later.name}](+) inherits from undefined [{tpl}]")
-            out.extend(_resolve(doc, j, k, depth + 1))
+            out.extend(_resolve(doc, j, k, depth + 1, memo))
         out.extend(later.options())
+    if len(out) > MAX_OPTIONS:
+        raise ParseError(f"[{section.name}]: templates expand to more than {MAX_OPTIONS} options")
+    memo[idx, upto] = out
     return out
 
 
@@ -80,7 +88,7 @@ def effective_options(doc: ConfDocument, section: Section) -> list[tuple[str, st
         ParseError: when a template is not defined before the section, or inheritance loops.
     """
     idx = _index(doc, section)
-    return _resolve(doc, idx, len(doc.sections), 0)
+    return list(_resolve(doc, idx, len(doc.sections), 0, {}))
 
 
 def effective_dict(doc: ConfDocument, section: Section) -> dict[str, list[str]]:

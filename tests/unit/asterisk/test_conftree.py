@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mirtalib.asterisk.conf import parse_conf
 from mirtalib.asterisk.conftree import (
@@ -147,3 +149,40 @@ def test_unified_diff_matches_gnu_diff(tmp_path) -> None:
     assert ours == gnu
     assert unified_diff(old, old) == ""
     assert unified_diff("a\n", "a\nb").endswith("+b\n\\ No newline at end of file\n")
+
+
+_NAMES = st.sampled_from(["a", "b", "t", "x"])
+_HEADER = st.builds(
+    lambda n, opts: f"[{n}]" + (f"({','.join(opts)})" if opts else ""),
+    _NAMES,
+    st.lists(st.one_of(_NAMES, st.sampled_from(["!", "+"])), max_size=3),
+)
+_DOC = st.lists(
+    st.one_of(_HEADER, st.sampled_from(["type=endpoint", "type=aor", "k=v", "allow=ulaw", ""])),
+    max_size=25,
+).map("\n".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOC)
+def test_effective_values_raise_only_parse_error(text: str) -> None:
+    doc = parse_conf(text)
+    for s in doc.sections:
+        try:
+            opts = effective_options(doc, s)
+        except ParseError:
+            continue
+        assert set(s.options()) <= set(opts)
+    try:
+        find_effective(doc, type="endpoint")
+    except ParseError:
+        pass
+
+
+def test_exponential_template_fan_out_is_bounded() -> None:
+    parts = ["[t0](!)\nk=v\n"] + [f"[t{i}](!,t{i - 1},t{i - 1})\n" for i in range(1, 30)]
+    doc = parse_conf("".join(parts) + "[x](t29)\n")
+    with pytest.raises(ParseError, match="more than"):
+        effective_options(doc, doc.sections[-1])
+    small = parse_conf("".join(parts[:6]) + "[x](t5)\n")
+    assert len(effective_options(small, small.sections[-1])) == 32
