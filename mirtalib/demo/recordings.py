@@ -36,13 +36,23 @@ AUDIO_BUDGET = 2_500_000
 """Bytes of audio data in the whole demo recordings tree (headers not counted)."""
 TRUTH_FILE = "recordings-truth.json"
 _PHRASES = (
-    "Good morning, how can I help you?", "I am calling about the invoice of last month.",
-    "Let me check that for you.", "Can you give me the order number?",
-    "Thank you, I will send it by email.", "Is there anything else I can do for you?",
+    "Good morning, how can I help you?",
+    "I am calling about the invoice of last month.",
+    "Let me check that for you.",
+    "Can you give me the order number?",
+    "Thank you, I will send it by email.",
+    "Is there anything else I can do for you?",
 )
 _GAPS = {  # gap -> how many (drawn from the candidate legs with the plug-in's own rng)
-    "missing": 12, "empty": 4, "corrupt": 3, "mono_for_stereo": 4, "unexpected": 5,
-    "duplicate": 3, "metadata_missing_file": 3, "orphan": 4, "bad_name": 2,
+    "missing": 12,
+    "empty": 4,
+    "corrupt": 3,
+    "mono_for_stereo": 4,
+    "unexpected": 5,
+    "duplicate": 3,
+    "metadata_missing_file": 3,
+    "orphan": 4,
+    "bad_name": 2,
     "transcript_missing": 6,
 }
 
@@ -51,8 +61,9 @@ def _owner(legs: pd.DataFrame, book: PolicyBook) -> tuple[list[str], list[Settin
     """Owner (extension name or DID) and setting of each leg, from the annotations."""
     first_from = legs.groupby("linkedid")["from_ext"].transform("first")
     owners, settings = [], []
-    for kind, frm, did, tenant, ffrom in zip(legs["call_kind"], legs["from_ext"], legs["did"],
-                                             legs["tenant"], first_from, strict=True):
+    for kind, frm, did, tenant, ffrom in zip(
+        legs["call_kind"], legs["from_ext"], legs["did"], legs["tenant"], first_from, strict=True
+    ):
         if kind == "transfer_by_caller" and frm != ffrom:  # the caller left: nothing records
             owners.append("")
             settings.append(None)
@@ -76,13 +87,18 @@ def _tone(seconds: float, rate: int, channels: int, k: int) -> bytes:
     return np.column_stack([left, right]).astype(np.uint8).tobytes()
 
 
-def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn: Connection,
-             schema: Schema) -> None:
+def generate(
+    model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn: Connection, schema: Schema
+) -> None:
     """Write ``rm_recordingmetadatas``, ``tr_transcripts`` and the WAV tree (plug-in contract)."""
     book = PolicyBook(model.extensions, model.dids)
     legs = model.legs.reset_index(drop=True)
-    talk = legs[(legs["disposition"] == "ANSWERED") & (legs["billsec"] > 0)
-                & (legs["dstchannel"] != "") & ~legs["channel"].str.startswith("Local/")].copy()
+    talk = legs[
+        (legs["disposition"] == "ANSWERED")
+        & (legs["billsec"] > 0)
+        & (legs["dstchannel"] != "")
+        & ~legs["channel"].str.startswith("Local/")
+    ].copy()
     owners, settings = _owner(talk, book)
     talk["owner"] = owners
     talk["policy"] = [s.policy if s else RECORDING_NO for s in settings]
@@ -105,14 +121,18 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
     files["_dup"] = 0
     files = pd.concat([files, files.loc[dup].assign(_dup=1)]).sort_index(kind="stable")
     files = files.reset_index(names="leg_pos")
-    plain = files.index[(files["_dup"] == 0) & files["recorded"]
-                        & ~files["leg_pos"].isin([*dup, *mono, *stopped])]
+    plain = files.index[
+        (files["_dup"] == 0) & files["recorded"] & ~files["leg_pos"].isin([*dup, *mono, *stopped])
+    ]
     files_pick = _Picker(rng)  # file rows
     empty = set(files_pick.take(plain, _GAPS["empty"]))
     corrupt = set(files_pick.take(plain, _GAPS["corrupt"]))
     no_file = set(files_pick.take(plain, _GAPS["metadata_missing_file"]))
-    rate = int(np.clip(AUDIO_BUDGET // max(1.0, float((files["duration"]
-                                                      * files["channels"]).sum())), 1, 8000))
+    rate = int(
+        np.clip(
+            AUDIO_BUDGET // max(1.0, float((files["duration"] * files["channels"]).sum())), 1, 8000
+        )
+    )
     te_id = dict(zip(model.tenants["te_code"], model.tenants["te_id"], strict=True))
     root = paths.recordings_dir
     root.mkdir(parents=True, exist_ok=True)
@@ -120,8 +140,9 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
     for i, f in files.iterrows():
         when = pd.Timestamp(f["answer"]) + pd.Timedelta(seconds=int(f["_dup"]))
         rel = format_name(f["tenant"], when, f["src"], f["dst"], f["uniqueid"])
-        data = wav_bytes(_tone(f["duration"], rate, int(f["channels"]), i), int(f["channels"]),
-                         rate)
+        data = wav_bytes(
+            _tone(f["duration"], rate, int(f["channels"]), i), int(f["channels"]), rate
+        )
         if i in empty:
             data = b""
         elif i in corrupt:
@@ -130,11 +151,20 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             (root / rel).write_bytes(data)
         rm_id = len(meta) + 1
-        meta.append({"rm_id": rm_id, "rm_te_id": te_id[f["tenant"]], "rm_uniqueid": f["uniqueid"],
-                     "rm_linkedid": f["linkedid"], "rm_filename": rel,
-                     "rm_start": when.to_pydatetime(), "rm_duration": float(f["duration"]),
-                     "rm_size": len(data), "rm_channels": int(f["channels"]),
-                     "rm_owner": f["owner"]})
+        meta.append(
+            {
+                "rm_id": rm_id,
+                "rm_te_id": te_id[f["tenant"]],
+                "rm_uniqueid": f["uniqueid"],
+                "rm_linkedid": f["linkedid"],
+                "rm_filename": rel,
+                "rm_start": when.to_pydatetime(),
+                "rm_duration": float(f["duration"]),
+                "rm_size": len(data),
+                "rm_channels": int(f["channels"]),
+                "rm_owner": f["owner"],
+            }
+        )
         if f["transcript"] and i not in empty | corrupt | no_file:
             transcribed.append(rm_id)
             transcribed_legs.add(int(f["leg_pos"]))
@@ -147,19 +177,37 @@ def generate(model: DemoModel, rng: np.random.Generator, paths: DemoPaths, conn:
         conn.execute(insert(schema.table("rm_recordingmetadatas")), meta)
     if tr_rows:
         conn.execute(insert(schema.table("tr_transcripts")), tr_rows)
-    counts = {"missing": missing, "unexpected": unexpected, "mono_for_stereo": mono,
-              "duplicate": dup, "empty": empty, "corrupt": corrupt, "orphan": orphans,
-              "metadata_missing_file": no_file, "transcript_missing": skip, "bad_name": bad,
-              "stopped_early": stopped}
-    truth = {"sample_rate": rate, "files_written": len(files) - len(no_file) + len(orphans)
-             + len(bad), "metadata_rows": len(meta), "expected_legs": int(talk["recorded"].sum()),
-             "transcripts_expected": len(transcribed_legs),
-             **{k: len(v) for k, v in counts.items()},
-             "missing_legs": [int(j) for j in missing],
-             "unexpected_legs": [int(j) for j in unexpected]}
+    counts = {
+        "missing": missing,
+        "unexpected": unexpected,
+        "mono_for_stereo": mono,
+        "duplicate": dup,
+        "empty": empty,
+        "corrupt": corrupt,
+        "orphan": orphans,
+        "metadata_missing_file": no_file,
+        "transcript_missing": skip,
+        "bad_name": bad,
+        "stopped_early": stopped,
+    }
+    truth = {
+        "sample_rate": rate,
+        "files_written": len(files) - len(no_file) + len(orphans) + len(bad),
+        "metadata_rows": len(meta),
+        "expected_legs": int(talk["recorded"].sum()),
+        "transcripts_expected": len(transcribed_legs),
+        **{k: len(v) for k, v in counts.items()},
+        "missing_legs": [int(j) for j in missing],
+        "unexpected_legs": [int(j) for j in unexpected],
+    }
     (paths.root / TRUTH_FILE).write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
-    log.info("demo recordings: %d files at %d Hz, %d metadata rows, %d transcript segments",
-             truth["files_written"], rate, len(meta), len(tr_rows))
+    log.info(
+        "demo recordings: %d files at %d Hz, %d metadata rows, %d transcript segments",
+        truth["files_written"],
+        rate,
+        len(meta),
+        len(tr_rows),
+    )
 
 
 class _Picker:
@@ -185,11 +233,18 @@ def _transcripts(meta: list[dict], rng: np.random.Generator) -> list[dict]:
         t = 0.0
         for k in range(int(rng.integers(2, 5))):
             end = min(m["rm_duration"], t + float(rng.integers(3, 15)))
-            rows.append({"tr_id": len(rows) + 1, "tr_rm_id": m["rm_id"],
-                         "tr_speaker": "caller" if k % 2 == 0 else "called", "tr_start": t,
-                         "tr_end": end, "tr_text": _PHRASES[int(rng.integers(len(_PHRASES)))],
-                         "tr_sentiment": round(float(rng.uniform(-0.3, 0.9)), 2),
-                         "tr_summary": "Demo transcript: customer enquiry." if k == 0 else None})
+            rows.append(
+                {
+                    "tr_id": len(rows) + 1,
+                    "tr_rm_id": m["rm_id"],
+                    "tr_speaker": "caller" if k % 2 == 0 else "called",
+                    "tr_start": t,
+                    "tr_end": end,
+                    "tr_text": _PHRASES[int(rng.integers(len(_PHRASES)))],
+                    "tr_sentiment": round(float(rng.uniform(-0.3, 0.9)), 2),
+                    "tr_summary": "Demo transcript: customer enquiry." if k == 0 else None,
+                }
+            )
             t = end
     return rows
 
@@ -205,10 +260,13 @@ def _extras(root, rng: np.random.Generator, model: DemoModel) -> tuple[list[str]
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(wav_bytes(_tone(30, 8, 1, k), 1, 8))
         written.append(rel)
-    bad = [f"{model.tenants['te_code'].iloc[0]}/{start:%Y/%m}/07/recording final(1).wav",
-           f"{model.tenants['te_code'].iloc[0]}/{start:%Y/%m}/08/notes.txt"]
+    bad = [
+        f"{model.tenants['te_code'].iloc[0]}/{start:%Y/%m}/07/recording final(1).wav",
+        f"{model.tenants['te_code'].iloc[0]}/{start:%Y/%m}/08/notes.txt",
+    ]
     for rel in bad:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(wav_bytes(_tone(5, 8, 1, 0), 1, 8) if rel.endswith("wav")
-                                 else b"left here by hand\n")
+        (root / rel).write_bytes(
+            wav_bytes(_tone(5, 8, 1, 0), 1, 8) if rel.endswith("wav") else b"left here by hand\n"
+        )
     return written, bad

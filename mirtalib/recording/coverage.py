@@ -1,13 +1,13 @@
 """The coverage audit: expected recordings (per CDR leg) against the recordings actually found.
 
-:func:`combine_inventory` joins the metadata table and the files of a store into one row per
-recording; :func:`audit` ties each recording to a leg (uniqueid in the name or metadata, else
-linkedid; the leg whose answer time is nearest the recording's start when several share it), then
-counts per tenant and day: expected, recorded, missing, broken (empty, corrupt, metadata pointing at
-a missing file), unexpected (recorded against the policy: a privacy problem), duplicates, wrong
-format (duration implausible against billsec, mono where stereo is asked), orphan files (no call),
-files with a bad name, transcripts expected/present/missing and storage used. Every gap is also
-listed with the call behind it in :attr:`CoverageAudit.gaps`.
+:func:`mirtalib.recording.inventory.combine_inventory` joins the metadata table and the files of
+a store into one row per recording. :func:`audit` ties each recording to a leg (uniqueid in the
+name or metadata, else linkedid; when several legs share it, the one answered nearest the
+recording's start), then counts per tenant and day: expected, recorded, missing, broken (empty,
+corrupt, metadata pointing at a missing file), unexpected (recorded against the policy: a privacy
+problem), duplicates, wrong format (duration implausible against billsec, mono where stereo is
+asked), orphan files (no call), files with a bad name, transcripts expected/present/missing and
+storage used. Every gap is also listed with the call behind it in :attr:`CoverageAudit.gaps`.
 """
 
 from __future__ import annotations
@@ -19,19 +19,48 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from mirtalib.errors import ParameterError
-
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = (
-    "tenant", "day", "expected", "recorded", "missing", "broken", "unexpected", "duplicates",
-    "wrong_format", "orphan_files", "bad_names", "transcripts_expected", "transcripts_present",
-    "transcripts_missing", "storage_bytes", "coverage_pct",
+    "tenant",
+    "day",
+    "expected",
+    "recorded",
+    "missing",
+    "broken",
+    "unexpected",
+    "duplicates",
+    "wrong_format",
+    "orphan_files",
+    "bad_names",
+    "transcripts_expected",
+    "transcripts_present",
+    "transcripts_missing",
+    "storage_bytes",
+    "coverage_pct",
 )
-GAP_COLUMNS = ("gap", "tenant", "day", "linkedid", "uniqueid", "leg_id", "parties", "policy",
-               "relpath", "detail")
-GAP_KINDS = ("missing", "broken", "unexpected", "duplicate", "wrong_format", "transcript_missing",
-             "orphan", "bad_name")
+GAP_COLUMNS = (
+    "gap",
+    "tenant",
+    "day",
+    "linkedid",
+    "uniqueid",
+    "leg_id",
+    "parties",
+    "policy",
+    "relpath",
+    "detail",
+)
+GAP_KINDS = (
+    "missing",
+    "broken",
+    "unexpected",
+    "duplicate",
+    "wrong_format",
+    "transcript_missing",
+    "orphan",
+    "bad_name",
+)
 
 
 @dataclass
@@ -62,71 +91,6 @@ def _pct(num: float, den: float) -> float:
     return round(100.0 * num / den, 1) if den else float("nan")
 
 
-def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per recording from the metadata table and/or a store's files (joined on relpath).
-
-    Columns: relpath, rm_id, in_metadata, in_store, tenant, uniqueid, linkedid, rec_start, size,
-    channels, duration, transcript_segments, stored_bytes (bytes held by the store, or by the
-    metadata when no store is read), problem ("" when sound: else bad_name,
-    metadata_missing_file, empty, corrupt) and detail.
-    """
-    if metadata is None and files is None:
-        raise ParameterError("combine_inventory: give the metadata table, a store's files or both")
-    meta = metadata.copy() if metadata is not None else None
-    if meta is not None:
-        meta["in_metadata"] = True
-    if files is not None:
-        f = files.copy()
-        f["in_store"] = True
-        rec = f if meta is None else meta.merge(f, on="relpath", how="outer", suffixes=("", "_f"))
-    else:
-        rec = meta
-    rec["in_metadata"] = rec.get("in_metadata", pd.Series(False, index=rec.index))
-    rec["in_metadata"] = rec["in_metadata"].astype("boolean").fillna(False).astype(bool)
-    rec["in_store"] = rec.get("in_store", pd.Series(False, index=rec.index))
-    rec["in_store"] = rec["in_store"].astype("boolean").fillna(False).astype(bool)
-    for col in ("tenant", "uniqueid", "linkedid", "name_problem", "header_problem"):
-        if col not in rec:
-            rec[col] = ""
-        if f"{col}_f" in rec:  # metadata wins, the file name fills the gaps
-            rec[col] = rec[col].where(rec[col].fillna("") != "", rec[f"{col}_f"])
-        rec[col] = rec[col].fillna("").astype(str)
-    if "rec_start_f" in rec:
-        rec["rec_start"] = rec["rec_start"].fillna(rec["rec_start_f"])
-    if files is None:
-        rec["size"], rec["channels"] = rec["rm_size"], rec["rm_channels"]
-        rec["duration"] = rec["rm_duration"]
-    rec["rm_id"] = pd.to_numeric(rec["rm_id"], errors="coerce").astype("Int64") if (
-        "rm_id" in rec) else pd.Series(pd.NA, index=rec.index, dtype="Int64")
-    if "transcript_segments" not in rec:
-        rec["transcript_segments"] = pd.NA
-    problem, detail = [], []
-    for r in rec.itertuples(index=False):
-        if files is not None and r.in_metadata and not r.in_store:
-            problem.append("metadata_missing_file")
-            detail.append(f"metadata row {r.rm_id} names a file the store does not have")
-        elif not r.in_metadata and r.name_problem:
-            problem.append("bad_name")
-            detail.append(r.name_problem)
-        elif files is not None and r.size == 0:
-            problem.append("empty")
-            detail.append("empty file (0 bytes)")
-        elif files is not None and r.header_problem:
-            problem.append("corrupt")
-            detail.append(r.header_problem)
-        else:
-            problem.append("")
-            detail.append("")
-    rec["problem"], rec["detail"] = problem, detail
-    held = rec["in_store"] if files is not None else rec["in_metadata"]
-    rec["stored_bytes"] = pd.to_numeric(rec["size"], errors="coerce").where(held).fillna(0)
-    rec["rec_start"] = pd.to_datetime(rec["rec_start"])
-    cols = ["relpath", "rm_id", "in_metadata", "in_store", "tenant", "uniqueid", "linkedid",
-            "rec_start", "size", "channels", "duration", "transcript_segments", "stored_bytes",
-            "problem", "detail"]
-    return rec[cols].sort_values("relpath", kind="stable").reset_index(drop=True)
-
-
 def match_recordings(recordings: pd.DataFrame, legs: pd.DataFrame) -> pd.Series:
     """leg_id of each recording (NA when no call has its uniqueid or linkedid)."""
     ref = legs["answer"].fillna(legs["start"])
@@ -141,9 +105,11 @@ def match_recordings(recordings: pd.DataFrame, legs: pd.DataFrame) -> pd.Series:
     ids = legs["leg_id"].to_numpy()
     out = []
     for r in recordings.itertuples(index=False):
-        cands = (by_uid.get(r.uniqueid) if r.uniqueid else None) or (
-            by_lid.get(r.uniqueid) if r.uniqueid else None) or (
-            by_lid.get(r.linkedid) if r.linkedid else None)
+        cands = (
+            (by_uid.get(r.uniqueid) if r.uniqueid else None)
+            or (by_lid.get(r.uniqueid) if r.uniqueid else None)
+            or (by_lid.get(r.linkedid) if r.linkedid else None)
+        )
         if not cands:
             out.append(pd.NA)
             continue
@@ -157,8 +123,9 @@ def match_recordings(recordings: pd.DataFrame, legs: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=recordings.index, dtype="Int64")
 
 
-def _quality(legs: pd.DataFrame, dur: pd.Series, channels: pd.Series, abs_tol: float,
-             rel_tol: float) -> pd.Series:
+def _quality(
+    legs: pd.DataFrame, dur: pd.Series, channels: pd.Series, abs_tol: float, rel_tol: float
+) -> pd.Series:
     """Format problems of each leg's (first sound) recording; "" when none."""
     billsec = legs["billsec"].astype(float)
     tol = np.maximum(abs_tol, rel_tol * billsec)
@@ -167,24 +134,33 @@ def _quality(legs: pd.DataFrame, dur: pd.Series, channels: pd.Series, abs_tol: f
     shorter = (dur < billsec - tol) & legs["stop_allowed"].eq("")
     durs = dur.round().astype("Int64").astype(str)
     bills = legs["billsec"].astype(str)
-    text = text.where(~longer, "recording " + durs + "s longer than the call's billsec "
-                      + bills + "s")
-    text = text.where(~shorter, "recording " + durs + "s shorter than the call's billsec "
-                      + bills + "s")
+    text = text.where(
+        ~longer, "recording " + durs + "s longer than the call's billsec " + bills + "s"
+    )
+    text = text.where(
+        ~shorter, "recording " + durs + "s shorter than the call's billsec " + bills + "s"
+    )
     mono = legs["stereo_expected"].astype(bool) & (channels < 2).fillna(False).astype(bool)
     joined = text.where(text.eq(""), text + "; ") + "mono recording, stereo expected"
     return text.where(~mono, joined).astype(str)
 
 
-def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end: datetime, *,
-          transcription_enabled: bool = True, abs_tol: float = 3.0, rel_tol: float = 0.1,
-          ) -> CoverageAudit:
+def audit(
+    expected: pd.DataFrame,
+    recordings: pd.DataFrame,
+    start: datetime,
+    end: datetime,
+    *,
+    transcription_enabled: bool = True,
+    abs_tol: float = 3.0,
+    rel_tol: float = 0.1,
+) -> CoverageAudit:
     """Compare expected recordings with the recordings found, for legs started in [start, end).
 
     Args:
         expected: :func:`mirtalib.recording.expected.expected_recordings` output (may cover a
             margin around the period, so recordings of calls crossing midnight still match).
-        recordings: :func:`combine_inventory` output.
+        recordings: :func:`mirtalib.recording.inventory.combine_inventory` output.
         start, end: the period (naive PBX-local times).
         transcription_enabled: Admin/Settings "Transcribe phone call recordings" is on.
         abs_tol, rel_tol: a recording's duration is plausible within max(abs_tol s, rel_tol *
@@ -210,8 +186,10 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
     has_good = legs.index.isin(sound.index)
     no_talk = legs["segment"].isin(["helper", "unanswered", "no_peer"])
     legs["status"] = np.select(
-        [legs["expected"] & has_good, legs["expected"] & (n > 0), legs["expected"], n > 0,
-         no_talk], ["recorded", "broken", "missing", "unexpected", "no_talk"], "not_expected")
+        [legs["expected"] & has_good, legs["expected"] & (n > 0), legs["expected"], n > 0, no_talk],
+        ["recorded", "broken", "missing", "unexpected", "no_talk"],
+        "not_expected",
+    )
     legs["n_recordings"] = n.astype("int64")
     covered = _continued(legs, sound, abs_tol)
     legs["covered_by"] = covered.reindex(legs.index).astype("Int64")
@@ -225,15 +203,17 @@ def audit(expected: pd.DataFrame, recordings: pd.DataFrame, start: datetime, end
     known = segs.notna().groupby(matched["leg_id"]).any()
     present = (segs.fillna(0) > 0).groupby(matched["leg_id"]).any().where(known)
     owner = legs["covered_by"].fillna(legs["leg_id"]).astype("int64")
-    legs["transcript_due"] = (legs["transcript_expected"] & transcription_enabled
-                              & legs["status"].eq("recorded"))
+    legs["transcript_due"] = (
+        legs["transcript_expected"] & transcription_enabled & legs["status"].eq("recorded")
+    )
     legs["transcript_present"] = pd.array(present.reindex(owner).to_numpy(), dtype="boolean")
     legs = legs.reset_index(drop=True)
     gaps = _gaps(legs, recs)
     summary = _summary(legs, recs, gaps)
     log.info("audit: %d legs, %d recordings, %d gaps", len(legs), len(recs), len(gaps))
-    return CoverageAudit(legs=legs, recordings=recs.reset_index(drop=True), summary=summary,
-                         gaps=gaps)
+    return CoverageAudit(
+        legs=legs, recordings=recs.reset_index(drop=True), summary=summary, gaps=gaps
+    )
 
 
 def _continued(legs: pd.DataFrame, sound: pd.DataFrame, tol: float) -> pd.Series:
@@ -260,8 +240,9 @@ def _span(legs: pd.DataFrame, covered: pd.Series) -> pd.Series:
     span = legs["billsec"].astype(float)
     if covered.empty:
         return span
-    ends = (legs.loc[covered.index, "answer"]
-            + pd.to_timedelta(legs.loc[covered.index, "billsec"], unit="s"))
+    ends = legs.loc[covered.index, "answer"] + pd.to_timedelta(
+        legs.loc[covered.index, "billsec"], unit="s"
+    )
     last = ends.groupby(covered.to_numpy()).max()
     start = legs.loc[last.index, "answer"]
     span.loc[last.index] = (last - start).dt.total_seconds().to_numpy()
@@ -278,16 +259,32 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
     owner = base["policy_owner"].where(base["policy_owner"].ne(""), "no setting")
     policy = base["policy"].where(base["policy"].ne(""), "no recording")
     kinds = [
-        ("missing", base["status"].eq("missing"), "",
-         base["policy"] + " from " + base["policy_owner"]),
+        (
+            "missing",
+            base["status"].eq("missing"),
+            "",
+            base["policy"] + " from " + base["policy_owner"],
+        ),
         ("broken", base["status"].eq("broken"), relpath, detail.reindex(base.index).fillna("")),
-        ("unexpected", base["status"].eq("unexpected"), relpath,
-         "recorded although " + owner + " says " + policy + " (" + base["segment"] + ")"),
-        ("duplicate", base["n_recordings"].gt(1), extra.reindex(base.index).fillna(""),
-         base["n_recordings"].astype(str) + " recordings for one leg"),
+        (
+            "unexpected",
+            base["status"].eq("unexpected"),
+            relpath,
+            "recorded although " + owner + " says " + policy + " (" + base["segment"] + ")",
+        ),
+        (
+            "duplicate",
+            base["n_recordings"].gt(1),
+            extra.reindex(base.index).fillna(""),
+            base["n_recordings"].astype(str) + " recordings for one leg",
+        ),
         ("wrong_format", base["quality"].ne(""), relpath, base["quality"]),
-        ("transcript_missing", base["transcript_due"] & base["transcript_present"].eq(False)
-         .fillna(False), relpath, "no transcript segments"),
+        (
+            "transcript_missing",
+            base["transcript_due"] & base["transcript_present"].eq(False).fillna(False),
+            relpath,
+            "no transcript segments",
+        ),
     ]
     parts = []
     for kind, mask, path, text in kinds:
@@ -295,47 +292,85 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
         sel = base[mask]
         path = path[mask] if isinstance(path, pd.Series) else path
         text = text[mask] if isinstance(text, pd.Series) else text
-        parts.append(pd.DataFrame({
-            "gap": kind, "tenant": sel["tenant"], "day": sel["day"], "linkedid": sel["linkedid"],
-            "uniqueid": sel["uniqueid"], "leg_id": sel["leg_id"], "parties": sel["parties"],
-            "policy": sel["policy"], "relpath": path, "detail": text}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "gap": kind,
+                    "tenant": sel["tenant"],
+                    "day": sel["day"],
+                    "linkedid": sel["linkedid"],
+                    "uniqueid": sel["uniqueid"],
+                    "leg_id": sel["leg_id"],
+                    "parties": sel["parties"],
+                    "policy": sel["policy"],
+                    "relpath": path,
+                    "detail": text,
+                }
+            )
+        )
     loose = recs[recs["problem"].isin(["orphan", "bad_name"])]
-    parts.append(pd.DataFrame({
-        "gap": loose["problem"], "tenant": loose["tenant"], "day": loose["day"],
-        "linkedid": loose["linkedid"], "uniqueid": loose["uniqueid"], "leg_id": pd.NA,
-        "parties": "", "policy": "", "relpath": loose["relpath"],
-        "detail": loose["detail"].where(loose["detail"].ne(""),
-                                        "no call with this uniqueid/linkedid")}))
-    gaps = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
-        len(p) for p in parts) else pd.DataFrame(columns=list(GAP_COLUMNS))
+    parts.append(
+        pd.DataFrame(
+            {
+                "gap": loose["problem"],
+                "tenant": loose["tenant"],
+                "day": loose["day"],
+                "linkedid": loose["linkedid"],
+                "uniqueid": loose["uniqueid"],
+                "leg_id": pd.NA,
+                "parties": "",
+                "policy": "",
+                "relpath": loose["relpath"],
+                "detail": loose["detail"].where(
+                    loose["detail"].ne(""), "no call with this uniqueid/linkedid"
+                ),
+            }
+        )
+    )
+    gaps = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else pd.DataFrame(columns=list(GAP_COLUMNS))
+    )
     gaps = gaps[list(GAP_COLUMNS)]
     gaps["leg_id"] = gaps["leg_id"].astype("Int64")
     order = {k: i for i, k in enumerate(GAP_KINDS)}
-    return gaps.sort_values(["gap", "tenant", "day", "relpath", "uniqueid"],
-                            key=lambda s: s.map(order) if s.name == "gap" else s,
-                            kind="stable").reset_index(drop=True)
+    return gaps.sort_values(
+        ["gap", "tenant", "day", "relpath", "uniqueid"],
+        key=lambda s: s.map(order) if s.name == "gap" else s,
+        kind="stable",
+    ).reset_index(drop=True)
 
 
 def _summary(legs: pd.DataFrame, recs: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
     keys = ["tenant", "day"]
     parts = [
         legs.groupby(keys)["expected"].sum().rename("expected"),
-        *(legs.assign(v=legs["status"].eq(s)).groupby(keys)["v"].sum().rename(s)
-          for s in ("recorded", "missing", "broken", "unexpected")),
-        legs.assign(v=legs["n_recordings"].clip(lower=1) - 1).groupby(keys)["v"].sum()
+        *(
+            legs.assign(v=legs["status"].eq(s)).groupby(keys)["v"].sum().rename(s)
+            for s in ("recorded", "missing", "broken", "unexpected")
+        ),
+        legs.assign(v=legs["n_recordings"].clip(lower=1) - 1)
+        .groupby(keys)["v"]
+        .sum()
         .rename("duplicates"),
         legs.assign(v=legs["quality"].ne("")).groupby(keys)["v"].sum().rename("wrong_format"),
-        *(recs.assign(v=recs["problem"].eq(p)).groupby(keys, dropna=False)["v"].sum().rename(name)
-          for p, name in (("orphan", "orphan_files"), ("bad_name", "bad_names"))),
+        *(
+            recs.assign(v=recs["problem"].eq(p)).groupby(keys, dropna=False)["v"].sum().rename(name)
+            for p, name in (("orphan", "orphan_files"), ("bad_name", "bad_names"))
+        ),
         legs.groupby(keys)["transcript_due"].sum().rename("transcripts_expected"),
         legs.assign(v=legs["transcript_due"] & legs["transcript_present"].fillna(False))
-        .groupby(keys)["v"].sum().rename("transcripts_present"),
+        .groupby(keys)["v"]
+        .sum()
+        .rename("transcripts_present"),
         recs.groupby(keys, dropna=False)["stored_bytes"].sum().rename("storage_bytes"),
     ]
     summary = pd.concat(parts, axis=1).fillna(0).astype("int64").reset_index()
     summary["tenant"] = summary["tenant"].astype(str)
-    summary["transcripts_missing"] = (summary["transcripts_expected"]
-                                      - summary["transcripts_present"])
+    summary["transcripts_missing"] = (
+        summary["transcripts_expected"] - summary["transcripts_present"]
+    )
     summary["coverage_pct"] = [
         _pct(r, e) for r, e in zip(summary["recorded"], summary["expected"], strict=True)
     ]

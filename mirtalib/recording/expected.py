@@ -39,14 +39,45 @@ CHANNEL_RE = re.compile(
 LOCAL_MEMBER_RE = re.compile(r"^AG-\d+-NF-(?P<ex_id>\d+)@")
 """Queue member Local channels ``Local/AG-000-NF-<ex_id>@fromotherpbx`` (public MiRTA material)."""
 
-NEEDED = ("start", "answer", "billsec", "disposition", "accountcode", "src", "dst", "channel",
-          "dstchannel", "uniqueid", "linkedid")
+NEEDED = (
+    "start",
+    "answer",
+    "billsec",
+    "disposition",
+    "accountcode",
+    "src",
+    "dst",
+    "channel",
+    "dstchannel",
+    "uniqueid",
+    "linkedid",
+)
 
 EXPECTED_COLUMNS = (
-    "leg_id", "tenant", "day", "start", "answer", "billsec", "disposition", "src", "dst",
-    "uniqueid", "linkedid", "channel", "dstchannel", "origin", "segment", "parties",
-    "policy_from", "policy_owner", "policy", "expected", "stop_allowed", "stereo_expected",
-    "transcript_expected", "rule_source",
+    "leg_id",
+    "tenant",
+    "day",
+    "start",
+    "answer",
+    "billsec",
+    "disposition",
+    "src",
+    "dst",
+    "uniqueid",
+    "linkedid",
+    "channel",
+    "dstchannel",
+    "origin",
+    "segment",
+    "parties",
+    "policy_from",
+    "policy_owner",
+    "policy",
+    "expected",
+    "stop_allowed",
+    "stereo_expected",
+    "transcript_expected",
+    "rule_source",
 )
 
 
@@ -120,8 +151,11 @@ def _origin(rows: list[dict], caller: Endpoint, book: PolicyBook) -> str:
     for r in rows:
         if r["_answered"] and not _is_helper(r["channel"]):
             return "outbound" if endpoint(r["dstchannel"], book).kind == "external" else "internal"
-    return "outbound" if rows and endpoint(rows[0]["dstchannel"], book).kind == "external" \
+    return (
+        "outbound"
+        if rows and endpoint(rows[0]["dstchannel"], book).kind == "external"
         else "internal"
+    )
 
 
 def _decide(rule: Rule | None, r: dict, caller: Endpoint, first: dict, book: PolicyBook):
@@ -195,18 +229,32 @@ def _classify_call(rows: list[dict], book: PolicyBook, rules: tuple[Rule, ...]) 
         owner, setting = _decide(rule, r, caller, first, book)
         policy = setting.policy if setting else ""
         expected = bool(setting) and policy not in {"", "NO"}
-        out.append({
-            "leg_id": r["leg_id"], "tenant": tenant, "day": pd.Timestamp(r["start"]).normalize(),
-            "start": r["start"], "answer": r["answer"], "billsec": int(r["billsec"]),
-            "disposition": r["disposition"], "src": r["src"], "dst": r["dst"],
-            "uniqueid": r["uniqueid"], "linkedid": r["_call"], "channel": r["channel"],
-            "dstchannel": r["dstchannel"], "origin": origin, "segment": segment,
-            "parties": f"{a.name or '-'} <-> {b.name or '-'}",
-            "policy_from": rule.policy_from if rule else "", "policy_owner": owner,
-            "policy": policy, "expected": expected,
-            "stop_allowed": stop_allowed_by(policy) if expected else "",
-            "stereo_expected": bool(expected and setting.stereo),
-            "transcript_expected": bool(expected and setting.transcript),
-            "rule_source": rule.source if rule else "",
-        })
+        out.append(
+            {
+                "leg_id": r["leg_id"],
+                "tenant": tenant,
+                "day": pd.Timestamp(r["start"]).normalize(),
+                "start": r["start"],
+                "answer": r["answer"],
+                "billsec": int(r["billsec"]),
+                "disposition": r["disposition"],
+                "src": r["src"],
+                "dst": r["dst"],
+                "uniqueid": r["uniqueid"],
+                "linkedid": r["_call"],
+                "channel": r["channel"],
+                "dstchannel": r["dstchannel"],
+                "origin": origin,
+                "segment": segment,
+                "parties": f"{a.name or '-'} <-> {b.name or '-'}",
+                "policy_from": rule.policy_from if rule else "",
+                "policy_owner": owner,
+                "policy": policy,
+                "expected": expected,
+                "stop_allowed": stop_allowed_by(policy) if expected else "",
+                "stereo_expected": bool(expected and setting.stereo),
+                "transcript_expected": bool(expected and setting.transcript),
+                "rule_source": rule.source if rule else "",
+            }
+        )
     return out

@@ -125,8 +125,12 @@ def _read_head(ftp: ftplib.FTP_TLS, path: str, size: int, head_bytes: int) -> by
     return bytes(buf)
 
 
-def scan_ftps(store: FtpsStore, read_headers: bool = True,
-              head_bytes: int = HEADER_BYTES, suffix: str = ".wav") -> list[FileEntry]:
+def scan_ftps(
+    store: FtpsStore,
+    read_headers: bool = True,
+    head_bytes: int = HEADER_BYTES,
+    suffix: str = ".wav",
+) -> list[FileEntry]:
     """List every file under ``store.root`` over FTPS, sorted by path.
 
     Raises:

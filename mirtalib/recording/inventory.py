@@ -24,19 +24,39 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 
 from mirtalib.data.db import Database
-from mirtalib.errors import DataSourceError, ParseError
+from mirtalib.errors import DataSourceError, ParameterError, ParseError
 from mirtalib.recording.naming import compile_pattern, parse_name
 from mirtalib.recording.wav import HEADER_BYTES, parse_wav_header
 
 log = logging.getLogger(__name__)
 
 FILE_COLUMNS = (
-    "relpath", "size", "tenant", "uniqueid", "linkedid", "rec_start", "src", "dst",
-    "channels", "duration", "truncated", "name_problem", "header_problem",
+    "relpath",
+    "size",
+    "tenant",
+    "uniqueid",
+    "linkedid",
+    "rec_start",
+    "src",
+    "dst",
+    "channels",
+    "duration",
+    "truncated",
+    "name_problem",
+    "header_problem",
 )
 METADATA_COLUMNS = (
-    "rm_id", "tenant", "uniqueid", "linkedid", "relpath", "rec_start", "rm_duration",
-    "rm_size", "rm_channels", "rm_owner", "transcript_segments",
+    "rm_id",
+    "tenant",
+    "uniqueid",
+    "linkedid",
+    "relpath",
+    "rec_start",
+    "rm_duration",
+    "rm_size",
+    "rm_channels",
+    "rm_owner",
+    "transcript_segments",
 )
 
 
@@ -102,8 +122,10 @@ def _best_guess(relpath: str) -> tuple[str, object]:
     return tenant, day
 
 
-def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None = None,
-                ) -> pd.DataFrame:
+def files_frame(
+    entries: list[FileEntry],
+    pattern: str | re.Pattern[str] | None = None,
+) -> pd.DataFrame:
     """One row per file: identifiers from its name, format from its header, problems as text.
 
     ``name_problem`` is set when the name does not match the pattern; ``header_problem`` when the
@@ -113,12 +135,24 @@ def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None 
     rows = []
     for e in entries:
         row = dict.fromkeys(FILE_COLUMNS, "")
-        row.update(relpath=e.relpath, size=e.size, rec_start=pd.NaT, channels=pd.NA,
-                   duration=float("nan"), truncated=False)
+        row.update(
+            relpath=e.relpath,
+            size=e.size,
+            rec_start=pd.NaT,
+            channels=pd.NA,
+            duration=float("nan"),
+            truncated=False,
+        )
         try:
             name = parse_name(e.relpath, regex)
-            row.update(tenant=name.tenant, uniqueid=name.uniqueid, linkedid=name.linkedid,
-                       rec_start=name.start or pd.NaT, src=name.src, dst=name.dst)
+            row.update(
+                tenant=name.tenant,
+                uniqueid=name.uniqueid,
+                linkedid=name.linkedid,
+                rec_start=name.start or pd.NaT,
+                src=name.src,
+                dst=name.dst,
+            )
         except ParseError as exc:
             row["name_problem"] = str(exc)
             row["tenant"], row["rec_start"] = _best_guess(e.relpath)
@@ -129,8 +163,11 @@ def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None 
         elif e.head is not None:
             try:
                 info = parse_wav_header(e.head, e.size)
-                row.update(channels=info.channels, duration=round(info.duration, 3),
-                           truncated=info.truncated)
+                row.update(
+                    channels=info.channels,
+                    duration=round(info.duration, 3),
+                    truncated=info.truncated,
+                )
                 if info.truncated:
                     row["header_problem"] = (
                         f"truncated: header declares {info.data_bytes} audio bytes, "
@@ -148,8 +185,9 @@ def files_frame(entries: list[FileEntry], pattern: str | re.Pattern[str] | None 
     return frame
 
 
-def metadata_inventory(db: Database, start: datetime, end: datetime,
-                       tenants: list[str] | None = None) -> pd.DataFrame:
+def metadata_inventory(
+    db: Database, start: datetime, end: datetime, tenants: list[str] | None = None
+) -> pd.DataFrame:
     """Rows of ``rm_recordingmetadatas`` started in [start, end), with transcript segment counts.
 
     Rows without a start time are included too (they cannot be dated, so they are never left out).
@@ -161,18 +199,26 @@ def metadata_inventory(db: Database, start: datetime, end: datetime,
     rm = db.schema.table("rm_recordingmetadatas")
     te = db.schema.table("te_tenants")
     cols = [
-        rm.c.rm_id.label("rm_id"), te.c.te_code.label("tenant"),
-        rm.c.rm_uniqueid.label("uniqueid"), rm.c.rm_linkedid.label("linkedid"),
-        rm.c.rm_filename.label("relpath"), rm.c.rm_start.label("rec_start"),
-        rm.c.rm_duration.label("rm_duration"), rm.c.rm_size.label("rm_size"),
-        rm.c.rm_channels.label("rm_channels"), rm.c.rm_owner.label("rm_owner"),
+        rm.c.rm_id.label("rm_id"),
+        te.c.te_code.label("tenant"),
+        rm.c.rm_uniqueid.label("uniqueid"),
+        rm.c.rm_linkedid.label("linkedid"),
+        rm.c.rm_filename.label("relpath"),
+        rm.c.rm_start.label("rec_start"),
+        rm.c.rm_duration.label("rm_duration"),
+        rm.c.rm_size.label("rm_size"),
+        rm.c.rm_channels.label("rm_channels"),
+        rm.c.rm_owner.label("rm_owner"),
     ]
     source = rm.outerjoin(te, te.c.te_id == rm.c.rm_te_id)
     has_tr = db.has_table("tr_transcripts")
     if has_tr:
         tr = db.schema.table("tr_transcripts")
-        counts = (select(tr.c.tr_rm_id.label("rid"), func.count().label("n"))
-                  .group_by(tr.c.tr_rm_id).subquery())
+        counts = (
+            select(tr.c.tr_rm_id.label("rid"), func.count().label("n"))
+            .group_by(tr.c.tr_rm_id)
+            .subquery()
+        )
         source = source.outerjoin(counts, counts.c.rid == rm.c.rm_id)
         cols.append(func.coalesce(counts.c.n, 0).label("transcript_segments"))
     in_period = and_(rm.c.rm_start >= start, rm.c.rm_start < end)
@@ -188,3 +234,85 @@ def metadata_inventory(db: Database, start: datetime, end: datetime,
     frame["rec_start"] = pd.to_datetime(frame["rec_start"])
     frame["transcript_segments"] = frame["transcript_segments"].astype("Int64")
     return frame[list(METADATA_COLUMNS)]
+
+
+def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per recording from the metadata table and/or a store's files (joined on relpath).
+
+    Columns: relpath, rm_id, in_metadata, in_store, tenant, uniqueid, linkedid, rec_start, size,
+    channels, duration, transcript_segments, stored_bytes (bytes held by the store, or by the
+    metadata when no store is read), problem ("" when sound: else bad_name,
+    metadata_missing_file, empty, corrupt) and detail.
+    """
+    if metadata is None and files is None:
+        raise ParameterError("combine_inventory: give the metadata table, a store's files or both")
+    meta = metadata.copy() if metadata is not None else None
+    if meta is not None:
+        meta["in_metadata"] = True
+    if files is not None:
+        f = files.copy()
+        f["in_store"] = True
+        rec = f if meta is None else meta.merge(f, on="relpath", how="outer", suffixes=("", "_f"))
+    else:
+        rec = meta
+    rec["in_metadata"] = rec.get("in_metadata", pd.Series(False, index=rec.index))
+    rec["in_metadata"] = rec["in_metadata"].astype("boolean").fillna(False).astype(bool)
+    rec["in_store"] = rec.get("in_store", pd.Series(False, index=rec.index))
+    rec["in_store"] = rec["in_store"].astype("boolean").fillna(False).astype(bool)
+    for col in ("tenant", "uniqueid", "linkedid", "name_problem", "header_problem"):
+        if col not in rec:
+            rec[col] = ""
+        if f"{col}_f" in rec:  # metadata wins, the file name fills the gaps
+            rec[col] = rec[col].where(rec[col].fillna("") != "", rec[f"{col}_f"])
+        rec[col] = rec[col].fillna("").astype(str)
+    if "rec_start_f" in rec:
+        rec["rec_start"] = rec["rec_start"].fillna(rec["rec_start_f"])
+    if files is None:
+        rec["size"], rec["channels"] = rec["rm_size"], rec["rm_channels"]
+        rec["duration"] = rec["rm_duration"]
+    rec["rm_id"] = (
+        pd.to_numeric(rec["rm_id"], errors="coerce").astype("Int64")
+        if ("rm_id" in rec)
+        else pd.Series(pd.NA, index=rec.index, dtype="Int64")
+    )
+    if "transcript_segments" not in rec:
+        rec["transcript_segments"] = pd.NA
+    problem, detail = [], []
+    for r in rec.itertuples(index=False):
+        if files is not None and r.in_metadata and not r.in_store:
+            problem.append("metadata_missing_file")
+            detail.append(f"metadata row {r.rm_id} names a file the store does not have")
+        elif not r.in_metadata and r.name_problem:
+            problem.append("bad_name")
+            detail.append(r.name_problem)
+        elif files is not None and r.size == 0:
+            problem.append("empty")
+            detail.append("empty file (0 bytes)")
+        elif files is not None and r.header_problem:
+            problem.append("corrupt")
+            detail.append(r.header_problem)
+        else:
+            problem.append("")
+            detail.append("")
+    rec["problem"], rec["detail"] = problem, detail
+    held = rec["in_store"] if files is not None else rec["in_metadata"]
+    rec["stored_bytes"] = pd.to_numeric(rec["size"], errors="coerce").where(held).fillna(0)
+    rec["rec_start"] = pd.to_datetime(rec["rec_start"])
+    cols = [
+        "relpath",
+        "rm_id",
+        "in_metadata",
+        "in_store",
+        "tenant",
+        "uniqueid",
+        "linkedid",
+        "rec_start",
+        "size",
+        "channels",
+        "duration",
+        "transcript_segments",
+        "stored_bytes",
+        "problem",
+        "detail",
+    ]
+    return rec[cols].sort_values("relpath", kind="stable").reset_index(drop=True)

@@ -105,6 +105,4 @@ def format_name(tenant: str, start: datetime, src: str, dst: str, uniqueid: str)
     """Build a relative path in the default (assumed) convention; unsafe characters become ``_``."""
     src_part = _SAFE_PART.sub("_", src or "") or "unknown"
     dst_part = _SAFE_PART.sub("_", dst or "") or "unknown"
-    return (
-        f"{tenant}/{start:%Y/%m/%d}/{start:%Y%m%d-%H%M%S}-{src_part}-{dst_part}-{uniqueid}.wav"
-    )
+    return f"{tenant}/{start:%Y/%m/%d}/{start:%Y%m%d-%H%M%S}-{src_part}-{dst_part}-{uniqueid}.wav"

@@ -21,10 +21,15 @@ from mirtalib.cdr import load_legs
 from mirtalib.cdr.load import normalize_tenants
 from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
-from mirtalib.recording.coverage import CoverageAudit, audit, combine_inventory
+from mirtalib.recording.coverage import CoverageAudit, audit
 from mirtalib.recording.expected import expected_recordings
 from mirtalib.recording.ftps import FtpsStore, scan_ftps
-from mirtalib.recording.inventory import files_frame, metadata_inventory, scan_local
+from mirtalib.recording.inventory import (
+    combine_inventory,
+    files_frame,
+    metadata_inventory,
+    scan_local,
+)
 from mirtalib.recording.naming import compile_pattern
 from mirtalib.recording.policy import PolicyBook, rules_frame
 
@@ -50,17 +55,26 @@ class CoverageResult:
 def read_settings(db: Database) -> PolicyBook:
     """Recording settings of every extension and DID (tenant code joined in)."""
     ex, di, te = (db.schema.table(t) for t in ("ex_extensions", "di_dids", "te_tenants"))
-    exts = db.read_sql(select(
-        ex.c.ex_id.label("ex_id"), ex.c.ex_number.label("ex_number"),
-        ex.c.ex_trunk.label("ex_trunk"), ex.c.ex_recording.label("ex_recording"),
-        ex.c.ex_recording_stereo.label("ex_recording_stereo"),
-        ex.c.ex_transcript.label("ex_transcript"), te.c.te_code.label("te_code"),
-    ).select_from(ex.join(te, te.c.te_id == ex.c.ex_te_id)))
-    dids = db.read_sql(select(
-        di.c.di_number.label("di_number"), di.c.di_recording.label("di_recording"),
-        di.c.di_recording_stereo.label("di_recording_stereo"),
-        di.c.di_transcript.label("di_transcript"), te.c.te_code.label("te_code"),
-    ).select_from(di.join(te, te.c.te_id == di.c.di_te_id)))
+    exts = db.read_sql(
+        select(
+            ex.c.ex_id.label("ex_id"),
+            ex.c.ex_number.label("ex_number"),
+            ex.c.ex_trunk.label("ex_trunk"),
+            ex.c.ex_recording.label("ex_recording"),
+            ex.c.ex_recording_stereo.label("ex_recording_stereo"),
+            ex.c.ex_transcript.label("ex_transcript"),
+            te.c.te_code.label("te_code"),
+        ).select_from(ex.join(te, te.c.te_id == ex.c.ex_te_id))
+    )
+    dids = db.read_sql(
+        select(
+            di.c.di_number.label("di_number"),
+            di.c.di_recording.label("di_recording"),
+            di.c.di_recording_stereo.label("di_recording_stereo"),
+            di.c.di_transcript.label("di_transcript"),
+            te.c.te_code.label("te_code"),
+        ).select_from(di.join(te, te.c.te_id == di.c.di_te_id))
+    )
     return PolicyBook(exts, dids)
 
 
@@ -75,9 +89,16 @@ def _day(value: str | datetime, name: str) -> datetime:
 
 
 def run_coverage(
-    start: str | datetime, end: str | datetime, tenants: str | list[str] | None = None, *,
-    db_url: str | None = None, inventory_source: str = "local", recordings_dir: str | Path = "",
-    ftps: FtpsStore | None = None, name_pattern: str = "", transcription_enabled: bool = True,
+    start: str | datetime,
+    end: str | datetime,
+    tenants: str | list[str] | None = None,
+    *,
+    db_url: str | None = None,
+    inventory_source: str = "local",
+    recordings_dir: str | Path = "",
+    ftps: FtpsStore | None = None,
+    name_pattern: str = "",
+    transcription_enabled: bool = True,
 ) -> CoverageResult:
     """Audit recording and transcription coverage for a period.
 
@@ -95,7 +116,8 @@ def run_coverage(
     """
     if inventory_source not in INVENTORY_SOURCES:
         raise ParameterError(
-            f"inventory_source={inventory_source!r}: use one of {', '.join(INVENTORY_SOURCES)}")
+            f"inventory_source={inventory_source!r}: use one of {', '.join(INVENTORY_SOURCES)}"
+        )
     t0, t1 = _day(start, "period_start"), _day(end, "period_end")
     if t1 <= t0:
         raise ParameterError(f"period_end={end!r} is not after period_start={start!r}")
@@ -104,10 +126,15 @@ def run_coverage(
     db = open_database(db_url or None)
     load = load_legs(db, t0 - MARGIN, t1 + MARGIN, codes)
     expected = expected_recordings(load.legs, read_settings(db))
-    metadata = (metadata_inventory(db, t0 - MARGIN, t1 + MARGIN, codes)
-                if db.has_table("rm_recordingmetadatas") else None)
-    sources = {"cdr": _short(load.source),
-               "metadata": _short(db.description) if metadata is not None else "-"}
+    metadata = (
+        metadata_inventory(db, t0 - MARGIN, t1 + MARGIN, codes)
+        if db.has_table("rm_recordingmetadatas")
+        else None
+    )
+    sources = {
+        "cdr": _short(load.source),
+        "metadata": _short(db.description) if metadata is not None else "-",
+    }
     files = None
     if inventory_source == "local":
         folder = Path(recordings_dir) if recordings_dir else _demo_recordings()
@@ -128,9 +155,14 @@ def run_coverage(
         raise ParameterError("inventory_source='db' but the database has no recording metadata")
     recordings = combine_inventory(metadata, files)
     result = audit(expected, recordings, t0, t1, transcription_enabled=transcription_enabled)
-    return CoverageResult(audit=result, inventory_source=inventory_source, sources=sources,
-                          cdr_rejects=len(load.rejects), files_scanned=len(entries),
-                          metadata_rows=0 if metadata is None else len(metadata))
+    return CoverageResult(
+        audit=result,
+        inventory_source=inventory_source,
+        sources=sources,
+        cdr_rejects=len(load.rejects),
+        files_scanned=len(entries),
+        metadata_rows=0 if metadata is None else len(metadata),
+    )
 
 
 def _short(description: str) -> str:
@@ -155,8 +187,9 @@ def gap_counts(result: CoverageAudit) -> pd.DataFrame:
     """How many gaps of each kind per tenant (rows: tenant, columns: gap kinds)."""
     if result.gaps.empty:
         return pd.DataFrame()
-    return result.gaps.pivot_table(index="tenant", columns="gap", values="relpath",
-                                   aggfunc="size", fill_value=0)
+    return result.gaps.pivot_table(
+        index="tenant", columns="gap", values="relpath", aggfunc="size", fill_value=0
+    )
 
 
 def plot_coverage(result: CoverageAudit) -> Figure:
@@ -169,8 +202,17 @@ def plot_coverage(result: CoverageAudit) -> Figure:
     top.set_ylabel("recorded / expected (%)")
     top.set_title("Recording coverage per day")
     top.legend(loc="lower left", fontsize="small", ncol=4)
-    daily = s.groupby("day")[["missing", "broken", "unexpected", "duplicates", "wrong_format",
-                              "orphan_files", "transcripts_missing"]].sum()
+    daily = s.groupby("day")[
+        [
+            "missing",
+            "broken",
+            "unexpected",
+            "duplicates",
+            "wrong_format",
+            "orphan_files",
+            "transcripts_missing",
+        ]
+    ].sum()
     bottom_acc = None
     for col in daily.columns:
         bottom.bar(daily.index, daily[col], bottom=bottom_acc, label=col, width=0.8)
@@ -182,8 +224,11 @@ def plot_coverage(result: CoverageAudit) -> Figure:
     return fig
 
 
-def export(result: CoverageAudit, folder: str | Path, stem: str = "recording-coverage",
-           ) -> list[str]:
+def export(
+    result: CoverageAudit,
+    folder: str | Path,
+    stem: str = "recording-coverage",
+) -> list[str]:
     """Write summary and gaps as CSV and everything (plus the rules) as one XLSX workbook.
 
     Returns the names of the files written (relative to ``folder``).

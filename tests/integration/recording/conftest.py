@@ -53,20 +53,30 @@ def _certificate(folder: Path) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     pem = folder / "vsftpd.pem"  # key and certificate in one file, as on page 13
     pem.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM,
-                          serialization.PrivateFormat.TraditionalOpenSSL,
-                          serialization.NoEncryption())
-        + cert.public_bytes(serialization.Encoding.PEM))
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
     pem.chmod(0o600)
     (folder / "ca.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return pem
@@ -112,21 +122,50 @@ def vsftpd(tmp_path_factory) -> Vsftpd:
         port, pasv = _free_port(), _free_port()
         log = base / "vsftpd.log"
         conf = base / "vsftpd.conf"
-        conf.write_text("\n".join([
-            "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", f"listen_port={port}",
-            "background=NO", "anonymous_enable=NO", "local_enable=YES", "write_enable=YES",
-            "chroot_local_user=YES", "pam_service_name=vsftpd", f"secure_chroot_dir={empty}",
-            "seccomp_sandbox=NO", "isolate=NO", "isolate_network=NO",
-            "pasv_enable=YES", "pasv_address=127.0.0.1", f"pasv_min_port={pasv}",
-            f"pasv_max_port={pasv + 20}", "connect_from_port_20=NO",
-            "ssl_enable=YES", "allow_anon_ssl=NO", "force_local_data_ssl=YES",
-            "force_local_logins_ssl=YES", "ssl_tlsv1=YES", "ssl_sslv2=NO", "ssl_sslv3=NO",
-            f"rsa_cert_file={pem}", f"rsa_private_key_file={pem}", "require_ssl_reuse=NO",
-            "ssl_ciphers=HIGH", "xferlog_enable=YES", f"vsftpd_log_file={log}",
-            "dual_log_enable=YES", f"xferlog_file={base / 'xfer.log'}", "",
-        ]))
-        proc = subprocess.Popen([VSFTPD, str(conf)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        conf.write_text(
+            "\n".join(
+                [
+                    "listen=YES",
+                    "listen_ipv6=NO",
+                    "listen_address=127.0.0.1",
+                    f"listen_port={port}",
+                    "background=NO",
+                    "anonymous_enable=NO",
+                    "local_enable=YES",
+                    "write_enable=YES",
+                    "chroot_local_user=YES",
+                    "pam_service_name=vsftpd",
+                    f"secure_chroot_dir={empty}",
+                    "seccomp_sandbox=NO",
+                    "isolate=NO",
+                    "isolate_network=NO",
+                    "pasv_enable=YES",
+                    "pasv_address=127.0.0.1",
+                    f"pasv_min_port={pasv}",
+                    f"pasv_max_port={pasv + 20}",
+                    "connect_from_port_20=NO",
+                    "ssl_enable=YES",
+                    "allow_anon_ssl=NO",
+                    "force_local_data_ssl=YES",
+                    "force_local_logins_ssl=YES",
+                    "ssl_tlsv1=YES",
+                    "ssl_sslv2=NO",
+                    "ssl_sslv3=NO",
+                    f"rsa_cert_file={pem}",
+                    f"rsa_private_key_file={pem}",
+                    "require_ssl_reuse=NO",
+                    "ssl_ciphers=HIGH",
+                    "xferlog_enable=YES",
+                    f"vsftpd_log_file={log}",
+                    "dual_log_enable=YES",
+                    f"xferlog_file={base / 'xfer.log'}",
+                    "",
+                ]
+            )
+        )
+        proc = subprocess.Popen(
+            [VSFTPD, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
             _wait_port(port, proc, log)
             os.environ[PASSWORD_ENV] = password

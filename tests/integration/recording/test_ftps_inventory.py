@@ -53,11 +53,17 @@ def loaded(vsftpd, tmp_path_factory):
     import os
 
     paths, _model = build_synthetic(tmp_path_factory.mktemp("syn") / "demo")
-    uploaded = _upload_into(vsftpd, paths.recordings_dir, os.environ[PASSWORD_ENV],
-                            "recordings/synthetic")
-    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env=PASSWORD_ENV, root="recordings/synthetic",
-                      cafile=str(vsftpd.cafile))
+    uploaded = _upload_into(
+        vsftpd, paths.recordings_dir, os.environ[PASSWORD_ENV], "recordings/synthetic"
+    )
+    store = FtpsStore(
+        host="127.0.0.1",
+        port=vsftpd.port,
+        user=vsftpd.user,
+        password_env=PASSWORD_ENV,
+        root="recordings/synthetic",
+        cafile=str(vsftpd.cafile),
+    )
     return paths, store, uploaded
 
 
@@ -68,8 +74,7 @@ def test_ftps_inventory_matches_local(loaded):
     assert len(remote) == len(local) == uploaded
     assert [(e.relpath, e.size) for e in remote] == [(e.relpath, e.size) for e in local]
     r, lo = files_frame(remote), files_frame(local)
-    cols = ["relpath", "size", "uniqueid", "channels", "duration", "name_problem",
-            "header_problem"]
+    cols = ["relpath", "size", "uniqueid", "channels", "duration", "name_problem", "header_problem"]
     assert r[cols].equals(lo[cols])
     assert (r["header_problem"] != "").sum() > 0  # the demo's empty/truncated files are seen
 
@@ -77,8 +82,9 @@ def test_ftps_inventory_matches_local(loaded):
 def test_coverage_from_ftps_equals_local(loaded):
     paths, store, _n = loaded
     args = dict(db_url=str(paths.db_url))
-    over_ftps = run_coverage("2026-10-01", "2026-11-01", inventory_source="ftps", ftps=store,
-                             **args)
+    over_ftps = run_coverage(
+        "2026-10-01", "2026-11-01", inventory_source="ftps", ftps=store, **args
+    )
     local = run_coverage("2026-10-01", "2026-11-01", recordings_dir=paths.recordings_dir, **args)
     assert over_ftps.audit.summary.equals(local.audit.summary)
     assert over_ftps.audit.gaps.equals(local.audit.gaps)
@@ -110,23 +116,34 @@ def test_chroot_hides_the_rest_of_the_system(loaded, vsftpd):
 
 def test_wrong_password_is_a_clear_error_without_the_secret(vsftpd, monkeypatch):
     monkeypatch.setenv("MIRTA_TEST_FTPS_WRONG", "not-the-password-123")
-    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env="MIRTA_TEST_FTPS_WRONG", cafile=str(vsftpd.cafile))
+    store = FtpsStore(
+        host="127.0.0.1",
+        port=vsftpd.port,
+        user=vsftpd.user,
+        password_env="MIRTA_TEST_FTPS_WRONG",
+        cafile=str(vsftpd.cafile),
+    )
     with pytest.raises(DataSourceError, match=f"127.0.0.1:{vsftpd.port} as {vsftpd.user}") as err:
         scan_ftps(store)
     assert "not-the-password-123" not in str(err.value)
 
 
 def test_untrusted_certificate_is_refused(vsftpd):
-    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env=PASSWORD_ENV)  # system CAs only: the self-signed cert fails
+    store = FtpsStore(
+        host="127.0.0.1", port=vsftpd.port, user=vsftpd.user, password_env=PASSWORD_ENV
+    )  # system CAs only: the self-signed cert fails
     with pytest.raises(DataSourceError, match="CERTIFICATE_VERIFY_FAILED|certificate"):
         scan_ftps(store)
 
 
 def test_password_env_must_be_set(vsftpd):
-    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env="MIRTA_TEST_FTPS_UNSET_VAR", cafile=str(vsftpd.cafile))
+    store = FtpsStore(
+        host="127.0.0.1",
+        port=vsftpd.port,
+        user=vsftpd.user,
+        password_env="MIRTA_TEST_FTPS_UNSET_VAR",
+        cafile=str(vsftpd.cafile),
+    )
     with pytest.raises(SecretError, match="MIRTA_TEST_FTPS_UNSET_VAR"):
         scan_ftps(store)
 
@@ -148,9 +165,14 @@ def test_demo_recordings_over_ftps_match_local(vsftpd, tmp_path):
     big.write_bytes(wav_bytes(bytes(8000 * 30), 1, 8000))  # 30 s at 8 kHz: 240 kB
     password = os.environ[PASSWORD_ENV]
     uploaded = _upload_into(vsftpd, local, password, "recordings/demo-slice")
-    store = FtpsStore(host="127.0.0.1", port=vsftpd.port, user=vsftpd.user,
-                      password_env=PASSWORD_ENV, root="recordings/demo-slice",
-                      cafile=str(vsftpd.cafile))
+    store = FtpsStore(
+        host="127.0.0.1",
+        port=vsftpd.port,
+        user=vsftpd.user,
+        password_env=PASSWORD_ENV,
+        root="recordings/demo-slice",
+        cafile=str(vsftpd.cafile),
+    )
     remote, here = files_frame(scan_ftps(store)), files_frame(scan_local(local))
     assert len(remote) == uploaded > 100
     assert remote.drop(columns=["rec_start"]).equals(here.drop(columns=["rec_start"]))

@@ -7,9 +7,9 @@ from datetime import datetime
 import pandas as pd
 from rec_helpers import DID, TRUNK, A, B, C, frame, leg
 
-from mirtalib.recording.coverage import audit, combine_inventory
+from mirtalib.recording.coverage import audit
 from mirtalib.recording.expected import expected_recordings
-from mirtalib.recording.inventory import FileEntry, files_frame
+from mirtalib.recording.inventory import FileEntry, combine_inventory, files_frame
 from mirtalib.recording.naming import format_name
 from mirtalib.recording.wav import wav_bytes
 
@@ -17,30 +17,50 @@ P0, P1 = datetime(2026, 10, 1), datetime(2026, 11, 1)
 
 
 def _legs(book):
-    return expected_recordings(frame(
-        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-        leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=2),   # B transferred A
-        leg(400, 30, TRUNK, A, "srv01-2.1", "srv01-2.1", "333", DID),
-    ), book)
+    return expected_recordings(
+        frame(
+            leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+            leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=2),  # B transferred A
+            leg(400, 30, TRUNK, A, "srv01-2.1", "srv01-2.1", "333", DID),
+        ),
+        book,
+    )
 
 
 def _file(legs, pos, channels=1, seconds=None, delay=0, uid=None):
     row = legs.iloc[pos]
-    rel = format_name(row["tenant"], row["answer"] + pd.Timedelta(seconds=delay), row["src"],
-                      row["dst"], uid or row["uniqueid"])
+    rel = format_name(
+        row["tenant"],
+        row["answer"] + pd.Timedelta(seconds=delay),
+        row["src"],
+        row["dst"],
+        uid or row["uniqueid"],
+    )
     secs = row["billsec"] if seconds is None else seconds
-    return FileEntry(rel, 44 + secs * 8 * channels, wav_bytes(bytes(secs * 8 * channels),
-                                                              channels, 8)[:4096])
+    return FileEntry(
+        rel, 44 + secs * 8 * channels, wav_bytes(bytes(secs * 8 * channels), channels, 8)[:4096]
+    )
 
 
 def _meta(entries, legs, positions):
     rows = []
     for k, (e, pos) in enumerate(zip(entries, positions, strict=True)):
         row = legs.iloc[pos]
-        rows.append({"rm_id": k + 1, "tenant": "DEVEL", "uniqueid": row["uniqueid"],
-                     "linkedid": row["linkedid"], "relpath": e.relpath, "rec_start": row["answer"],
-                     "rm_duration": float(row["billsec"]), "rm_size": e.size, "rm_channels": 1,
-                     "rm_owner": "", "transcript_segments": 2})
+        rows.append(
+            {
+                "rm_id": k + 1,
+                "tenant": "DEVEL",
+                "uniqueid": row["uniqueid"],
+                "linkedid": row["linkedid"],
+                "relpath": e.relpath,
+                "rec_start": row["answer"],
+                "rm_duration": float(row["billsec"]),
+                "rm_size": e.size,
+                "rm_channels": 1,
+                "rm_owner": "",
+                "transcript_segments": 2,
+            }
+        )
     return pd.DataFrame(rows).astype({"transcript_segments": "Int64"})
 
 
@@ -72,15 +92,19 @@ def test_metadata_pointing_at_missing_file(book):
     rec = res.recordings.set_index("relpath").loc[entries[2].relpath]
     assert rec["problem"] == "metadata_missing_file"
     assert res.totals()["broken"] == 1 and res.totals()["storage_bytes"] == sum(
-        e.size for e in entries[:2])
+        e.size for e in entries[:2]
+    )
 
 
 def test_orphan_bad_name_empty_and_stereo(book):
     legs = _legs(book)
     stereo_book_legs = legs.assign(stereo_expected=True)
-    entries = [_file(legs, 0), FileEntry(_file(legs, 1).relpath, 0, None),
-               _file(legs, 2, uid="srv09-9.9"),
-               FileEntry("DEVEL/2026/10/05/final.wav", 10, b"RIFF")]
+    entries = [
+        _file(legs, 0),
+        FileEntry(_file(legs, 1).relpath, 0, None),
+        _file(legs, 2, uid="srv09-9.9"),
+        FileEntry("DEVEL/2026/10/05/final.wav", 10, b"RIFF"),
+    ]
     res = audit(stereo_book_legs, combine_inventory(None, files_frame(entries)), P0, P1)
     assert res.legs["status"].tolist() == ["recorded", "broken", "missing"]
     kinds = res.gaps["gap"].tolist()
@@ -96,8 +120,9 @@ def test_duration_plausibility_respects_stop_permission(book):
     res = audit(legs, combine_inventory(None, files_frame(short)), P0, P1)
     # leg 0 may be stopped by the caller: short is fine; leg 1 is longer than the call
     assert res.legs["quality"].str.contains("longer").tolist() == [False, True, False]
-    strict = audit(legs.assign(stop_allowed=""), combine_inventory(None, files_frame(short)),
-                   P0, P1)
+    strict = audit(
+        legs.assign(stop_allowed=""), combine_inventory(None, files_frame(short)), P0, P1
+    )
     assert "shorter" in strict.legs.loc[0, "quality"]
 
 
@@ -115,10 +140,14 @@ def test_transcripts_expected_present_missing(book):
     meta.loc[1, "transcript_segments"] = 0
     res = audit(legs, combine_inventory(meta, files_frame(entries)), P0, P1)
     tot = res.totals()
-    assert (tot["transcripts_expected"], tot["transcripts_present"],
-            tot["transcripts_missing"]) == (3, 2, 1)
-    off = audit(legs, combine_inventory(meta, files_frame(entries)), P0, P1,
-                transcription_enabled=False)
+    assert (
+        tot["transcripts_expected"],
+        tot["transcripts_present"],
+        tot["transcripts_missing"],
+    ) == (3, 2, 1)
+    off = audit(
+        legs, combine_inventory(meta, files_frame(entries)), P0, P1, transcription_enabled=False
+    )
     assert off.totals()["transcripts_expected"] == 0
 
 

@@ -17,8 +17,9 @@ def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("syn") / "demo"
     paths, model = build_synthetic(root)
     truth = json.loads((paths.root / TRUTH_FILE).read_text())
-    result = run_coverage("2026-10-01", "2026-11-01", db_url=str(paths.db_url),
-                          recordings_dir=paths.recordings_dir)
+    result = run_coverage(
+        "2026-10-01", "2026-11-01", db_url=str(paths.db_url), recordings_dir=paths.recordings_dir
+    )
     return paths, model, truth, result
 
 
@@ -50,8 +51,9 @@ def test_missing_and_unexpected_name_the_right_legs(synthetic):
     want = model.legs.loc[truth["missing_legs"], "uniqueid"]
     assert sorted(missing["uniqueid"]) == sorted(want)
     unexpected = legs[legs["status"] == "unexpected"]
-    assert sorted(unexpected["uniqueid"]) == sorted(model.legs.loc[truth["unexpected_legs"],
-                                                                    "uniqueid"])
+    assert sorted(unexpected["uniqueid"]) == sorted(
+        model.legs.loc[truth["unexpected_legs"], "uniqueid"]
+    )
 
 
 def test_wav_headers_declare_the_call_duration(synthetic):
@@ -69,8 +71,7 @@ def test_wav_headers_declare_the_call_duration(synthetic):
 
 def test_db_only_inventory_sees_metadata_but_not_files(synthetic):
     paths, _model, truth, _result = synthetic
-    res = run_coverage("2026-10-01", "2026-11-01", db_url=str(paths.db_url),
-                       inventory_source="db")
+    res = run_coverage("2026-10-01", "2026-11-01", db_url=str(paths.db_url), inventory_source="db")
     tot = res.audit.totals()
     assert tot["orphan_files"] == 0 and tot["bad_names"] == 0
     assert tot["missing"] == truth["missing"]
@@ -79,8 +80,13 @@ def test_db_only_inventory_sees_metadata_but_not_files(synthetic):
 
 def test_tenant_filter_and_export(synthetic, tmp_path):
     paths, _model, _truth, _result = synthetic
-    res = run_coverage("2026-10-01", "2026-10-06", tenants="ACME", db_url=str(paths.db_url),
-                       recordings_dir=paths.recordings_dir)
+    res = run_coverage(
+        "2026-10-01",
+        "2026-10-06",
+        tenants="ACME",
+        db_url=str(paths.db_url),
+        recordings_dir=paths.recordings_dir,
+    )
     assert set(res.audit.summary["tenant"]) <= {"ACME"}
     assert res.audit.summary["day"].max().day <= 5
     names = export(res.audit, tmp_path)

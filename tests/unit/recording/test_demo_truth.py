@@ -15,8 +15,16 @@ from mirtalib.recording.report import run_coverage
 def demo():
     paths = ensure_demo()
     truth = json.loads((paths.root / TRUTH_FILE).read_text())
-    return paths, truth, run_coverage("2026-10-01", "2026-11-01", db_url=str(paths.db_url),
-                                      recordings_dir=paths.recordings_dir)
+    return (
+        paths,
+        truth,
+        run_coverage(
+            "2026-10-01",
+            "2026-11-01",
+            db_url=str(paths.db_url),
+            recordings_dir=paths.recordings_dir,
+        ),
+    )
 
 
 def test_demo_counts_match_the_plugin_truth(demo):

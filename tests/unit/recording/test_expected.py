@@ -18,14 +18,20 @@ def run(book, *rows):
 def test_direct_call_is_recorded(book):
     out = run(book, leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"))
     assert out.loc[0, ["segment", "origin", "policy_owner", "expected"]].tolist() == [
-        "direct", "internal", "100-DEVEL", True]
+        "direct",
+        "internal",
+        "100-DEVEL",
+        True,
+    ]
     assert out.loc[0, "stop_allowed"] == "caller"
 
 
 def test_caller_transfers_blind_b_c_not_recorded(book):
-    out = run(book,
-              leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-              leg(66, 90, B, C, "srv01-1.2", "srv01-1.1", "101", "102", seq=2))
+    out = run(
+        book,
+        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+        leg(66, 90, B, C, "srv01-1.2", "srv01-1.1", "101", "102", seq=2),
+    )
     assert out["segment"].tolist() == ["direct", "transfer_by_caller"]
     assert out["expected"].tolist() == [True, False]
 
@@ -33,29 +39,35 @@ def test_caller_transfers_blind_b_c_not_recorded(book):
 def test_caller_transfers_attended_consultation_uses_own_setting(book):
     # A calls B, A consults C on a second channel (own linkedid joins the call), completes:
     # the final B-C leg has B's channel and is not recorded
-    out = run(book,
-              leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-              leg(30, 20, A2, C, "srv01-1.4", "srv01-1.1", "100", "102", seq=3),
-              leg(66, 90, B, C, "srv01-1.2", "srv01-1.1", "101", "102", seq=4))
+    out = run(
+        book,
+        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+        leg(30, 20, A2, C, "srv01-1.4", "srv01-1.1", "100", "102", seq=3),
+        leg(66, 90, B, C, "srv01-1.2", "srv01-1.1", "101", "102", seq=4),
+    )
     assert out["segment"].tolist() == ["direct", "consultation", "transfer_by_caller"]
     assert out["expected"].tolist() == [True, True, False]
     assert out.loc[1, "rule_source"] == "assumed"
 
 
 def test_called_transfers_a_c_recorded(book):
-    out = run(book,
-              leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-              leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=2))
+    out = run(
+        book,
+        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+        leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=2),
+    )
     assert out["segment"].tolist() == ["direct", "transfer_by_called"]
     assert out["expected"].tolist() == [True, True]
     assert out.loc[1, "policy_owner"] == "100-DEVEL"
 
 
 def test_called_transfers_attended(book):
-    out = run(book,
-              leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-              leg(20, 30, B2, C, "srv01-1.5", "srv01-1.1", "101", "102", seq=2),
-              leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=3))
+    out = run(
+        book,
+        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+        leg(20, 30, B2, C, "srv01-1.5", "srv01-1.1", "101", "102", seq=2),
+        leg(66, 90, A, C, "srv01-1.1", "srv01-1.1", "100", "102", seq=3),
+    )
     assert out["segment"].tolist() == ["direct", "consultation", "transfer_by_called"]
     assert out.loc[2, "expected"]
 
@@ -63,14 +75,21 @@ def test_called_transfers_attended(book):
 def test_inbound_call_recorded_from_did(book):
     out = run(book, leg(0, 60, TRUNK, A, "srv01-2.1", "srv01-2.1", "3331234567", DID))
     assert out.loc[0, ["origin", "segment", "policy_from", "policy", "expected"]].tolist() == [
-        "inbound", "direct", "did", "YES_STOP_CALLED", True]
+        "inbound",
+        "direct",
+        "did",
+        "YES_STOP_CALLED",
+        True,
+    ]
     assert out.loc[0, "stop_allowed"] == "called"
 
 
 def test_inbound_transferred_by_a_external_b_recorded(book):
-    out = run(book,
-              leg(0, 60, TRUNK, A, "srv01-2.1", "srv01-2.1", "3331234567", DID),
-              leg(66, 40, TRUNK, B, "srv01-2.1", "srv01-2.1", "3331234567", "101", seq=2))
+    out = run(
+        book,
+        leg(0, 60, TRUNK, A, "srv01-2.1", "srv01-2.1", "3331234567", DID),
+        leg(66, 40, TRUNK, B, "srv01-2.1", "srv01-2.1", "3331234567", "101", seq=2),
+    )
     assert out["segment"].tolist() == ["direct", "transfer_by_called"]
     assert out["expected"].tolist() == [True, True]
     assert out["policy_from"].tolist() == ["did", "did"]
@@ -78,10 +97,12 @@ def test_inbound_transferred_by_a_external_b_recorded(book):
 
 def test_policy_no_means_not_expected_and_unanswered_never():
     book = PolicyBook(extensions(**{"100-DEVEL": "NO"}), dids(policy="NO"))
-    out = run(book,
-              leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
-              leg(100, 0, B, C, "srv01-3.1", "srv01-3.1", "101", "102"),
-              leg(200, 30, TRUNK, A, "srv01-4.1", "srv01-4.1", "333", DID))
+    out = run(
+        book,
+        leg(0, 60, A, B, "srv01-1.1", "srv01-1.1", "100", "101"),
+        leg(100, 0, B, C, "srv01-3.1", "srv01-3.1", "101", "102"),
+        leg(200, 30, TRUNK, A, "srv01-4.1", "srv01-4.1", "333", DID),
+    )
     assert out["expected"].tolist() == [False, False, False]
     assert out["segment"].tolist() == ["direct", "unanswered", "direct"]
 
@@ -89,9 +110,11 @@ def test_policy_no_means_not_expected_and_unanswered_never():
 def test_queue_member_local_channel_resolves_to_extension(book):
     local1 = "Local/AG-000-NF-2@fromotherpbx-00000020;1"
     local2 = "Local/AG-000-NF-2@fromotherpbx-00000020;2"
-    out = run(book,
-              leg(0, 60, TRUNK, local1, "srv01-5.1", "srv01-5.1", "333", DID),
-              leg(1, 59, local2, B, "srv01-5.2", "srv01-5.1", "333", "101", seq=2))
+    out = run(
+        book,
+        leg(0, 60, TRUNK, local1, "srv01-5.1", "srv01-5.1", "333", DID),
+        leg(1, 59, local2, B, "srv01-5.2", "srv01-5.1", "333", "101", seq=2),
+    )
     assert out["segment"].tolist() == ["direct", "helper"]
     assert out.loc[0, "parties"] == "provider1 <-> 101-DEVEL"
     assert out["expected"].tolist() == [True, False]
@@ -144,9 +167,11 @@ def test_empty_linkedid_groups_by_uniqueid(book):
 
 def test_parked_call_retrieved_by_colleague(book):
     # inbound to A, A parks (leg without peer), C retrieves: C's channel is party A of the new leg
-    out = run(book,
-              leg(0, 40, TRUNK, A, "srv01-8.1", "srv01-8.1", "333", DID),
-              leg(45, 30, TRUNK, "", "srv01-8.1", "srv01-8.1", "333", "801", seq=2),
-              leg(73, 60, C, TRUNK, "srv01-8.3", "srv01-8.1", "102", "801", seq=3))
+    out = run(
+        book,
+        leg(0, 40, TRUNK, A, "srv01-8.1", "srv01-8.1", "333", DID),
+        leg(45, 30, TRUNK, "", "srv01-8.1", "srv01-8.1", "333", "801", seq=2),
+        leg(73, 60, C, TRUNK, "srv01-8.3", "srv01-8.1", "102", "801", seq=3),
+    )
     assert out["segment"].tolist() == ["direct", "no_peer", "transfer_by_called"]
     assert out["expected"].tolist() == [True, False, True]

@@ -16,7 +16,11 @@ GOOD = "DEVEL/2026/10/05/20261005-093012-100-0612345678-srv02-1791185412.42.wav"
 def test_default_pattern_reads_cluster_uniqueid():
     name = parse_name(GOOD)
     assert (name.tenant, name.src, name.dst, name.uniqueid) == (
-        "DEVEL", "100", "0612345678", "srv02-1791185412.42")
+        "DEVEL",
+        "100",
+        "0612345678",
+        "srv02-1791185412.42",
+    )
     assert name.start == datetime(2026, 10, 5, 9, 30, 12)
 
 
@@ -27,14 +31,17 @@ def test_format_then_parse_round_trip():
     assert (name.src, name.dst, name.uniqueid) == ("+39_333_1", "unknown", "srv01-1.2")
 
 
-@pytest.mark.parametrize("bad", [
-    "DEVEL/2026/10/05/recording final(1).wav",          # no identifiers
-    "DEVEL/2026/10/05/20261005-093012-100-200-x.mp3",    # not a .wav
-    "20261005-093012-100-200-srv01-1.1.wav",             # not in the tenant/date tree
-    "DEVEL/2026/10/06/20261005-093012-100-200-u.1.wav",  # folder and file dates differ
-    "DEVEL/2026/02/30/20260230-093012-100-200-u.1.wav",  # no such day
-    "DEVEL/2026/10/05/20261005-093012-100-200-.wav",     # empty uniqueid
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "DEVEL/2026/10/05/recording final(1).wav",  # no identifiers
+        "DEVEL/2026/10/05/20261005-093012-100-200-x.mp3",  # not a .wav
+        "20261005-093012-100-200-srv01-1.1.wav",  # not in the tenant/date tree
+        "DEVEL/2026/10/06/20261005-093012-100-200-u.1.wav",  # folder and file dates differ
+        "DEVEL/2026/02/30/20260230-093012-100-200-u.1.wav",  # no such day
+        "DEVEL/2026/10/05/20261005-093012-100-200-.wav",  # empty uniqueid
+    ],
+)
 def test_bad_names_are_parse_errors(bad):
     with pytest.raises(ParseError, match="recording name"):
         parse_name(bad)
@@ -73,8 +80,10 @@ def test_wav_with_extra_chunk_before_data():
     assert parse_wav_header(data).duration == 2.0
 
 
-@pytest.mark.parametrize("blob", [b"", b"ID3\x03 mp3 data", b"RIFF\x00\x00\x00\x00WAVEdata\x00",
-                                  wav_bytes(b"", 1, 8)[:20]])
+@pytest.mark.parametrize(
+    "blob",
+    [b"", b"ID3\x03 mp3 data", b"RIFF\x00\x00\x00\x00WAVEdata\x00", wav_bytes(b"", 1, 8)[:20]],
+)
 def test_not_a_wav_is_a_parse_error(blob):
     with pytest.raises(ParseError):
         parse_wav_header(blob)
