@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 ERROR_TAG = "papermill-error-cell-tag"  # papermill's own marker: removed again on the next run
 INJECTED_TAG = "injected-parameters"
+RAISES_TAG = "raises-exception"  # nbclient goes on after such a cell and nbval expects its error
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -73,14 +74,18 @@ class CellFailure:
 
 
 def find_failure(nb: nbformat.NotebookNode) -> CellFailure | None:
-    """The first cell of an executed notebook that raised (``SystemExit(0)`` does not count)."""
+    """The first cell of an executed notebook that raised.
+
+    ``SystemExit(0)`` does not count, nor does a cell tagged ``raises-exception`` (a cell that shows
+    an expected error, e.g. a refused apply; nbclient goes on after it and nbval checks the error).
+    """
     number = 0
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if INJECTED_TAG in tags or ERROR_TAG in tags:
             continue
         number += 1
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or RAISES_TAG in tags:
             continue
         error = next(
             (

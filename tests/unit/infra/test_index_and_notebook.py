@@ -165,3 +165,17 @@ def test_notebook_discovery_and_resolution(tmp_path):
         resolve_notebook("report", tmp_path)
     with pytest.raises(NotebookError, match="does not exist"):
         resolve_notebook(tmp_path / "missing.ipynb", tmp_path)
+
+
+def test_cell_tagged_raises_exception_is_expected():
+    shown = nbformat.v4.new_code_cell("apply()", metadata={"tags": ["raises-exception"]})
+    shown.outputs = [
+        nbformat.v4.new_output("error", ename="ConfirmationRequired", evalue="no", traceback=[])
+    ]
+    later = nbformat.v4.new_code_cell("1/0")
+    later.outputs = [
+        nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="x", traceback=[])
+    ]
+    assert find_failure(_executed(shown)) is None
+    failure = find_failure(_executed(shown, later))
+    assert failure is not None and failure.number == 2
