@@ -207,7 +207,8 @@ def merge_objects(
     Returns:
         DataFrame ``object_type, id, source, status, reason`` where status is ``effective``,
         ``shadowed`` (an earlier source has the same id), ``ignored`` (a static section no wizard
-        reads) or ``unknown`` (realtime family not supplied).
+        reads), ``unknown`` (realtime family not supplied) or ``error`` (a static section whose
+        templates cannot be resolved).
     """
     realtime = {k: list(v) for k, v in (realtime or {}).items()}
     rows: list[tuple[str, str, str, str, str]] = []
@@ -215,7 +216,11 @@ def merge_objects(
     static_types: dict[str, list[tuple[str, str, int]]] = {}
     for fname, doc in static.items():
         for idx, s in enumerate(objects(doc)):
-            values = effective_dict(doc, s)
+            try:
+                values = effective_dict(doc, s)
+            except ParseError as exc:
+                rows.append(("?", s.name, f"config:{fname}", "error", str(exc)))
+                continue
             otype = (values.get("type") or [""])[-1]
             static_types.setdefault(fname, []).append((otype, s.name, idx))
     for otype in sorted(OWNER):

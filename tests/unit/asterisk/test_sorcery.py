@@ -152,3 +152,11 @@ def test_ensure_static_produces_the_page_03_file_and_is_idempotent() -> None:
     assert "ignored" not in set(df.status)
     with pytest.raises(ParameterError):
         ensure_static(parse_conf(text), ["bogus"])
+
+
+def test_broken_static_section_is_reported_not_fatal() -> None:
+    pj = parse_conf("[x](missing_tpl)\ntype=endpoint\n[y]\ntype=aor\n")
+    df = merge_objects(parse_sorcery(PAGE_03), {"pjsip.conf": pj}, REALTIME_ROWS)
+    row = df[df.id == "x"].iloc[0]
+    assert row.status == "error" and "missing_tpl" in row.reason
+    assert _status(df, "aor", "y") == ["effective"]
