@@ -222,7 +222,9 @@ def run(
 def report(
     notebooks: Annotated[
         list[Path] | None,
-        typer.Argument(help="Notebooks or folders (default: notebooks/analytics)."),
+        typer.Argument(
+            help="Notebooks (paths or names) or folders (default: notebooks/analytics)."
+        ),
     ] = None,
     params_dir: Annotated[
         Path | None,
@@ -237,14 +239,21 @@ def report(
     progress: ProgressOpt = None,
 ) -> None:
     """Run a set of notebooks (all of them, even after a failure) and write reports/index.html."""
-    from mirtalib.nbrun import find_notebooks, report_plan, run_report, write_index
+    from mirtalib.nbrun import (
+        find_notebooks,
+        report_plan,
+        resolve_notebook,
+        run_report,
+        write_index,
+    )
     from mirtalib.nbrun.discover import NOTEBOOKS_DIR
 
     selected: list[Path] = []
-    for path in notebooks or [NOTEBOOKS_DIR / "analytics"]:
-        if not path.exists():
-            raise _fail(ParameterError(f"{path} does not exist"))
-        selected += find_notebooks(path) if path.is_dir() else [path]
+    try:
+        for path in notebooks or [NOTEBOOKS_DIR / "analytics"]:
+            selected += find_notebooks(path) if path.is_dir() else [resolve_notebook(path)]
+    except MirtaError as exc:
+        raise _fail(exc) from None
     if not selected:
         where = ", ".join(map(str, notebooks or ["notebooks/analytics"]))
         _say(f"error: no notebooks found in {where}", err=True)
