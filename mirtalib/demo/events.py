@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, insert
 
-from mirtalib.asterisk.states import DEVICE_STATES
 from mirtalib.data.schema import Schema
 from mirtalib.demo.model import TIMEZONE, DemoModel
+from mirtalib.events import formats as fmt
 from mirtalib.events.calls import extension_activity, implied_events
 
 log = logging.getLogger(__name__)
@@ -45,17 +45,6 @@ MOVES = [  # extension, not before, move during a call?
     ("110-ACME", pd.Timestamp("2026-10-14 09:00"), True),
     ("116-ACME", pd.Timestamp("2026-10-20 02:00"), False),
     ("104-VERDI", pd.Timestamp("2026-10-25 03:00"), False),
-]
-DESCR = [
-    "Unknown",
-    "Not in use",
-    "In use",
-    "Busy",
-    "Invalid",
-    "Unavailable",
-    "Ringing",
-    "Ring+Inuse",
-    "On Hold",
 ]
 
 
@@ -319,14 +308,6 @@ def _mirta_state(state: str) -> str:
     return "NOT INUSE" if state == "NOT_INUSE" else state
 
 
-def _epoch(t: pd.Series) -> pd.Series:
-    return t.dt.tz_localize(TIMEZONE).map(lambda x: f"{x.timestamp():.6f}")
-
-
-def _epoch1(t: pd.Timestamp) -> str:
-    return f"{pd.Timestamp(t).tz_localize(TIMEZONE).timestamp():.6f}"
-
-
 def _channel_marks(legs: pd.DataFrame, day: pd.Timestamp, end: pd.Timestamp):
     """(channel, time, channel state, event, uniqueid) of the phones' channels in one day: one
     Newchannel / Newstate / Hangup per channel even when several legs share it (transfers)."""
@@ -370,47 +351,31 @@ def write_logs(ev: pd.DataFrame, legs: pd.DataFrame, logs_dir: Path, day: pd.Tim
     end = day + pd.Timedelta(days=1)
     ev = ev[(ev["time"] >= day) & (ev["time"] < end) & ev["node"].ne("")]
     legs = legs[(legs["start"] < end) & (legs["end"] >= day)]
+    order = {"Newchannel": 0, "Newstate": 1, "DeviceStateChange": 2, "Hangup": 3}
     for node in ("srv01", "srv02"):
-        rec: list[tuple[pd.Timestamp, str, str]] = []  # time, AMI packet, full-log line
-        mine = ev[ev["node"] == node]
-        for r, stamp in zip(mine.itertuples(), _epoch(mine["time"]), strict=True):
-            code = DEVICE_STATES.index(r.state)
+        rec: list[tuple[pd.Timestamp, int, str, str]] = []  # time, order, AMI packet, log line
+        for r in ev[ev["node"] == node].itertuples():
+            dev = f"Custom:{r.extension}"
             rec.append(
                 (
                     r.time,
-                    f"Event: DeviceStateChange\r\nPrivilege: call,all\r\n"
-                    f"Timestamp: {stamp}\r\nDevice: Custom:{r.extension}\r\n"
-                    f"State: {r.state}\r\n\r\n",
-                    f"DEBUG[2211] devicestate.c: Changing state for Custom:{r.extension} - "
-                    f"state {code} ({DESCR[code]})",
+                    order["DeviceStateChange"],
+                    fmt.device_state_packet(fmt.epoch_text(r.time, TIMEZONE), dev, r.state),
+                    fmt.full_log_line(r.time, dev, fmt.state_code(r.state)),
                 )
             )
         for chan, t, cstate, event, uid in _channel_marks(legs[legs["node"] == node], day, end):
-            dev = chan.rsplit("-", 1)[0]
-            dstate = {4: 2, 5: 6, 6: 2, 0: 1}[cstate]
-            body = (
-                f"Channel: {chan}\r\nChannelState: {cstate}\r\n"
-                if event != "Hangup"
-                else f"Channel: {chan}\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n"
-            )
-            rec.append(
-                (
-                    t,
-                    f"Event: {event}\r\nPrivilege: call,all\r\n"
-                    f"Timestamp: {_epoch1(t)}\r\n{body}Uniqueid: {uid}\r\n\r\n",
-                    f"DEBUG[2211] devicestate.c: Changing state for {dev} - state "
-                    f"{dstate} ({DESCR[dstate]})",
-                )
-            )
-        order = {"Newchannel": 0, "Newstate": 1, "DeviceStateChange": 2, "Hangup": 3}
-        rec.sort(key=lambda x: (x[0], order[x[1].split("\r\n", 1)[0][7:]], x[1]))
+            packet = fmt.channel_packet(event, fmt.epoch_text(t, TIMEZONE), chan, cstate, uid)
+            line = fmt.full_log_line(t, chan.rsplit("-", 1)[0], fmt.CHANNEL_DEVICE_CODE[cstate])
+            rec.append((t, order[event], packet, line))
+        rec.sort(key=lambda x: (x[0], x[1], x[2]))
         folder = logs_dir / node
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "ami-events.txt", "w", newline="") as fh:
             fh.write("Asterisk Call Manager/5.0.1\r\n")
-            fh.writelines(packet for _, packet, _ in rec)
+            fh.writelines(packet for _, _, packet, _ in rec)
         with open(folder / "full", "w") as fh:
-            fh.writelines(f"[{t:%Y-%m-%d %H:%M:%S}] {line}\n" for t, _, line in rec)
+            fh.writelines(line for _, _, _, line in rec)
 
 
 def generate(

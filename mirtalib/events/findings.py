@@ -114,15 +114,15 @@ class _Builder:
                 "detail": detail,
             }
         )
-        self.ev.append(e[sel].head(200).reset_index(drop=True))
+        self.ev.append(e[sel].reset_index(drop=True))
         if ext:
             self.ca.append(calls_between(self.activity, ext, start - margin, end + margin))
         else:
             a = self.activity
             self.ca.append(
-                a[(a["node"] == node) & (a["start"] >= start) & (a["start"] < end)]
-                .head(200)
-                .reset_index(drop=True)
+                a[(a["node"] == node) & (a["start"] >= start) & (a["start"] < end)].reset_index(
+                    drop=True
+                )
             )
 
 
