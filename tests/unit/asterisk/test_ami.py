@@ -125,3 +125,41 @@ def test_fuzz_round_trip_through_both_ami_shapes(lines):
     text = "\n".join(lines) + "\n"
     assert unwrap_command_output(_new_style(text)) == text
     assert unwrap_command_output(_old_style(text)) == text
+
+
+_ami_lines = st.lists(
+    st.sampled_from(
+        [
+            "Response: Follows",
+            "Response: Success",
+            "Response: Error",
+            "Privilege: Command",
+            "ActionID: 1",
+            "Message: Command output follows",
+            "Message: Permission denied",
+            "Output: --- Name: 'Custom:100-DEVEL'  State: 'INUSE'",
+            "Output:",
+            "Event: DeviceStateChange",
+            "Asterisk Call Manager/5.0.1",
+            END_COMMAND,
+            "text" + END_COMMAND,
+            "plain line",
+            "",
+        ]
+    ),
+    max_size=15,
+).map("\r\n".join)
+
+
+@given(_ami_lines)
+@settings(max_examples=400, deadline=None)
+def test_fuzz_ami_shaped_input_gives_text_or_parse_error(text):
+    try:
+        result = unwrap_command_output(text)
+    except ParseError:
+        return
+    assert isinstance(result, str)
+    if is_ami(text) and "Response: Follows" not in text:
+        # new-style packets: only the Output: values come through, never a header
+        headers = ("Response:", "Message:", "ActionID:", "Privilege:", "Event:", "Output:")
+        assert not any(line.startswith(headers) for line in result.split("\n"))
