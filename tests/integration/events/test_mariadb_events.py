@@ -107,3 +107,28 @@ def test_st_states_through_the_real_mysql_client(pbx):
     assert set(snap.errors) >= {"devstates", "queues", "hints", "channels"}
     table = reconcile(snap.extensions, snap.db_states, snap.frame("devstates"))
     assert table["stage"].tolist() == ["state daemon -> custom device state"] * 2
+
+
+@pytest.mark.skipif(shutil.which("mysql") is None, reason="no mysql client installed")
+def test_page_11_plan_over_real_ssh(pbx, sshd):
+    from mirtalib.runbooks.p11_extension_state import RUNBOOK
+
+    _, name = pbx
+    url, options = sshd
+    rb = RUNBOOK.open(
+        url,
+        target_options=options,
+        tenant="DEVEL",
+        database=name,
+        mysql_client="mysql --batch -h 127.0.0.1 -P 3306 -u root",
+    )
+    try:
+        results = {r.step_id: r for r in rb.plan().nodes[0].results}
+    finally:
+        rb.close()
+    assert results["st-states"].reason == "2 st_states rows"
+    # this host has no Asterisk: the CLI steps say so instead of passing
+    if shutil.which("asterisk") is None:
+        assert results["devstate-list"].status.value == "fail"
+        assert "not collected: channels, devstates, hints, queues" in results["three-way"].reason
+    assert results["three-way"].reason.startswith("2 of 2 disagree: 100-DEVEL (state daemon ->")
