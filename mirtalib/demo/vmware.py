@@ -257,6 +257,7 @@ def _stat_rows(
     levels: tuple[float, float, float],
     shape: np.ndarray,
     per_vcpu: bool,
+    mhz: int,
 ) -> list[list[object]]:
     ready_med, costop_med, usage_med = levels
     n = len(times)
@@ -287,6 +288,9 @@ def _stat_rows(
             ]
         )
         rows.append([round(usage[k], 2), *common, "cpu.usage.average", "%", "", interval])
+        # demand: what the VM asked for (usage plus the time it waited), in MHz
+        want = usage[k] / 100.0 * vcpus * mhz * (1.0 + ready[k] / 100.0)
+        rows.append([round(want), *common, "cpu.demand.average", "MHz", "", interval])
         rows.append([0, *common, "cpu.maxlimited.summation", "ms", "", interval])
     return [
         [
@@ -426,16 +430,14 @@ def generate(
     diurnal = 0.25 + 0.75 * np.exp(-(((hours - 11.0) / 3.5) ** 2))
     rows = []
     for vm, key in ((pbx1, "pbx1"), ("db01", "db01")):
-        rows += _stat_rows(rng, vm, 4, t5, 300, LEVELS_ESX01[key], diurnal, per_vcpu=False)
+        rows += _stat_rows(rng, vm, 4, t5, 300, LEVELS_ESX01[key], diurnal, False, 2400)
     _vcenter_csv(root / "vcenter" / "esx01-5min.csv", rows)
 
     t20 = pd.date_range(day + pd.Timedelta(hours=10), periods=180, freq="20s")
     flat = np.ones(len(t20))
-    rows = _stat_rows(rng, pbx2, 8, t20, 20, LEVELS_ESX02["pbx2"], flat, per_vcpu=True)
+    rows = _stat_rows(rng, pbx2, 8, t20, 20, LEVELS_ESX02["pbx2"], flat, True, 2600)
     for i in range(1, 5):
-        rows += _stat_rows(
-            rng, f"app0{i}", 1, t20, 20, LEVELS_ESX02[f"app0{i}"], flat, per_vcpu=False
-        )
+        rows += _stat_rows(rng, f"app0{i}", 1, t20, 20, LEVELS_ESX02[f"app0{i}"], flat, False, 2600)
     _vcenter_csv(root / "vcenter" / "esx02-realtime.csv", rows)
 
     groups = {

@@ -329,13 +329,15 @@ def _fill_intervals(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_vcpu_percent(
-    counters: pd.DataFrame, vcpus: Mapping[str, int]
+    counters: pd.DataFrame, vcpus: Mapping[str, int], mhz: Mapping[str, float] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert tidy counters to percent per vCPU.
 
     Args:
         counters: tidy counters (:data:`COUNTER_COLUMNS`).
         vcpus: VM name -> vCPU count (from the inventory).
+        mhz: VM name -> core clock of its host, for ``cpu.demand`` (MHz):
+            demand % = demand_mhz / (vCPUs x core MHz) x 100.
 
     Returns:
         ``(pct, skipped)``: ``pct`` has ``time, vm, counter, source, interval_s, pct``, one row per
@@ -343,10 +345,16 @@ def per_vcpu_percent(
         lists ``vm, counter, reason`` for what could not be converted (unknown vCPUs or
         interval).
     """
-    c = counters[counters["counter"].isin(["ready", "costop", "maxlimited", "readiness", "usage"])]
-    c = c.assign(vcpus=c["vm"].map(lambda v: vcpus.get(v, np.nan)).astype(float))
+    used = ["ready", "costop", "maxlimited", "readiness", "usage", "demand"]
+    c = counters[counters["counter"].isin(used)]
+    mhz = mhz or {}
+    c = c.assign(
+        vcpus=c["vm"].map(lambda v: vcpus.get(v, np.nan)).astype(float),
+        mhz=c["vm"].map(lambda v: mhz.get(v, np.nan)).astype(float),
+    )
     no_vcpu = c["vcpus"].isna() & (c["unit"] != "pct")
     no_int = c["interval_s"].isna() & (c["unit"] == "ms")
+    no_mhz = ~no_vcpu & (c["unit"] == "mhz") & ~(c["mhz"] > 0)
     skipped = (
         pd.concat(
             [
@@ -356,17 +364,22 @@ def per_vcpu_percent(
                 c.loc[no_int & ~no_vcpu, ["vm", "counter"]].assign(
                     reason="sampling interval unknown"
                 ),
+                c.loc[no_mhz, ["vm", "counter"]].assign(reason="host core MHz unknown"),
             ]
         )
         .drop_duplicates()
         .reset_index(drop=True)
     )
-    c = c[~no_vcpu & ~no_int]
+    c = c[~no_vcpu & ~no_int & ~no_mhz]
     whole = c["instance"] == ""
     per = np.where(whole, c["vcpus"], 1.0)
     pct = np.select(
-        [c["unit"] == "ms", c["unit"] == "pct_sum"],
-        [c["value"] / (c["interval_s"] * 1000.0 * per) * 100.0, c["value"] / c["vcpus"]],
+        [c["unit"] == "ms", c["unit"] == "pct_sum", c["unit"] == "mhz"],
+        [
+            c["value"] / (c["interval_s"] * 1000.0 * per) * 100.0,
+            c["value"] / c["vcpus"],
+            c["value"] / (per * c["mhz"]) * 100.0,
+        ],
         default=c["value"],
     )
     c = c.assign(pct=pct, whole=whole)

@@ -120,30 +120,29 @@ def assess(inputs: Inputs, th: Thresholds = DEFAULT_THRESHOLDS) -> Assessment:
     """Compute host ratios, counter statistics, findings and the verdict per PBX VM."""
     inv = inputs.inventory
     vcpus = dict(zip(inv.vms["vm"], inv.vms["vcpus"], strict=True))
-    pct, skipped = per_vcpu_percent(inputs.counters.counters, vcpus)
+    host_mhz = dict(zip(inv.hosts["host"], inv.hosts["mhz"], strict=True))
+    mhz = {
+        vm: host_mhz.get(h, float("nan"))
+        for vm, h in zip(inv.vms["vm"], inv.vms["host"], strict=True)
+    }
+    pct, skipped = per_vcpu_percent(inputs.counters.counters, vcpus, mhz)
     stats = counter_stats(pct)
     pbx = sorted(inv.powered_on().query("role == 'pbx'")["vm"])
-    usage = pct[(pct["counter"] == "usage") & pct["vm"].isin(pbx)]
-    size_to = {
-        str(vm): recommended_vcpus(float((u["pct"] / 100.0 * vcpus[vm]).quantile(0.95)))
-        for vm, u in usage.groupby("vm")
-    }
-    parts = [inventory_findings(inv, th), counter_findings(stats, pbx, th, size_to)]
-    for vm, u in usage.groupby("vm"):
-        busy = u["pct"] / 100.0 * vcpus[vm]
+    # cpu.demand (what the VM asked for, ready time included) sizes better than cpu.usage
+    load = pct[pct["counter"].isin(["usage", "demand"]) & pct["vm"].isin(pbx)]
+    size_to: dict[str, int] = {}
+    parts = []
+    for (vm, counter), u in load.groupby(["vm", "counter"]):
+        busy = (u["pct"] / 100.0 * vcpus[vm]).reset_index(drop=True)
+        if counter == "demand" or str(vm) not in size_to:
+            size_to[str(vm)] = recommended_vcpus(float(busy.quantile(0.95)))
+        what = f"busy vCPUs (cpu.{counter})"
         parts.append(
             pd.DataFrame(
-                [
-                    load_finding(
-                        str(vm),
-                        busy.reset_index(drop=True),
-                        float(vcpus[vm]),
-                        what="busy vCPUs (cpu.usage)",
-                    )
-                ],
-                columns=FINDING_COLUMNS,
+                [load_finding(str(vm), busy, float(vcpus[vm]), what=what)], columns=FINDING_COLUMNS
             )
         )
+    parts = [inventory_findings(inv, th), counter_findings(stats, pbx, th, size_to), *parts]
     for vm, series in sorted(inputs.guests.items()):
         parts.append(guest_findings(vm, series, th))
     findings = (
@@ -154,27 +153,39 @@ def assess(inputs: Inputs, th: Thresholds = DEFAULT_THRESHOLDS) -> Assessment:
     return Assessment(host_table(inv, th), pct, stats, findings, verdicts(findings), skipped)
 
 
+def _load_pct(result: Assessment) -> pd.DataFrame:
+    """Per VM and source: cpu.demand % when exported (it includes the time spent waiting), else
+    cpu.usage %."""
+    load = result.pct[result.pct["counter"].isin(["demand", "usage"])]
+    has_demand = load.groupby(["vm", "source"])["counter"].transform(
+        lambda c: (c == "demand").any()
+    )
+    return load[(load["counter"] == "demand") | ~has_demand]
+
+
 def busy_vcpus(result: Assessment, inv: Inventory, vms: list[str]) -> dict[str, pd.DataFrame]:
-    """Busy vCPUs over time (cpu.usage % x vCPUs / 100) of ``vms``, per VM and source file."""
+    """Busy vCPUs over time (load % x vCPUs / 100, see :func:`_load_pct`) per VM and source."""
     vcpus = dict(zip(inv.vms["vm"], inv.vms["vcpus"], strict=True))
-    usage = result.pct[(result.pct["counter"] == "usage") & result.pct["vm"].isin(vms)]
+    load = _load_pct(result)
     out = {}
-    for (vm, source), u in usage.groupby(["vm", "source"], sort=True):
+    for (vm, source, counter), u in load[load["vm"].isin(vms)].groupby(
+        ["vm", "source", "counter"], sort=True
+    ):
         u = u.sort_values("time")
-        out[f"{vm} ({source})"] = pd.DataFrame(
+        out[f"{vm} cpu.{counter} ({source})"] = pd.DataFrame(
             {"time": u["time"], "busy": u["pct"] / 100.0 * vcpus[vm], "cores": float(vcpus[vm])}
         )
     return out
 
 
 def measured_demand(result: Assessment, default: float = 0.3) -> dict[str, float]:
-    """Mean offered load per vCPU (0..1) of each VM from its ``cpu.usage`` samples.
+    """Mean offered load per vCPU (0..1) of each VM from cpu.demand (else cpu.usage) samples.
 
-    VMs without usage samples are absent (the simulator then uses ``default`` via the role key
-    ``other``/``pbx``, both set to ``default`` here).
+    VMs without samples are absent: the simulator then uses ``default`` through the role keys
+    ``pbx`` / ``other``, both set to ``default`` here.
     """
-    usage = result.pct[result.pct["counter"] == "usage"]
+    load = _load_pct(result)
     out = {
-        str(vm): round(min(1.0, float(u.mean()) / 100.0), 3) for vm, u in usage.groupby("vm")["pct"]
+        str(vm): round(min(1.0, float(u.mean()) / 100.0), 3) for vm, u in load.groupby("vm")["pct"]
     }
     return {"pbx": default, "other": default, **out}

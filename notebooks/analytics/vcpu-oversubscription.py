@@ -120,9 +120,9 @@ plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm, "PBX
 
 # %% [markdown]
 # ## Guest load against cores (page 17)
-# Inside the guests: the 1-minute load from `/proc/loadavg` against the guest's CPUs, and, for the
-# VMware PBX VMs, busy vCPUs computed from `cpu.usage`. A load above the cores means runnable
-# threads are queueing inside the guest as well.
+# Inside the guests: the 1-minute load from `/proc/loadavg` against the guest's CPUs, and, for
+# the VMware PBX VMs, busy vCPUs from `cpu.demand` (what the VM asked for, waiting included; else
+# `cpu.usage`). A load above the cores means runnable threads queue inside the guest as well.
 
 # %%
 plot_guest_load(inputs.guests, busy_vcpus(result, inv, pbx_vms))
@@ -163,12 +163,12 @@ plot_sweep(sweep, pbx_vcpus=8)
 
 # %% [markdown]
 # ## Your host: measured demand, as it is and what if
-# The same simulator on a host of the inventory (`sim_host`), each VM's demand per vCPU taken from
-# its measured `cpu.usage` (0.3 where not measured), as configured and with the PBX resized to
-# `sim_pbx_vcpus` vCPUs (same work spread over fewer vCPUs). The simulator only models
-# contention from overlapping demand: it ignores shares, reservations, NUMA, hyper-threading,
-# interrupts and the scheduler's own latency, so its ready % is far below what a real host
-# reports. Compare the runs and the models with each other, not with the measured counters.
+# The same simulator on a host of the inventory (`sim_host`), each VM's demand per vCPU taken
+# from its measured `cpu.demand` (else `cpu.usage`; 0.3 where not measured), as configured and
+# with the PBX resized to `sim_pbx_vcpus` vCPUs (same work over fewer vCPUs). The simulator
+# only models contention from overlapping demand: it ignores shares, reservations, NUMA,
+# hyper-threading, interrupts and the scheduler's own latency, so its ready % is far below what
+# a real host reports. Compare the runs and the models with each other, not with the measured counters.
 
 # %%
 if sim_host:

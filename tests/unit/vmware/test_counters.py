@@ -199,3 +199,19 @@ def test_counter_readers_raise_only_mirta_errors(tmp_path, lines):
         except MirtaError:
             continue
         per_vcpu_percent(load.counters, {"pbx": 2, "a": 1})
+
+
+def test_demand_mhz_to_percent_by_hand(tmp_path):
+    path = tmp_path / "perf.csv"
+    path.write_text(
+        HEAD
+        + vc_line(1000, "10/14/2026 10:00:20 AM", "cpu.demand.average", unit="MHz")
+        + vc_line(1000, "10/14/2026 10:00:20 AM", "cpu.demand.average", vm="nomhz", unit="MHz")
+    )
+    load = read_vcenter_csv(path)
+    pct, skipped = per_vcpu_percent(load.counters, {"pbx": 2, "nomhz": 2}, {"pbx": 2000.0})
+    # 1000 MHz / (2 vCPUs x 2000 MHz) x 100 = 25 %
+    assert pct.set_index("vm").loc["pbx", "pct"] == pytest.approx(25.0)
+    assert skipped.to_dict("records") == [
+        {"vm": "nomhz", "counter": "demand", "reason": "host core MHz unknown"}
+    ]
