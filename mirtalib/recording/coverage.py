@@ -178,7 +178,10 @@ def audit(
         (recs["rec_start"] >= start) & (recs["rec_start"] < end) | recs["rec_start"].isna()
     ).astype(bool)
     recs = recs[keep].copy()
-    recs["day"] = recs["leg_id"].map(legs["day"]).fillna(recs["rec_start"].dt.normalize())
+    leg_day = pd.Series(pd.NaT, index=recs.index, dtype="datetime64[ns]")
+    if len(recs):
+        leg_day = pd.to_datetime(recs["leg_id"].map(legs["day"]))
+    recs["day"] = leg_day.fillna(recs["rec_start"].dt.normalize())
     legs = legs[period].copy()
     matched = recs.dropna(subset=["leg_id"])
     n = matched.groupby("leg_id").size().reindex(legs.index, fill_value=0)

@@ -165,3 +165,15 @@ def test_one_file_across_a_transfer_by_the_called(book):
     short = [_file(legs, 0, seconds=span - 90), _file(legs, 2)]
     res = audit(legs, combine_inventory(None, files_frame(short)), P0, P1)
     assert res.legs["status"].tolist() == ["recorded", "missing", "recorded"]
+
+
+def test_empty_inventories_and_no_calls(book):
+    from mirtalib.recording.inventory import METADATA_COLUMNS
+
+    legs = _legs(book)
+    res = audit(legs, combine_inventory(None, files_frame([])), P0, P1)
+    assert res.totals()["missing"] == 3 and res.totals()["coverage_pct"] == 0.0
+    meta = pd.DataFrame(columns=list(METADATA_COLUMNS))
+    assert len(audit(legs, combine_inventory(meta, None), P0, P1).gaps) == 3
+    none = audit(legs.iloc[0:0], combine_inventory(None, files_frame([])), P0, P1)
+    assert none.summary.empty and none.gaps.empty
