@@ -69,7 +69,9 @@ class Findings:
 
     def summary(self) -> pd.DataFrame:
         """Number of findings per kind (every kind listed, zero included)."""
-        counts = self.table["kind"].value_counts() if not self.table.empty else pd.Series()
+        counts = (
+            self.table["kind"].value_counts() if not self.table.empty else pd.Series(dtype="int64")
+        )
         return pd.DataFrame({"kind": KINDS, "findings": [int(counts.get(k, 0)) for k in KINDS]})
 
     def of_kind(self, kind: str) -> pd.DataFrame:

@@ -178,3 +178,24 @@ def test_focus_on_a_reported_moment(day):
     assert fx.calls["uniqueid"].tolist() == ["srv01-1790000000.3"]
     with pytest.raises(ParameterError, match="extension"):
         focus(events, tl, act, "bogus", D + "10:33")
+
+
+def test_empty_period_gives_no_finding(make_ev, make_legs):
+    events = make_ev([])
+    act = extension_activity(
+        make_legs([]).reindex(
+            columns=[
+                "start",
+                "answer",
+                "end",
+                "channel",
+                "dstchannel",
+                "disposition",
+                "uniqueid",
+                "linkedid",
+            ]
+        )
+    )
+    f = find_all(events, build_timeline(events), act, until=UNTIL)
+    assert f.table.empty
+    assert f.summary()["findings"].sum() == 0
