@@ -67,18 +67,21 @@ def off_hours_international(
 
 
 def minute_spikes(
-    classified: pd.DataFrame, factor: float = 5.0, min_minutes: float = 30.0
+    classified: pd.DataFrame, factor: float = 5.0, min_minutes: float = 30.0, min_days: int = 7
 ) -> pd.DataFrame:
     """Days when one caller's outbound minutes jump far above its own baseline.
 
     Baseline = the caller's mean outbound minutes per day over the *other* days of the period
     (days without calls count as 0). A day is a finding when its minutes are at least
     ``min_minutes`` and at least ``factor`` times the baseline. Strength = minutes / baseline.
+    With fewer than ``min_days`` other days in the data there is no baseline: no finding.
     """
     out = _outbound(classified)
     if out.empty:
         return make_findings([])
     days = pd.date_range(out["day"].min(), out["day"].max(), freq="D")
+    if len(days) - 1 < min_days:
+        return make_findings([])
     per_day = out.groupby(["tenant", "who", "day"])["billable"].sum().div(60)
     rows = []
     for (tenant, who), series in per_day.groupby(level=[0, 1], sort=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import and_, func, select
@@ -196,6 +197,13 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
     return _pandas_report(params, source, start, end, tenants)
 
 
+def describe_source(source: Database | str, fallback: str) -> str:
+    """Where the data came from, without secrets or absolute paths (SQLite: the file name)."""
+    if isinstance(source, Database) and source.url.get_backend_name() == "sqlite":
+        return f"SQLite database {Path(source.url.database or ':memory:').name}"
+    return fallback
+
+
 def _pandas_report(params, source, start, end, tenants) -> CdrReport:
     load = load_legs(source, start, end, tenants)
     calls = classify_calls(to_calls(load.legs, params.timezone), params.home_region)
@@ -226,7 +234,7 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
     tables["rejects"] = reject_counts(load.rejects)
     return CdrReport(
         params,
-        load.source,
+        describe_source(source, load.source),
         "pandas",
         tables,
         _order(findings),
@@ -258,7 +266,13 @@ def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
         "international share need the pandas engine (narrow the period or tenants)"
     ]
     return CdrReport(
-        params, db.description, "sql", tables, _order(findings), empty_rejects(), notes=notes
+        params,
+        describe_source(db, db.description),
+        "sql",
+        tables,
+        _order(findings),
+        empty_rejects(),
+        notes=notes,
     )
 
 
@@ -324,12 +338,12 @@ def _order(findings: pd.DataFrame) -> pd.DataFrame:
     if findings.empty:
         return empty_findings()
     rank = findings["severity"].map({"high": 0, "medium": 1, "low": 2})
-    return (
-        findings.assign(_r=rank)
-        .sort_values(["_r", "kind", "tenant", "start"], kind="stable")
-        .drop(columns="_r")
-        .reset_index(drop=True)
+    ordered = findings.assign(_r=rank).sort_values(
+        ["_r", "kind", "strength", "tenant", "start"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
     )
+    return ordered.drop(columns="_r").reset_index(drop=True)
 
 
 def tenant_tables(report: CdrReport, tenant: str) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,231 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # CDR report: calls, quality, capacity and toll fraud per tenant
+#
+# Reads the call detail records of a MiRTA PBX — from its MariaDB/MySQL database (current
+# `start/answer/end` or legacy `calldate` layout) or from Asterisk `Master.csv` files — and answers
+# the questions an operator asks every month: how many **calls** (not CDR rows: transfers, queues
+# and ring groups write several rows per call) each tenant made and received, how many were
+# answered (ASR, ACD, NER), when the PBX is busy, how many channels it really needs at peak, where
+# the calls go, and which calls look like **toll fraud** or a **quality** problem. Every finding
+# lists its calls, the reason and how strong it is. Rows that cannot be used are counted by reason,
+# never dropped silently. By default it reads the demo PBX (October 2026, four tenants, two nodes).
+
+# %% tags=["parameters"]
+source: str = ""  # empty: MIRTA_DB_URL else the demo PBX; env:NAME (DB URL in that env var); or a Master.csv path/glob
+start: str = "2026-10-01"  # first day of the period (PBX-local time)
+end: str = "2026-11-01"  # end of the period (exclusive)
+tenants: str = "all"  # all, or tenant codes separated by commas
+timezone: str = "Europe/Rome"  # time zone of the PBX timestamps
+business_hours: str = "Mon-Fri 08:00-19:00"  # outside these hours international/premium calls are findings
+home_region: str = "IT"  # country of the PBX (two letters) for reading dialed numbers
+short_call_s: int = 6  # answered calls shorter than this many seconds are short
+top_n: int = 10  # rows per tenant in the top-destination table
+burst_gap_s: float = 120  # failed calls on a trunk closer than this (s) form a burst
+burst_min_failures: int = 5  # failed calls that make a burst a finding
+asr_min_attempts: int = 20  # smallest day (calls) judged for an ASR drop
+asr_z: float = 3.0  # how many standard errors below the tenant baseline is a drop
+asr_min_drop: float = 0.15  # and at least this much below the baseline (absolute)
+spike_factor: float = 5.0  # outbound minutes of a caller this many times its daily baseline
+spike_min_minutes: float = 30.0  # and at least this many minutes in the day
+seq_min_run: int = 5  # consecutive numbers dialed by one caller that make a finding
+engine: str = "auto"  # auto, pandas (every call in memory) or sql (aggregates in the database)
+export_dir: str = "../../reports/cdr-report"  # CSV + XLSX of every table go here; empty: no export
+html_dir: str = "../../reports/cdr-report"  # one HTML page per tenant goes here; empty: none
+mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
+smtp_host: str = ""  # SMTP relay host (empty: no mail)
+smtp_port: int = 587  # SMTP relay port (587 STARTTLS, 465 SSL)
+smtp_tls: str = "starttls"  # starttls, ssl or none
+smtp_user: str = ""  # SMTP login (empty: no login)
+smtp_password_env: str = "MIRTA_SMTP_PASSWORD"  # NAME of the env var holding the SMTP password
+mail_from: str = "pbx-reports@example.com"  # sender address of the reports
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from mirtalib.cdr.calls import call_legs
+from mirtalib.cdr.concurrency import concurrency_series
+from mirtalib.cdr.export import export_tables
+from mirtalib.cdr.plots import plot_asr_daily, plot_concurrency, plot_daily_calls, plot_dispositions, plot_heatmap
+from mirtalib.cdr.report import ReportParams, as_text, build_report
+
+pd.set_option("display.width", 200)
+params = ReportParams(source=source, start=start, end=end, tenants=tenants, timezone=timezone,
+                      business_hours=business_hours, home_region=home_region, short_call_s=short_call_s,
+                      top_n=top_n, burst_gap_s=burst_gap_s, burst_min_failures=burst_min_failures,
+                      asr_min_attempts=asr_min_attempts, asr_z=asr_z, asr_min_drop=asr_min_drop,
+                      spike_factor=spike_factor, spike_min_minutes=spike_min_minutes,
+                      seq_min_run=seq_min_run, engine=engine)
+report = build_report(params)
+T = report.tables
+
+# %% [markdown]
+# ## What was read
+# The source, the engine used, how many CDR rows (legs) became how many calls, and every row that
+# could not be used, counted by reason (answer before start, negative billsec, unknown disposition,
+# broken quotes, truncated last line, wrong column count, unparsable timestamp ...).
+
+# %%
+print(f"source: {report.source}   engine: {report.engine}   period: {start} to {end}")
+if report.calls is not None:
+    print(f"{len(report.legs):,} CDR rows -> {len(report.calls):,} calls "
+          f"({len(report.legs) / max(len(report.calls), 1):.2f} rows per call)")
+print(f"rejected rows: {len(report.rejects)}")
+print(as_text(T["rejects"]) if len(T["rejects"]) else "(none)")
+for note in report.notes:
+    print("note:", note)
+
+# %% [markdown]
+# ## Key figures per tenant
+# `attempts` = calls; `asr` = answered / attempts; `acd` = mean billable seconds of answered calls;
+# `ner` = (answered + busy + no answer) / attempts: the share the network delivered; `minutes` =
+# billable minutes, counted once per call even when a queue rang five phones or the call was
+# transferred twice.
+
+# %%
+print(as_text(T["kpis_tenant"]))
+print()
+print(as_text(T["kpis_direction"]))
+
+# %% [markdown]
+# ## Calls per tenant and day
+# Weekends are quiet; a tenant whose line drops on a weekday deserves a look.
+
+# %%
+fig = plot_daily_calls(T["kpis_day"])
+plt.show()
+daily = T["kpis_day"].pivot_table(index="day", columns="tenant", values="attempts", aggfunc="sum",
+                                  fill_value=0).astype(int)
+print(as_text(daily.reset_index()))
+
+# %% [markdown]
+# ## Answer-seizure ratio per day
+# A day far below its tenant's own baseline is listed with the findings further down.
+
+# %%
+fig = plot_asr_daily(T["kpis_day"])
+plt.show()
+worst = T["kpis_day"].sort_values("asr").groupby("tenant").head(1)
+print("lowest day per tenant:")
+print(as_text(worst[["tenant", "day", "attempts", "answered", "asr"]]))
+
+# %% [markdown]
+# ## When the PBX is busy: hour of week
+# Calls started per weekday and hour, all tenants together.
+
+# %%
+fig = plot_heatmap(T["heatmap"])
+plt.show()
+print(as_text(T["heatmap"], index=True))
+
+# %% [markdown]
+# ## Outcomes and short calls
+# How calls ended (one outcome per call: answered if any leg answered), and answered calls shorter
+# than `short_call_s` seconds — often a sign of one-way audio or a wrong number.
+
+# %%
+fig = plot_dispositions(T["dispositions"])
+plt.show()
+print(as_text(T["dispositions"]))
+print()
+print(as_text(T["short_calls"]))
+
+# %% [markdown]
+# ## Per trunk and per node
+# Outside calls by the trunk (provider) they used, and all calls by the node that handled them
+# (from the node prefix of the uniqueid).
+
+# %%
+print(as_text(T["kpis_trunk"]))
+print()
+print(as_text(T["kpis_node"]))
+
+# %% [markdown]
+# ## Concurrent calls: peak and distribution
+# The most calls in progress at once (and when), per tenant, node, trunk and overall; `p50`/`p95`
+# are taken over the highest level of every minute of the period — the figures for sizing channels
+# and licences. A call ending at the very second another starts does not overlap it.
+
+# %%
+print(as_text(T["concurrency"]))
+if report.calls is not None:
+    overall = T["concurrency"].query("dim == 'all'")["peak"].iloc[0]
+    fig = plot_concurrency(concurrency_series(report.calls, tz=timezone), int(overall))
+    plt.show()
+
+# %% [markdown]
+# ## Destinations
+# The most called outside numbers per tenant with their country and number type (read with the
+# `phonenumbers` library), and each tenant's share of international calls and minutes.
+
+# %%
+print(as_text(T["top_destinations"].groupby("tenant").head(5)))
+print()
+if "international" in T:
+    print(as_text(T["international"]))
+
+# %% [markdown]
+# ## Findings: quality and toll fraud
+# Each finding names its tenant and subject (extension, trunk or day), when, how many calls (their
+# ids are in the exported table), why, and how strong (`strength`, explained by the reason;
+# `severity` low / medium / high). Below: the count per kind and severity, then every medium or
+# high finding.
+
+# %%
+F = report.findings
+print(as_text(F.groupby(["kind", "severity"]).size().rename("findings").reset_index()))
+print()
+serious = F[F["severity"].isin(["high", "medium"])]
+print(as_text(serious[["severity", "kind", "tenant", "subject", "calls", "strength", "reason"]]))
+
+# %% [markdown]
+# ## Drill-down: the legs of the strongest finding's first call
+# What the PBX wrote for one suspicious call: one row per CDR leg.
+
+# %%
+if report.legs is not None and len(serious):
+    first_call = serious.iloc[0]["call_ids"].split(", ")[0]
+    legs = call_legs(report.legs, first_call, tz=timezone)
+    print(f"call {first_call}: {len(legs)} leg(s)")
+    cols = ["start", "answer", "end", "billsec", "disposition", "src", "dst", "channel", "dstchannel",
+            "userfield", "cc_country"]
+    print(as_text(legs[cols]))
+
+# %% [markdown]
+# ## Export and per-tenant reports
+# Every table (and the findings with their call ids) as CSV files and one XLSX workbook; then one
+# HTML page per tenant, mailed to that tenant's recipients when `smtp_host` and `mail_to` are set
+# (the password comes from the environment variable named by `smtp_password_env`).
+
+# %%
+if export_dir:
+    files = export_tables({**T, "findings": F}, export_dir)
+    print("exported:", ", ".join(p.name for p in files))
+if html_dir:
+    from mirtalib.reporting import write_tenant_reports
+
+    pages = write_tenant_reports(report, html_dir)
+    print("tenant pages:", ", ".join(p.name for p in pages.values()))
+
+# %%
+if smtp_host and mail_to and html_dir:
+    from mirtalib.reporting import SmtpSettings, parse_recipients, send_reports
+
+    relay = SmtpSettings(host=smtp_host, port=smtp_port, tls=smtp_tls, user=smtp_user,
+                         password_env=smtp_password_env, sender=mail_from)
+    for sent in send_reports(pages, parse_recipients(mail_to), relay):
+        print(f"{sent['tenant']}: sent to {sent['to']}")
+else:
+    print("mail: not configured (set smtp_host and mail_to)")

@@ -1,0 +1,77 @@
+"""The report builder and the per-tenant HTML on a hand-built Master.csv."""
+
+from __future__ import annotations
+
+import pytest
+
+from mirtalib.cdr.report import ReportParams, as_text, build_report, tenant_tables
+from mirtalib.errors import ParameterError
+from mirtalib.reporting import render_tenant_html, write_tenant_reports
+
+
+@pytest.fixture
+def master(write_csv, csv_line):
+    lines = [
+        csv_line(),  # DEVEL internal, answered 60 s
+        csv_line(
+            accountcode="ACME",
+            channel="PJSIP/200-ACME-00000010",
+            src="200",
+            dstchannel="PJSIP/voipco-00000011",
+            dst="00442071234567",
+            userfield="OUT",
+            uniqueid="srv02-1791190900.1",
+            linkedid="srv02-1791190900.1",
+            start="2026-10-05 23:00:00",
+            answer="2026-10-05 23:00:10",
+            end="2026-10-06 00:00:10",
+            duration="3610",
+            billsec="3600",
+        ),
+        csv_line(disposition="MAYBE"),  # rejected
+    ]
+    return write_csv("Master.csv", lines)
+
+
+def test_report_from_master_csv(master):
+    report = build_report(ReportParams(source=str(master), start="2026-10-01", end="2026-11-01"))
+    assert report.engine == "pandas" and report.source == "Master.csv"
+    kp = report.tables["kpis_tenant"].set_index("tenant")
+    assert kp.loc["ACME", "minutes"] == 60.0 and kp.loc["DEVEL", "attempts"] == 1
+    assert report.tables["rejects"].to_dict("records") == [
+        {"reason": "unknown disposition", "rows": 1}
+    ]
+    f = report.findings
+    assert list(f["kind"]) == ["off-hours international"] and f["severity"][0] == "high"
+    assert f["subject"][0] == "200-ACME" and f["strength"][0] == 60.0
+    acme = tenant_tables(report, "ACME")
+    assert len(acme["findings"]) == 1 and set(acme["kpis_day"]["tenant"]) == {"ACME"}
+    text = as_text(report.tables["kpis_tenant"])
+    assert "100.0%" in text and "60.0" in text
+
+
+def test_tenant_pages(master, tmp_path):
+    report = build_report(ReportParams(source=str(master)))
+    page = render_tenant_html(report, "ACME", figures=False)
+    assert "CDR report: tenant ACME" in page and "200-ACME" in page and "DEVEL" not in page
+    files = write_tenant_reports(report, tmp_path / "out", figures=True)
+    assert sorted(p.name for p in files.values()) == [
+        "cdr-ACME-2026-10-01.html",
+        "cdr-DEVEL-2026-10-01.html",
+    ]
+    assert "data:image/png;base64," in files["ACME"].read_text()
+    with pytest.raises(ParameterError, match="not in the report"):
+        render_tenant_html(report, "NOPE")
+
+
+def test_bad_parameters(master):
+    with pytest.raises(ParameterError, match="needs a database"):
+        build_report(ReportParams(source=str(master), engine="sql"))
+    with pytest.raises(ParameterError, match="password must not be a parameter"):
+        build_report(ReportParams(source="mysql+pymysql://u:hunter22@db/asterisk"))
+    with pytest.raises(ParameterError, match="engine"):
+        build_report(ReportParams(source=str(master), engine="spark"))
+    with pytest.raises(ParameterError, match="business_hours"):
+        build_report(ReportParams(source=str(master), business_hours="nights"))
+    with pytest.raises(ParameterError, match="home_region"):
+        build_report(ReportParams(source=str(master), home_region="ZZ"))
