@@ -69,7 +69,8 @@ pbx_vms = sorted(inv.powered_on().query("role == 'pbx'")["vm"])
 print("files:", ", ".join(inputs.files))
 print(f"{len(inv.hosts)} hosts, {len(inv.vms)} VMs ({len(inv.powered_on())} powered on), "
       f"PBX VMs: {', '.join(pbx_vms)}")
-print(f"{len(inputs.counters.counters)} counter values, {len(inputs.counters.rejects)} rejected rows")
+rejected = len(inputs.counters.rejects)
+print(f"{len(inputs.counters.counters)} counter values, {rejected} rejected rows")
 print("\nNot counted:")
 print(inv.exclusions.to_string(index=False))
 
@@ -116,7 +117,8 @@ for row in result.verdicts.itertuples():
 plot_counter(result.pct, pbx_vms, "ready", th.ready_risk, th.ready_harm, "PBX ready % per vCPU")
 
 # %%
-plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm, "PBX co-stop % per vCPU")
+plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm,
+             "PBX co-stop % per vCPU")
 
 # %% [markdown]
 # ## Guest load against cores (page 17)
@@ -168,7 +170,8 @@ plot_sweep(sweep, pbx_vcpus=8)
 # with the PBX resized to `sim_pbx_vcpus` vCPUs (same work over fewer vCPUs). The simulator
 # only models contention from overlapping demand: it ignores shares, reservations, NUMA,
 # hyper-threading, interrupts and the scheduler's own latency, so its ready % is far below what
-# a real host reports. Compare the runs and the models with each other, not with the measured counters.
+# a real host reports. Compare the runs and the models with each other, not with the measured
+# counters.
 
 # %%
 if sim_host:
