@@ -258,7 +258,7 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
     extra = matched[matched.duplicated("leg_id")].groupby("leg_id")["relpath"].agg(", ".join)
     detail = matched.groupby("leg_id")["detail"].agg(lambda s: "; ".join(x for x in s if x))
     base = legs.set_index("leg_id", drop=False)
-    relpath = first["relpath"].reindex(base.index).fillna("")
+    relpath = first["relpath"].reindex(base.index).astype(object).fillna("")
     owner = base["policy_owner"].where(base["policy_owner"].ne(""), "no setting")
     policy = base["policy"].where(base["policy"].ne(""), "no recording")
     kinds = [
@@ -268,7 +268,12 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
             "",
             base["policy"] + " from " + base["policy_owner"],
         ),
-        ("broken", base["status"].eq("broken"), relpath, detail.reindex(base.index).fillna("")),
+        (
+            "broken",
+            base["status"].eq("broken"),
+            relpath,
+            detail.reindex(base.index).astype(object).fillna(""),
+        ),
         (
             "unexpected",
             base["status"].eq("unexpected"),
@@ -278,7 +283,7 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
         (
             "duplicate",
             base["n_recordings"].gt(1),
-            extra.reindex(base.index).fillna(""),
+            extra.reindex(base.index).astype(object).fillna(""),
             base["n_recordings"].astype(str) + " recordings for one leg",
         ),
         ("wrong_format", base["quality"].ne(""), relpath, base["quality"]),
