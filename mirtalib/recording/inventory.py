@@ -296,7 +296,8 @@ def combine_inventory(metadata: pd.DataFrame | None, files: pd.DataFrame | None)
             detail.append("")
     rec["problem"], rec["detail"] = problem, detail
     held = rec["in_store"] if files is not None else rec["in_metadata"]
-    rec["stored_bytes"] = pd.to_numeric(rec["size"], errors="coerce").where(held).fillna(0)
+    size = pd.to_numeric(rec["size"], errors="coerce").clip(lower=0)  # -1: unreadable
+    rec["stored_bytes"] = size.where(held).fillna(0)
     rec["rec_start"] = pd.to_datetime(rec["rec_start"])
     cols = [
         "relpath",
