@@ -153,7 +153,8 @@ def plot_timeline(
     end: datetime | str,
     title: str = "Extension state",
 ):
-    """A matplotlib figure: one lane per extension (and source), coloured by state.
+    """A matplotlib figure: one lane per extension (and source), coloured by state; a black line
+    marks where the extension's events start coming from another node.
 
     Returns:
         The ``matplotlib.figure.Figure`` (the caller shows or saves it).
@@ -173,6 +174,12 @@ def plot_timeline(
             ax.broken_barh(
                 spans, (y - 0.4, 0.8), color=STATE_COLOURS.get(state, "#cccccc"), label=state
             )
+        lane = lane.sort_values("start")
+        moved = lane[lane["node"].ne(lane["node"].shift()) & lane["node"].shift().notna()]
+        for r in moved.itertuples():  # the phone's events now come from another node
+            x = mdates_num(r.start)
+            ax.vlines(x, y - 0.45, y + 0.45, color="black", linewidth=1.5)
+            ax.text(x, y, f" -> {r.node}", fontsize=8, va="center")
     ax.set_yticks(range(len(lanes)))
     ax.set_yticklabels([f"{e} ({s})" for e, s in lanes.itertuples(index=False)])
     ax.set_xlim(mdates_num(pd.Timestamp(start)), mdates_num(pd.Timestamp(end)))
