@@ -166,7 +166,7 @@ def _decide(rule: Rule | None, r: dict, caller: Endpoint, first: dict, book: Pol
         number = first.get("firstdst") or first["dst"]
         found = book.did(r["_tenant"], number)
         if found:
-            return found
+            return f"DID {found[0]}", found[1]
         if caller.name in book.trunks:  # a trunk extension (e.g. a branch PBX) dialing direct
             return caller.name, book.extension(caller.name)
         return f"no DID for {number}", None
