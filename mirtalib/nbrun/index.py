@@ -16,13 +16,13 @@ logger = logging.getLogger(__name__)
 
 
 def collect_runs(reports_dir: Path) -> list[dict[str, Any]]:
-    """Read every run record ``<reports_dir>/<notebook>/<run>.json``.
+    """Read every run record ``<reports_dir>/<notebook>/<run>.run.json``.
 
     Ordered by notebook group and name, then newest run first (run names sort chronologically).
     Unreadable records are listed with status ``unreadable`` rather than dropped.
     """
     runs = []
-    for record in sorted(reports_dir.glob("*/*.json")):
+    for record in sorted(reports_dir.glob("*/*.run.json")):
         try:
             info = json.loads(record.read_text(encoding="utf-8"))
             if not isinstance(info, dict) or "run" not in info:
@@ -31,13 +31,14 @@ def collect_runs(reports_dir: Path) -> list[dict[str, Any]]:
             logger.warning("unreadable run record %s: %s", record, exc)
             info = {
                 "name": record.parent.name,
-                "run": record.stem,
+                "run": record.name.removesuffix(".run.json"),
                 "status": "unreadable",
                 "group": "",
                 "notebook": record.parent.name,
                 "error": str(exc),
             }
-        info["href"] = f"{record.parent.name}/{info.get('html') or record.stem + '.html'}"
+        html = info.get("html") or f"{info['run']}.html"
+        info["href"] = f"{record.parent.name}/{html}"
         info["has_html"] = (record.parent / Path(info["href"]).name).is_file()
         runs.append(info)
     runs.sort(key=lambda r: str(r["run"]), reverse=True)  # newest first ...

@@ -1,4 +1,4 @@
-"""Headless runs: ``reports/<notebook>/<run>.ipynb`` + ``.html`` + ``.json``, and report sets."""
+"""Headless runs (``reports/<notebook>/<run>.ipynb``, ``.html``, ``.run.json``) and report sets."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def run_notebook(
         run=run,
         ipynb=out_dir / f"{run}.ipynb",
         html=out_dir / f"{run}.html",
-        record=out_dir / f"{run}.json",
+        record=out_dir / f"{run}.run.json",
     )
     started = datetime.now(UTC)
     clock = time.monotonic()

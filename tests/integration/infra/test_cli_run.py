@@ -41,7 +41,7 @@ def test_run_writes_notebook_html_record_and_index(scratch, mirta):
     assert "database: demo PBX" in text
     html = (out / "r1.html").read_text()
     assert "hello bob #2" in html
-    record = json.loads((out / "r1.json").read_text())
+    record = json.loads((out / "r1.run.json").read_text())
     assert record["status"] == "ok"
     assert record["parameters"] == {"who": "bob", "tags": ["z", "y"]}
     index = (scratch / "reports" / "index.html").read_text()
@@ -74,7 +74,7 @@ def test_parameter_files_merge_and_dash_p_wins(scratch, mirta):
     text = _outputs(scratch / "reports" / "greeting" / "merged.ipynb")
     assert "hello alice #2\n" in text and "hello alice #3" not in text
     assert "database: configured" in text
-    record = json.loads((scratch / "reports" / "greeting" / "merged.json").read_text())
+    record = json.loads((scratch / "reports" / "greeting" / "merged.run.json").read_text())
     assert record["parameter_files"] == ["a.yaml", "b.yaml"]
 
 
@@ -97,7 +97,7 @@ def test_failing_cell_exits_non_zero_naming_the_cell(scratch, mirta):
     )
     out = scratch / "reports" / "greeting"
     assert "ZeroDivisionError" in (out / "bad.html").read_text()  # the HTML shows the failure
-    assert json.loads((out / "bad.json").read_text())["status"] == "failed"
+    assert json.loads((out / "bad.run.json").read_text())["status"] == "failed"
     assert "failed" in (scratch / "reports" / "index.html").read_text()
 
 

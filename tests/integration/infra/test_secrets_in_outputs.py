@@ -41,7 +41,7 @@ def test_leaking_notebook_is_scrubbed_everywhere(scratch, mirta, token_from):
     produced = {p.name: p.read_text() for p in out.iterdir()}
     produced["index.html"] = (scratch / "reports" / "index.html").read_text()
     produced["log"] = proc.stdout + proc.stderr
-    assert set(produced) >= {"canary.ipynb", "canary.html", "canary.json", "index.html", "log"}
+    assert set(produced) >= {"canary.ipynb", "canary.html", "canary.run.json", "index.html", "log"}
     secrets = [*CANARIES.values(), DB_PASSWORD, DOTENV_SECRET]
     leaks = {name: s for name, text in produced.items() for s in secrets if s in text}
     assert not leaks

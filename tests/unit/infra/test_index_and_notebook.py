@@ -28,7 +28,7 @@ def _record(reports: Path, name: str, run: str, status: str = "ok", group: str =
         "parameter_files": [f"parameters/demo/{name}.yaml"],
         "error": "cell 3 (In [2]: x) raised KeyError: 'a'" if status != "ok" else None,
     }
-    (folder / f"{run}.json").write_text(json.dumps(info))
+    (folder / f"{run}.run.json").write_text(json.dumps(info))
     (folder / f"{run}.html").write_text("<html></html>")
 
 
@@ -37,6 +37,8 @@ def test_index_lists_every_run_grouped_by_notebook_newest_first(tmp_path):
     _record(tmp_path, "cdr-report", "20261101T000000Z", status="failed")
     _record(tmp_path, "cdr-report", "20261102T000000Z")
     _record(tmp_path, "p16", "demo", group="runbooks")
+    (tmp_path / "journal").mkdir()  # other JSON in the reports folder (runbook journals)
+    (tmp_path / "journal" / "20261102-p16-apply.json").write_text('{"step": 1}')
     runs = collect_runs(tmp_path)
     assert [(r["name"], r["run"]) for r in runs] == [
         ("cdr-report", "20261102T000000Z"),
@@ -54,7 +56,7 @@ def test_index_lists_every_run_grouped_by_notebook_newest_first(tmp_path):
 
 def test_unreadable_record_is_listed_not_dropped(tmp_path):
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "r1.json").write_text("{not json")
+    (tmp_path / "broken" / "r1.run.json").write_text("{not json")
     runs = collect_runs(tmp_path)
     assert [(r["name"], r["status"]) for r in runs] == [("broken", "unreadable")]
     assert "unreadable" in write_index(tmp_path).read_text()
