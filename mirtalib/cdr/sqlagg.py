@@ -45,56 +45,117 @@ _SQL = {
         "secs": "TIMESTAMPDIFF(SECOND, '2000-01-01', {c})",
         "idiv": "(({a}) DIV ({b}))",
         "rankcat": "CONCAT(LPAD({n}, 9, '0'), {s})",
+        "regexp": "{x} REGEXP '{p}'",
+        "param": ":{name}",
+        "in_list": "{x} IN :{name}",
     },
     "sqlite": {
         "secs": "CAST(ROUND((julianday({c}) - 2451544.5) * 86400) AS INTEGER)",
         "idiv": "(({a}) / ({b}))",
         "rankcat": "(printf('%09d', {n}) || {s})",
+        "regexp": "{x} REGEXP '{p}'",
+        "param": ":{name}",
+        "in_list": "{x} IN :{name}",
+    },
+    "duckdb": {
+        "secs": "date_diff('second', TIMESTAMP '2000-01-01', {c})",
+        "idiv": "(({a}) // ({b}))",
+        "rankcat": "(printf('%09d', {n}) || {s})",
+        "regexp": "regexp_matches({x}, '{p}')",
+        "param": "${name}",
+        "in_list": "list_contains(${name}, {x})",
     },
 }
 
 
-class _Sql:
-    """Dialect snippets and quoted physical column names of the ``cdr`` table."""
+class SqlTarget:
+    """Where the aggregation SQL runs: dialect snippets, the ``cdr`` relation and its columns.
 
-    def __init__(self, db: Database) -> None:
+    Build with :meth:`for_database`, or :func:`mirtalib.cdr.duckagg.csv_target` for Master.csv
+    files read by DuckDB.
+
+    Attributes:
+        kind: "mysql", "sqlite" or "duckdb".
+        table: the relation to read (quoted name or a view).
+        cols: logical column -> quoted physical column, for the columns present.
+        start: the column holding the leg start (``start`` or legacy ``calldate``).
+        description: where this is, for messages.
+    """
+
+    def __init__(
+        self, kind: str, table: str, cols: dict[str, str], start: str, description: str, runner
+    ) -> None:
+        self.kind, self.table, self.cols, self.start = kind, table, cols, start
+        self.description = description
+        self._runner = runner
+
+    @classmethod
+    def for_database(cls, db: Database) -> SqlTarget:
+        """The ``cdr`` table of an open MariaDB/MySQL/SQLite database."""
         name = db.engine.dialect.name
-        self.kind = "mysql" if name in ("mysql", "mariadb") else name
-        if self.kind not in _SQL:
+        kind = "mysql" if name in ("mysql", "mariadb") else name
+        if kind not in ("mysql", "sqlite"):
             raise SchemaError(f"{db.description}: SQL aggregation supports MariaDB/MySQL/SQLite")
-        self.db = db
         table = db.schema.table("cdr")
         prep = db.engine.dialect.identifier_preparer
-        self.table = prep.quote(table.name)
         present = {c["name"].lower() for c in inspect(db.engine).get_columns(table.name)}
-        self.cols = {k: prep.quote(c.name) for k, c in table.c.items() if c.name.lower() in present}
-        self.start = self.cols["calldate" if db.schema.cdr_layout == "legacy" else "start"]
+        cols = {k: prep.quote(c.name) for k, c in table.c.items() if c.name.lower() in present}
+        start = cols["calldate" if db.schema.cdr_layout == "legacy" else "start"]
+
+        def run(sql: str, params: dict) -> pd.DataFrame:
+            stmt = text(sql)
+            if "tenants" in params:
+                stmt = stmt.bindparams(bindparam("tenants", expanding=True))
+            with db.connect() as conn:
+                return pd.read_sql(stmt, conn, params=params)
+
+        return cls(kind, prep.quote(table.name), cols, start, db.description, run)
+
+    def run(self, sql: str, params: dict) -> pd.DataFrame:
+        """Run a query, return a DataFrame."""
+        return self._runner(sql, params)
+
+    def _t(self, key: str, **kw) -> str:
+        return _SQL[self.kind][key].format(**kw)
 
     def col(self, key: str, default: str = "''") -> str:
         return f"COALESCE({self.cols[key]}, {default})" if key in self.cols else default
 
     def secs(self, c: str) -> str:
-        return _SQL[self.kind]["secs"].format(c=c)
+        return self._t("secs", c=c)
 
     def idiv(self, a: str, b: str) -> str:
-        return _SQL[self.kind]["idiv"].format(a=a, b=b)
+        return self._t("idiv", a=a, b=b)
 
     def rankcat(self, n: str, s: str) -> str:
-        return _SQL[self.kind]["rankcat"].format(n=n, s=s)
+        return self._t("rankcat", n=n, s=s)
+
+    def rx(self, x: str, pattern: str) -> str:
+        return self._t("regexp", x=x, p=pattern)
+
+    def param(self, name: str) -> str:
+        return self._t("param", name=name)
+
+    def in_list(self, x: str, name: str) -> str:
+        return self._t("in_list", x=x, name=name)
 
     def trunk(self, x: str) -> str:
         """Trunk name of channel expression ``x`` (NULL when not a trunk channel)."""
         slash = f"INSTR({x}, '/')"
         cut = (
-            f"CASE WHEN {x} REGEXP '{SUFFIX_RE}' "
+            f"CASE WHEN {self.rx(x, SUFFIX_RE)} "
             f"THEN SUBSTR({x}, {slash} + 1, LENGTH({x}) - {slash} - 9) "
             f"ELSE SUBSTR({x}, {slash} + 1) END"
         )
-        return f"CASE WHEN {x} REGEXP '{TECH_RE}' AND NOT {x} REGEXP '{EXT_RE}' THEN {cut} END"
+        return f"CASE WHEN {self.rx(x, TECH_RE)} AND NOT {self.rx(x, EXT_RE)} THEN {cut} END"
+
+
+def _target(db: Database | SqlTarget) -> SqlTarget:
+    return db if isinstance(db, SqlTarget) else SqlTarget.for_database(db)
 
 
 def calls_cte(
-    db: Database,
+    db: Database | SqlTarget,
     start: datetime | None,
     end: datetime | None,
     tenants: Sequence[str] | None,
@@ -105,16 +166,16 @@ def calls_cte(
     node, trunk, dst, outcome (0..4 = ANSWERED, NO ANSWER, BUSY, CONGESTION, FAILED; 9 other),
     billable (seconds), day (days since 2000-01-01), hour.
     """
-    q = _Sql(db)
+    q = _target(db)
     where, params = [], {}
     if start is not None:
-        where.append(f"{q.start} >= :t_from")
+        where.append(f"{q.start} >= {q.param('t_from')}")
         params["t_from"] = start
     if end is not None:
-        where.append(f"{q.start} < :t_to")
+        where.append(f"{q.start} < {q.param('t_to')}")
         params["t_to"] = end
     if tenants:
-        where.append(f"{q.cols['accountcode']} IN :tenants")
+        where.append(q.in_list(q.cols["accountcode"], "tenants"))
         params["tenants"] = list(tenants)
     cond = ("WHERE " + " AND ".join(where)) if where else ""
     firstdst = q.col("firstdst")
@@ -161,7 +222,7 @@ WITH legs AS (
          CASE WHEN uf1 IN ('IN', 'OUT', 'LOCAL') THEN uf1
               WHEN tk_in IS NOT NULL THEN 'IN' WHEN tk_out IS NOT NULL THEN 'OUT'
               ELSE 'LOCAL' END AS direction,
-         CASE WHEN uid1 REGEXP '{NODE_RE}' THEN SUBSTR(uid1, 1, INSTR(uid1, '-') - 1)
+         CASE WHEN {q.rx("uid1", NODE_RE)} THEN SUBSTR(uid1, 1, INSTR(uid1, '-') - 1)
               ELSE '' END AS node,
          COALESCE(SUBSTR(tk_first, 10), '') AS trunk,
          {day} AS day, {hour} AS hour
@@ -171,16 +232,12 @@ WITH legs AS (
     return sql, params
 
 
-def _run(db: Database, sql: str, params: dict) -> pd.DataFrame:
-    stmt = text(sql)
-    if "tenants" in params:
-        stmt = stmt.bindparams(bindparam("tenants", expanding=True))
-    with db.connect() as conn:
-        return pd.read_sql(stmt, conn, params=params)
+def _run(db: Database | SqlTarget, sql: str, params: dict) -> pd.DataFrame:
+    return _target(db).run(sql, params)
 
 
 def call_cube(
-    db: Database,
+    db: Database | SqlTarget,
     start: datetime | None = None,
     end: datetime | None = None,
     tenants: Sequence[str] | None = None,
@@ -194,12 +251,14 @@ def call_cube(
     """
     cte, params = calls_cte(db, start, end, tenants)
     params["short_s"] = int(short_s)
+    q = _target(db)
+    short = q.param("short_s")
     sql = (
         cte
-        + """
+        + f"""
 SELECT tenant, direction, node, trunk, day, hour, outcome, COUNT(*) AS calls,
        SUM(billable) AS billable, SUM(t1 - t0) AS duration,
-       SUM(CASE WHEN outcome = 0 AND billable < :short_s THEN 1 ELSE 0 END) AS short
+       SUM(CASE WHEN outcome = 0 AND billable < {short} THEN 1 ELSE 0 END) AS short
 FROM calls GROUP BY tenant, direction, node, trunk, day, hour, outcome
 """
     )
@@ -211,12 +270,12 @@ FROM calls GROUP BY tenant, direction, node, trunk, day, hour, outcome
         cube[col] = pd.to_numeric(cube[col]).astype("int64")
     for col in ("tenant", "direction", "node", "trunk"):
         cube[col] = cube[col].fillna("").astype("str")
-    log.info("%s: call cube of %d rows", db.description, len(cube))
+    log.info("%s: call cube of %d rows", q.description, len(cube))
     return cube
 
 
 def top_destinations_sql(
-    db: Database,
+    db: Database | SqlTarget,
     start: datetime | None = None,
     end: datetime | None = None,
     tenants: Sequence[str] | None = None,
@@ -225,9 +284,10 @@ def top_destinations_sql(
     """The ``n`` most called outbound numbers per tenant: tenant, dst, calls, answered, minutes."""
     cte, params = calls_cte(db, start, end, tenants)
     params["n"] = int(n)
+    limit = _target(db).param("n")
     sql = (
         cte
-        + """, per_dst AS (
+        + f""", per_dst AS (
   SELECT tenant, dst, COUNT(*) AS calls, SUM(CASE WHEN outcome = 0 THEN 1 ELSE 0 END) AS answered,
          SUM(billable) AS billable
   FROM calls WHERE direction = 'OUT' GROUP BY tenant, dst
@@ -236,7 +296,7 @@ def top_destinations_sql(
                                        ORDER BY calls DESC, billable DESC, dst) AS r
   FROM per_dst
 )
-SELECT tenant, dst, calls, answered, billable FROM ranked_dst WHERE r <= :n
+SELECT tenant, dst, calls, answered, billable FROM ranked_dst WHERE r <= {limit}
 ORDER BY tenant, r
 """
     )
@@ -248,7 +308,7 @@ ORDER BY tenant, r
 
 
 def concurrency_minutes(
-    db: Database,
+    db: Database | SqlTarget,
     start: datetime | None = None,
     end: datetime | None = None,
     tenants: Sequence[str] | None = None,
@@ -267,7 +327,7 @@ def concurrency_minutes(
         parts.append(
             f"SELECT '{dim}' AS dim, {expr} AS g, t1 AS t, -1 AS d FROM calls WHERE t1 > t0{extra}"
         )
-    q = _Sql(db)
+    q = _target(db)
     sql = (
         cte
         + f""", ev AS (
