@@ -147,8 +147,9 @@ class _NodeRun:
             before = None if raw is None else raw.decode("utf-8")
         except UnicodeDecodeError:
             raise TargetError(f"{self.target.name}: {path} is not UTF-8 text") from None
-        wanted = step.render(before)
-        res.before_text, res.after_text = before, wanted
+        render = step.plan_render if self.mode == "plan" and step.plan_render else step.render
+        wanted = render(before)
+        res.before_text, res.after_text = scrub(before), scrub(wanted)
         data = wanted.encode("utf-8")
         res.file = FileRecord(
             path,
@@ -162,7 +163,7 @@ class _NodeRun:
             res.status, res.reason = Status.OK, "already as wanted"
             res.file.after_sha256 = res.file.before_sha256
             return
-        res.diff = unified_diff(before, wanted, step.path, self.target.name)
+        res.diff = scrub(unified_diff(before, wanted, step.path, self.target.name))
         self.changed.add(step.id)
         if self.mode == "plan":
             res.status, res.reason = Status.WOULD_CHANGE, step.summary

@@ -135,6 +135,8 @@ class FileChange(Step):
             stands for the staged file (``haproxy -c -f {path}``). Exit != 0 stops the run.
         risk: declared effect of writing the file.
         summary: what the change does, one line (shown in plan).
+        plan_render: used instead of ``render`` in plan mode (a secret shown as a placeholder,
+            resolved only by apply).
     """
 
     path: str
@@ -143,6 +145,7 @@ class FileChange(Step):
     validate: str | None = None
     risk: Risk = Risk.CHANGING
     summary: str = ""
+    plan_render: Callable[[str | None], str] | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
