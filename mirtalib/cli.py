@@ -118,16 +118,21 @@ def demo() -> None:
 
 @app.command("list")
 def list_notebooks(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Notebooks or folders.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Notebooks (paths or names) or folders.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List every notebook with its parameters (type, default, help) and demo parameter file."""
-    from mirtalib.nbrun import find_notebooks, inspect_parameters, read_notebook
+    from mirtalib.nbrun import find_notebooks, inspect_parameters, read_notebook, resolve_notebook
     from mirtalib.nbrun.discover import NOTEBOOKS_DIR, demo_parameters_file, display_path
 
     notebooks: list[Path] = []
-    for path in paths or [NOTEBOOKS_DIR]:
-        notebooks += find_notebooks(path) if path.is_dir() else [path]
+    try:
+        for path in paths or [NOTEBOOKS_DIR]:
+            notebooks += find_notebooks(path) if path.is_dir() else [resolve_notebook(path)]
+    except MirtaError as exc:
+        raise _fail(exc) from None
     listing = []
     for nb_path in notebooks:
         try:
