@@ -176,3 +176,42 @@ def test_collect_through_a_replay_target(replay):
         snap.frame("channels"),
     )
     assert table.set_index("extension").loc["105-DEVEL", "stage"] == "custom device state -> queue"
+
+
+def test_collect_reads_st_states_from_the_database_when_given(replay, tmp_path):
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, insert
+
+    from mirtalib.data.db import Database
+    from mirtalib.data.schema import Schema
+
+    schema = Schema()
+    engine = create_engine(f"sqlite:///{tmp_path / 'st.sqlite'}")
+    st = schema.table("st_states")
+    schema.metadata.create_all(engine, tables=[st])
+    with engine.begin() as conn:
+        conn.execute(
+            insert(st),
+            [
+                {
+                    "st_id": 1,
+                    "st_extension": "100-DEVEL",
+                    "st_state": "NOT INUSE",
+                    "st_lastupdate": datetime(2026, 11, 2, 9, 0),
+                    "st_node": "srv01",
+                },
+                {
+                    "st_id": 2,
+                    "st_extension": "200-ACME",
+                    "st_state": "INUSE",
+                    "st_lastupdate": None,
+                    "st_node": None,
+                },
+            ],
+        )
+    snap = collect(replay, tenant="DEVEL", db=Database(engine, schema, engine.url))
+    assert snap.db_states["st_extension"].tolist() == ["100-DEVEL"]
+    assert mysql_command(["DEVEL"]) not in replay.log  # the node's mysql was not used
+    table = reconcile(snap.extensions, snap.db_states, snap.frame("devstates"))
+    assert table.set_index("extension").loc["100-DEVEL", "stage"] == "state daemon"
