@@ -6,9 +6,10 @@ operator's laptop proves nothing about the PBX. Two ways to ask, same result typ
 
 * :func:`query`: dnspython from this machine (tests, the operator's own view);
 * :func:`node_command` + :func:`parse_node_output`: the query message is built here with
-  dnspython (fixed id, so the command line is stable), sent from the node by a tiny Python
-  script that only moves bytes (UDP, then TCP when the answer is truncated; Python 2.7 or 3, no
-  package needed on the node), and the raw answer is decoded here by dnspython.
+  dnspython (fixed id, so the command line is stable), sent from the node by a six-line Python
+  script that only moves bytes over UDP (Python 2.7 or 3, no package needed on the node), and the
+  raw answer is decoded here by dnspython. EDNS0 with a 1232-byte buffer keeps the answers of
+  A/SRV/TXT questions about PBX names within one datagram; a truncated answer is reported as such.
 
 Also: ``resolv.conf`` reading (:func:`parse_resolv_conf`) and the lines for resolv.conf,
 ``ifcfg-*`` and NetworkManager keyfiles (:func:`render_resolv_conf` ...).
@@ -43,40 +44,19 @@ PUBLIC_RESOLVERS: dict[str, tuple[str, ...]] = {
 }
 GLIBC_MAXNS = 3  # glibc reads at most three nameserver lines; later ones are ignored
 
-# Moves bytes only: argv = timeout, then host:port:hexquery ... ; one output line per query.
-RUNNER = """import binascii, socket, struct, sys
-t = float(sys.argv[1])
-def tcp(h, p, q):
-    c = socket.create_connection((h, p), t)
-    c.settimeout(t)
-    c.sendall(struct.pack('!H', len(q)) + q)
-    b = b''
-    while len(b) < 2 or len(b) < 2 + struct.unpack('!H', b[:2])[0]:
-        d = c.recv(65535)
-        if not d:
-            raise EOFError('closed')
-        b += d
-    return b[2:2 + struct.unpack('!H', b[:2])[0]]
+# Moves bytes only (Python 2.7 or 3): argv = timeout, then host:port:hexquery ...; one line each.
+RUNNER = """import binascii as b, socket as s, sys
 for a in sys.argv[2:]:
-    h, p, q = a.rsplit(':', 2)
-    p, q = int(p), binascii.unhexlify(q)
-    try:
-        s = socket.socket(socket.AF_INET6 if ':' in h else socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(t)
-        s.sendto(q, (h, p))
-        r = s.recv(65535)
-        while r[:2] != q[:2]:
-            r = s.recv(65535)
-        if bytearray(r)[2] & 2:
-            r = tcp(h, p, q)
-        sys.stdout.write('%s %d ok %s\\n' % (h, p, binascii.hexlify(r).decode()))
-    except socket.timeout:
-        sys.stdout.write('%s %d error timeout\\n' % (h, p))
-    except Exception as e:
-        sys.stdout.write('%s %d error %s\\n' % (h, p, type(e).__name__))
+ h, p, q = a.rsplit(":", 2); q = b.unhexlify(q)
+ try:
+  c = s.socket(s.AF_INET6 if ":" in h else s.AF_INET, s.SOCK_DGRAM)
+  c.settimeout(float(sys.argv[1]))
+  c.sendto(q, (h, int(p))); r = c.recv(65535)
+  while r[:2] != q[:2]: r = c.recv(65535)
+  sys.stdout.write("%s %s ok %s\\n" % (h, p, b.hexlify(r).decode()))
+ except Exception as e: sys.stdout.write("%s %s error %s\\n" % (h, p, type(e).__name__))
 """
-
-
+_TIMEOUTS = {"timeout", "TimeoutError"}
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -117,7 +97,8 @@ class DnsResult:
 
     Attributes:
         status: ``ok`` (answer present), ``nodata``, ``nxdomain``, ``refused``, ``servfail``,
-            ``other`` (another rcode), ``timeout`` or ``error`` (no answer at all).
+            ``truncated`` (empty and TC set), ``other`` (another rcode), ``timeout`` or ``error``
+            (no answer at all).
         rcode: ``NOERROR``, ``REFUSED`` ... ("" without an answer).
         answers: rdata texts of the asked type (``10 10 5060 voip1.domain.com.``).
         notices: TXT strings found outside the answer section (OpenDNS's block notice).
@@ -169,6 +150,8 @@ def classify(query: DnsQuery, response: dns.message.Message) -> DnsResult:
         "REFUSED": "refused",
         "SERVFAIL": "servfail",
     }.get(rcode, "other")
+    if status == "nodata" and response.flags & dns.flags.TC:
+        status = "truncated"
     return DnsResult(query, status, rcode, answers, notices)
 
 
@@ -205,7 +188,7 @@ def parse_node_output(text: str, queries: Sequence[DnsQuery]) -> list[DnsResult]
         if len(parts) != 4 or parts[0] != q.server or parts[1] != str(q.port):
             raise ParseError(f"DNS probe: line {line[:100]!r} does not answer {q.server}")
         if parts[2] == "error":
-            status = "timeout" if parts[3] == "timeout" else "error"
+            status = "timeout" if parts[3] in _TIMEOUTS else "error"
             out.append(DnsResult(q, status, detail=parts[3][:80]))
             continue
         try:
@@ -298,12 +281,21 @@ def set_nmconnection_dns(text: str | None, servers: Sequence[str]) -> str:
         (i for i in range(start + 1, len(lines)) if lines[i].strip().startswith("[")), len(lines)
     )
     wanted = {"dns": "".join(f"{s};" for s in servers), "ignore-auto-dns": "true"}
-    body = [ln for ln in lines[start + 1 : end] if ln.split("=", 1)[0].strip() not in wanted]
-    while body and not body[-1].strip():
+    body: list[str] = []
+    for ln in lines[start + 1 : end]:
+        key = ln.split("=", 1)[0].strip()
+        if key in wanted:
+            if wanted[key] is not None:
+                body.append(f"{key}={wanted[key]}")
+                wanted[key] = None  # type: ignore[assignment]
+            continue
+        body.append(ln)
+    missing = [f"{k}={v}" for k, v in wanted.items() if v is not None]
+    while missing and body and not body[-1].strip():
         body.pop()
-    new = [*body, *(f"{k}={v}" for k, v in wanted.items())]
     tail = lines[end:]
-    return "\n".join([*lines[: start + 1], *new, *([""] if tail else []), *tail]) + "\n"
+    sep = [""] if tail and missing else []
+    return "\n".join([*lines[: start + 1], *body, *missing, *sep, *tail]) + "\n"
 
 
 def render_lines(servers: Sequence[str], connection: str = "eth0") -> dict[str, str]:

@@ -1,0 +1,321 @@
+"""Seed page 43, *Clustering and High Availability*: SRV pools, and where the phones really are.
+
+MiRTA nodes share load, they do not balance it: phones find a node through DNS SRV records
+(RFC 2782: lowest priority first, weight-proportional inside a priority). The page recommends one
+pool per node (``pbxA`` -> voip1 first, voip2 second; ``pbxB`` the other way round), each tenant's
+phones provisioned with one pool, because a tenant split across nodes costs inter-node routing and
+breaks attended transfers between calls held on different nodes; around 10% of phones on the
+secondary is normal (packet loss makes some re-register there).
+
+What this runbook does:
+
+* models the pools with :mod:`mirtalib.net.srv` and shows each pool's shares with every node up and
+  with each node down (the page's own 60/20/10/10 example is a unit test of that model);
+* renders the zone lines to publish (a manual step: the zone lives at the DNS provider);
+* asks a resolver *from each node* for the live SRV records of every pool (dnspython queries, see
+  :mod:`mirtalib.net.dns`) and compares them with the design (warn before, fail in verify);
+* counts registered phones per tenant on each node from ``pjsip show contacts`` (or chan_sip's
+  ``sip show peers``); :func:`placement` turns the per-node counts into the tenants that are split
+  and the pool each one should use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from mirtalib.asterisk.chansip import parse_sip_peers
+from mirtalib.asterisk.pjsip import parse_pjsip_show
+from mirtalib.errors import ParameterError, ParseError
+from mirtalib.net.dns import DnsQuery, node_command, parse_node_output
+from mirtalib.net.srv import SrvRecord, compare, pool_records, shares, zone_lines
+from mirtalib.runbook import (
+    Check,
+    Manual,
+    Param,
+    Phase,
+    RunbookDef,
+    Step,
+    Verdict,
+    Verification,
+    info,
+)
+from mirtalib.validate import EXTENSION_RE, checker, hostname, ip_address, port
+
+CONTACT_COMMANDS = {
+    "pjsip": "asterisk -rx 'pjsip show contacts'",
+    "sip": "asterisk -rx 'sip show peers'",
+}
+
+
+def _pools(value: str) -> str:
+    pairs = [p.strip() for p in value.split(",") if p.strip()]
+    seen: dict[str, str] = {}
+    for pair in pairs:
+        label, sep, primary = pair.partition("=")
+        if not sep:
+            raise ParameterError(f"pools: {pair!r} is not POOL=NODE (e.g. pbxa=srv01)")
+        seen[hostname(label.strip(), "pools")] = hostname(primary.strip(), "pools")
+    if len(seen) < 1:
+        raise ParameterError("pools is empty: give POOL=NODE pairs such as pbxa=srv01,pbxb=srv02")
+    return ",".join(f"{k}={v}" for k, v in seen.items())
+
+
+def _share(value: float) -> float:
+    if not 0 < value < 1:
+        raise ParameterError(f"secondary_warn={value} must be a fraction between 0 and 1")
+    return value
+
+
+def _ttl(value: int) -> int:
+    if not 60 <= value <= 604800:
+        raise ParameterError(f"ttl={value} must be 60-604800 seconds (page: 86400)")
+    return value
+
+
+PARAMS = (
+    Param(
+        "domain",
+        "demo.mirta.example",
+        "DNS zone of the pools and nodes",
+        check=checker(hostname, "domain"),
+    ),
+    Param(
+        "pools", "pbxa=srv01,pbxb=srv02", "POOL=PRIMARY-NODE pairs (node host labels)", check=_pools
+    ),
+    Param("transport", "udp", "SIP transport of the records", choices=("udp", "tcp", "tls")),
+    Param("sip_port", 5060, "SIP port on the nodes", check=checker(port, "sip_port")),
+    Param(
+        "ttl", 3600, "record TTL in seconds (page: 86400; shorter = faster redesign)", check=_ttl
+    ),
+    Param(
+        "resolver",
+        "1.1.1.1",
+        "resolver the nodes ask for the live records",
+        check=checker(ip_address, "resolver"),
+    ),
+    Param("dns_port", 53, "port of that resolver", check=checker(port, "dns_port")),
+    Param(
+        "channel_driver", "pjsip", "registrations from pjsip or chan_sip", choices=("pjsip", "sip")
+    ),
+    Param(
+        "secondary_warn", 0.2, "share of a tenant's phones elsewhere worth a warning", check=_share
+    ),
+)
+
+
+def design(v: dict[str, Any]) -> list[SrvRecord]:
+    """The SRV records of the pools for validated values ``v``."""
+    pools = dict(p.split("=") for p in v["pools"].split(","))
+    nodes = list(dict.fromkeys(pools.values()))
+    return pool_records(
+        pools, nodes, domain=v["domain"], port=v["sip_port"], transport=v["transport"], ttl=v["ttl"]
+    )
+
+
+def _owners(records: Sequence[SrvRecord]) -> list[str]:
+    return list(dict.fromkeys(r.owner for r in records))
+
+
+def shares_text(records: Sequence[SrvRecord]) -> str:
+    """Per pool: shares with all nodes up, then with each node down."""
+    out = []
+    for owner in _owners(records):
+        group = [r for r in records if r.owner == owner]
+        hosts = list(dict.fromkeys(r.target for r in group))
+        for down in [None, *hosts]:
+            got = shares(group, [down] if down else [])
+            where = ", ".join(f"{h}:{p} {float(s):.0%}" for (h, p), s in got.items()) or "nobody"
+            out.append(f"{owner}: {'all up' if down is None else down + ' down'} -> {where}")
+    return "\n".join(out)
+
+
+def _srv_probe(records: Sequence[SrvRecord], resolver: str, dns_port: int):
+    queries = [DnsQuery(resolver, o, "SRV", dns_port) for o in _owners(records)]
+    command = node_command(queries)
+
+    def parse(text: str) -> list[tuple[str, str, list[SrvRecord]]]:
+        out = []
+        for r in parse_node_output(text, queries):
+            live = [SrvRecord(*(int(x) for x in a.split()[:3]), a.split()[3]) for a in r.answers]
+            out.append((r.query.name, r.status, live))
+        return out
+
+    return command, parse
+
+
+def _rdata(records: Sequence[SrvRecord]) -> str:
+    return ", ".join(f"{r.priority} {r.weight} {r.port} {r.target}" for r in records)
+
+
+def _srv_expect(records: Sequence[SrvRecord], worst: Verdict):
+    def expect(found: list[tuple[str, str, list[SrvRecord]]]) -> tuple[Verdict, str]:
+        problems, good = [], []
+        for name, status, live in found:
+            wanted = [r for r in records if r.owner == name]
+            cmp = compare(name, wanted, live)
+            if status not in {"ok", "nodata", "nxdomain"}:
+                problems.append(f"{name}: resolver said {status}")
+            elif cmp.ok:
+                good.append(name)
+            else:
+                miss, extra = _rdata(cmp.missing), _rdata(cmp.unexpected)
+                problems.append(f"{name}: missing [{miss}] unexpected [{extra}]")
+        if problems:
+            fine = f" (as designed: {', '.join(good)})" if good else ""
+            return worst, "; ".join(problems) + fine
+        return Verdict.PASS, f"published as designed: {', '.join(good)}"
+
+    return expect
+
+
+def tenant_of(aor: str) -> str:
+    """Tenant code of an extension AOR/peer name (``100-DEVEL`` -> ``DEVEL``; "" for trunks)."""
+    return aor.rsplit("-", 1)[1] if EXTENSION_RE.match(aor) else ""
+
+
+def registered_phones(text: str, driver: str = "pjsip") -> dict[str, int]:
+    """Registered phones per tenant in ``pjsip show contacts`` / ``sip show peers`` output."""
+    counts: dict[str, int] = {}
+    if driver == "pjsip":
+        report = parse_pjsip_show(text)
+        names = [c.aor for c in report.contacts if c.status not in {"Removed", "Unavail"}]
+        if report.rejects:
+            raise ParseError(f"pjsip show contacts: {len(report.rejects)} line(s) not understood")
+    else:
+        peers = parse_sip_peers(text)
+        names = [p.name for p in peers.peers if p.port and p.host != "(Unspecified)"]
+    for name in names:
+        t = tenant_of(name)
+        if t:
+            counts[t] = counts.get(t, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _phones_expect(counts: dict[str, int]) -> tuple[Verdict, str]:
+    total = sum(counts.values())
+    return Verdict.PASS, f"{total} phone(s) registered: " + (
+        ", ".join(f"{t} {n}" for t, n in counts.items()) or "none"
+    )
+
+
+def build(v: dict[str, Any]) -> list[Step]:
+    """Steps of page 43 for validated values ``v``."""
+    records = design(v)
+    command, parse = _srv_probe(records, v["resolver"], v["dns_port"])
+    contacts = CONTACT_COMMANDS[v["channel_driver"]]
+    return [
+        Manual(
+            id="srv-model",
+            title="How phones will spread over the nodes (RFC 2782 model of the pools)",
+            phase=Phase.BEFORE,
+            where="this notebook",
+            detail=shares_text(records).replace("\n", " | "),
+        ),
+        Check(
+            id="srv-live-before",
+            title=f"Live SRV records of the pools (asked from the node to {v['resolver']})",
+            phase=Phase.BEFORE,
+            command=command,
+            parse=parse,
+            expect=_srv_expect(records, Verdict.WARN),
+        ),
+        Check(
+            id="phones-before",
+            title="Phones registered on this node, per tenant",
+            phase=Phase.BEFORE,
+            command=contacts,
+            parse=lambda text: registered_phones(text, v["channel_driver"]),
+            expect=_phones_expect,
+        ),
+        Manual(
+            id="publish-zone",
+            title="Publish the pool records in the DNS zone",
+            where=f"DNS provider of {v['domain']}",
+            detail=zone_lines(records).strip().replace("\n", " | "),
+        ),
+        Manual(
+            id="provision-pools",
+            title="Provision each tenant's phones with one pool",
+            where="phone provisioning / MiRTA extension settings",
+            detail="Give all phones of a tenant the SIP server of the pool whose primary node "
+            "already holds most of them (see the placement table); never one pool listing every "
+            "node at equal priority: hand-overs and transfers across nodes fail.",
+        ),
+        Check(
+            id="srv-published",
+            title="The pools are published as designed",
+            command=command,
+            parse=parse,
+            expect=_srv_expect(records, Verdict.FAIL),
+        ),
+        Check(
+            id="phones-after",
+            title="Phones registered on this node, per tenant (after)",
+            command=contacts,
+            parse=lambda text: registered_phones(text, v["channel_driver"]),
+            expect=info("phones per tenant"),
+        ),
+    ]
+
+
+def phones_per_node(rb) -> pd.DataFrame:
+    """Registered phones per tenant (rows) and node (columns) of an open runbook's targets."""
+    driver = rb.values["channel_driver"]
+    cols = {
+        t.name: registered_phones(t.run(CONTACT_COMMANDS[driver]).stdout, driver)
+        for t in rb.targets
+    }
+    frame = pd.DataFrame(cols).fillna(0).astype(int).sort_index()
+    frame.index.name = "tenant"
+    return frame
+
+
+def placement(frame: pd.DataFrame, pools: str, secondary_warn: float) -> pd.DataFrame:
+    """Per tenant: phones, the node holding most of them, share elsewhere, pool to use, finding."""
+    pool_of = {node: pool for pool, node in (p.split("=") for p in pools.split(","))}
+    rows = []
+    for tenant, counts in frame.iterrows():
+        total = int(counts.sum())
+        main = str(counts.idxmax())
+        away = (total - int(counts[main])) / total if total else 0.0
+        pool = pool_of.get(main, "")
+        if away == 0:
+            finding = "all on one node"
+        elif away <= secondary_warn:
+            finding = "a few on the secondary: normal after packet loss"
+        else:
+            finding = f"split across nodes: provision {pool or 'one pool'} on all its phones"
+        rows.append(
+            {
+                "tenant": tenant,
+                "phones": total,
+                "main_node": main,
+                "elsewhere": round(away, 3),
+                "pool": pool,
+                "finding": finding,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["tenant", "phones", "main_node", "elsewhere", "pool", "finding"]
+    )
+
+
+RUNBOOK = RunbookDef(
+    page=43,
+    slug="clustering-and-high-availability",
+    title="Clustering and High Availability",
+    scope="node",
+    params=PARAMS,
+    build=build,
+    summary="SRV pool design and shares, live SRV records, phones per node and tenant",
+    verification=Verification(
+        mirta_page="Extensions page of each moved tenant: phones registered, on the pool's "
+        "primary node.",
+        asterisk_log="In /var/log/asterisk/full, no registration storms or 'No matching "
+        "endpoint' after the phones were re-provisioned.",
+        status_menu="Status menu: registrations per node match the placement table.",
+    ),
+)
