@@ -175,10 +175,12 @@ def _answers_expect(what: str, worst: Verdict = Verdict.FAIL):
         bad = [r for r in rows if r["status"] not in {"ok", "nodata", "nxdomain"}]
         if not bad:
             return Verdict.PASS, f"{what}: all {len(rows)} answers usable"
-        per_server: dict[str, str] = {}
+        by_answer: dict[str, list[str]] = {}
         for r in bad:
-            per_server.setdefault(r["server"], r["summary"][:110])
-        detail = "; ".join(f"{s}: {why}" for s, why in per_server.items())
+            servers = by_answer.setdefault(r["summary"][:130], [])
+            if r["server"] not in servers:
+                servers.append(r["server"])
+        detail = "; ".join(f"{', '.join(s)}: {why}" for why, s in by_answer.items())
         verdict = worst if len(bad) == len(rows) else Verdict.WARN
         return verdict, f"{what}: {len(bad)} of {len(rows)} answers unusable. {detail}"
 

@@ -1,4 +1,4 @@
-"""Real TLS servers for tests: certificates made with cryptography, ``openssl s_server`` on loopback."""
+"""Real TLS servers for tests: cryptography-made certificates, `openssl s_server` on loopback."""
 
 from __future__ import annotations
 
