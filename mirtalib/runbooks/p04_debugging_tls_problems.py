@@ -129,6 +129,11 @@ def _scan_probe(v: dict[str, Any]):
     return here_or_recorded(f"tls-scan {v['tls_host']}:{v['tls_port']}", live)
 
 
+def peer_scan(rb) -> TlsScan:
+    """The scan of the peer for an open runbook (from its first target's recording on a replay)."""
+    return scan_from_json(_scan_probe(rb.values)(rb.targets[0]))
+
+
 def scan_text(s: TlsScan) -> str:
     """Protocols and suites, one line each (server order)."""
     lines = []

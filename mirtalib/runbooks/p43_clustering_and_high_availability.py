@@ -54,13 +54,13 @@ def _pools(value: str) -> str:
     pairs = [p.strip() for p in value.split(",") if p.strip()]
     seen: dict[str, str] = {}
     for pair in pairs:
-        label, sep, primary = pair.partition("=")
+        label, sep, primary = pair.replace("=", ":").partition(":")
         if not sep:
-            raise ParameterError(f"pools: {pair!r} is not POOL=NODE (e.g. pbxa=srv01)")
+            raise ParameterError(f"pools: {pair!r} is not POOL:NODE (e.g. pbxa:srv01)")
         seen[hostname(label.strip(), "pools")] = hostname(primary.strip(), "pools")
     if len(seen) < 1:
-        raise ParameterError("pools is empty: give POOL=NODE pairs such as pbxa=srv01,pbxb=srv02")
-    return ",".join(f"{k}={v}" for k, v in seen.items())
+        raise ParameterError("pools is empty: give POOL:NODE pairs such as pbxa:srv01,pbxb:srv02")
+    return ",".join(f"{k}:{v}" for k, v in seen.items())
 
 
 def _share(value: float) -> float:
@@ -83,7 +83,7 @@ PARAMS = (
         check=checker(hostname, "domain"),
     ),
     Param(
-        "pools", "pbxa=srv01,pbxb=srv02", "POOL=PRIMARY-NODE pairs (node host labels)", check=_pools
+        "pools", "pbxa:srv01,pbxb:srv02", "POOL:PRIMARY-NODE pairs (node host labels)", check=_pools
     ),
     Param("transport", "udp", "SIP transport of the records", choices=("udp", "tcp", "tls")),
     Param("sip_port", 5060, "SIP port on the nodes", check=checker(port, "sip_port")),
@@ -108,7 +108,7 @@ PARAMS = (
 
 def design(v: dict[str, Any]) -> list[SrvRecord]:
     """The SRV records of the pools for validated values ``v``."""
-    pools = dict(p.split("=") for p in v["pools"].split(","))
+    pools = dict(p.split(":") for p in v["pools"].split(","))
     nodes = list(dict.fromkeys(pools.values()))
     return pool_records(
         pools, nodes, domain=v["domain"], port=v["sip_port"], transport=v["transport"], ttl=v["ttl"]
@@ -275,7 +275,7 @@ def phones_per_node(rb) -> pd.DataFrame:
 
 def placement(frame: pd.DataFrame, pools: str, secondary_warn: float) -> pd.DataFrame:
     """Per tenant: phones, the node holding most of them, share elsewhere, pool to use, finding."""
-    pool_of = {node: pool for pool, node in (p.split("=") for p in pools.split(","))}
+    pool_of = {node: pool for pool, node in (p.split(":") for p in pools.split(","))}
     rows = []
     for tenant, counts in frame.iterrows():
         total = int(counts.sum())

@@ -31,7 +31,7 @@ targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh:
 mode: str = "plan"  # plan (no side effect) or verify (apply changes nothing on this page)
 confirm: bool = False  # kept for the shared form; this page writes no file
 domain: str = "demo.mirta.example"  # DNS zone of the pools and of the node names
-pools: str = "pbxa=srv01,pbxb=srv02"  # pool and its primary node, per pair (node host labels in the zone)
+pools: str = "pbxa:srv01,pbxb:srv02"  # pool and its primary node, per pair (node host labels in the zone)
 transport: str = "udp"  # SIP transport of the records: udp, tcp or tls (_sips._tcp)
 sip_port: int = 5060  # SIP port on the nodes
 ttl: int = 3600  # record TTL in seconds (page: 86400; a shorter TTL makes a redesign take effect sooner)
