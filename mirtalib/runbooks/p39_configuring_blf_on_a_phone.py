@@ -1,0 +1,109 @@
+"""Seed page 39, *Configuring BLF on a phone*: what a BLF key must watch, per brand, and the hints.
+
+A BLF (busy lamp field) key lights up with the state of what it watches. On MiRTA PBX it watches
+the SIP *username*: number, dash, tenant code (``100-DEVEL``), never the bare number. Queues
+(their callers) and parking lots are watched the same way (``500-DEVEL``, ``801-DEVEL``); a
+voicemail box with the voicemail feature-code prefix, ``*97104-DEVEL``, once that prefix is set as
+*Enable Voicemail MWI with prefix* in Configuration/Settings.
+
+What this runbook adds to the page:
+
+* the list of monitors comes from the tenant's extensions, queues and parking lots in the MiRTA
+  database, and the key strings are written for the chosen brand (Yealink, Cisco SPA, Grandstream,
+  Snom) by :mod:`mirtalib.phones.blf`;
+* ``core show hints`` is parsed (:func:`mirtalib.asterisk.states.parse_core_show_hints`) and every
+  watched name is classified: a name without the dash (``100DEVEL``) is the page's trap, since
+  Asterisk keeps watching it after the phone is corrected until Asterisk restarts. The restart
+  drops every call of the node, so it stays a manual step for a maintenance window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirtalib.phones.blf import BRANDS, feature_code
+from mirtalib.phones.blfsteps import hints_check, key_lines, pick_monitors
+from mirtalib.runbook import Manual, Param, Phase, RunbookDef, Step, Verification
+from mirtalib.validate import checker, tenant
+
+PARAMS = (
+    Param(
+        "tenant", "DEVEL", "tenant code whose phones get BLF keys", check=checker(tenant, "tenant")
+    ),
+    Param("brand", "yealink", "phone brand the key strings are written for", choices=BRANDS),
+    Param(
+        "monitors",
+        "100,101,500,801,vm:104",
+        "what the keys watch: extension/queue/parking numbers, vm:N for a voicemail; "
+        "empty: every extension",
+    ),
+    Param(
+        "voicemail_prefix",
+        "*97",
+        "voicemail feature-code prefix (Configuration/Settings: Enable Voicemail MWI with prefix)",
+        check=lambda v: feature_code(v, "voicemail_prefix"),
+    ),
+)
+
+
+def build(v: dict[str, Any]) -> list[Step]:
+    """Steps of page 39 for validated parameter values ``v``."""
+    chosen = pick_monitors(v["tenant"], v["monitors"], v["voicemail_prefix"])
+    names = list(chosen["monitor"])
+    return [
+        Manual(
+            id="username-not-number",
+            title="Watch the username (number-TENANT), never the bare number",
+            phase=Phase.BEFORE,
+            where="the phone's BLF / DSS key settings",
+            detail=f"extension 100 of {v['tenant']} is watched as 100-{v['tenant']}; a name "
+            f"without the dash (100{v['tenant']}) can only be cleared by restarting Asterisk",
+        ),
+        Manual(
+            id="voicemail-prefix",
+            title="Voicemail keys need the MWI prefix",
+            phase=Phase.BEFORE,
+            where="MiRTA Configuration/Settings",
+            detail=f"feature code to listen to a voicemail {v['voicemail_prefix']}[NUM]; set "
+            f"'Enable Voicemail MWI with prefix' to {v['voicemail_prefix']}; a voicemail key "
+            f"watches {v['voicemail_prefix']}104-{v['tenant']}; the phone's own voicemail "
+            f"button dials {v['voicemail_prefix']}104",
+        ),
+        hints_check(v["tenant"], v["voicemail_prefix"], names, final=False),
+        Manual(
+            id="program-keys",
+            title=f"Program the keys ({v['brand']})",
+            where="the phone's web page or its provisioning file",
+            detail=key_lines(chosen, v["brand"]),
+        ),
+        Manual(
+            id="restart-if-no-dash",
+            title="Only if a name without the dash was watched: restart Asterisk",
+            where="maintenance window, on the node the phone registers to",
+            detail="first correct every phone watching a name without the dash (see the hints "
+            "check), then restart Asterisk ('core restart when convenient' waits for calls to "
+            "end); reloading is not enough",
+        ),
+        hints_check(v["tenant"], v["voicemail_prefix"], names, final=True),
+    ]
+
+
+RUNBOOK = RunbookDef(
+    page=39,
+    slug="configuring-blf-on-a-phone",
+    title="Configuring BLF on a phone",
+    scope="tenant",
+    tenant_param="tenant",
+    params=PARAMS,
+    build=build,
+    summary="BLF key strings per brand from the tenant's numbers; core show hints without traps",
+    verification=Verification(
+        mirta_page="In the extension's status page, the watched extension changes state during a "
+        "test call, and so does the key on the watching phone.",
+        asterisk_log="With 'core set verbose 3', the phone's SUBSCRIBE for the watched name is "
+        "accepted (no 'Extension ... not found' for it).",
+        status_menu="Status menu: the watched extension is registered.",
+        tenant_selection="Recheck the tenant selected in the web interface: the monitor names "
+        "carry the tenant code.",
+    ),
+)
