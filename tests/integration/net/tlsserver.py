@@ -33,7 +33,7 @@ def make_chain(
     *,
     leaf_hash=hashes.SHA256,
     not_before: datetime = datetime(2024, 11, 20),
-    not_after: datetime = datetime(2026, 11, 20),
+    not_after: datetime = datetime(2036, 1, 1),
     key_bits: int = 2048,
     ca_name: str = "Test Carrier CA",
 ) -> dict[str, Path]:
