@@ -78,6 +78,10 @@ class ParkedCalls:
     total: int | None
     rejects: list[Reject]
 
+    def __repr__(self) -> str:
+        calls = ", ".join(f"{c.space}@{c.lot} ({c.timeout_s}s)" for c in self.calls)
+        return f"{len(self.calls)} parked: {calls or 'none'}; {len(self.rejects)} rejected lines"
+
     @property
     def consistent(self) -> bool:
         """True when the footer counts agree with the calls read."""

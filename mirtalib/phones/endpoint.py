@@ -49,7 +49,7 @@ class EndpointSettings:
     context: str = ""
     registered: bool | None = None
     useragent: str = ""
-    raw: dict[str, str] = dataclasses.field(default_factory=dict)
+    raw: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The normalized values (no raw table), for tables and checks."""
@@ -147,3 +147,42 @@ def resolve_tech(extension: str, tech: str, db=None) -> str:
             "(choose a phone extension, SIP or PJSIP)"
         )
     return found
+
+
+def settings_check(
+    extension: str,
+    tech: str,
+    wanted: dict[str, Any],
+    *,
+    final: bool,
+    check_id: str,
+    title: str,
+    why: str = "",
+):
+    """A runbook Check reading the extension's settings and comparing them with ``wanted``.
+
+    Before the change (``final`` False) a mismatch is a warning (what to change); after it, a
+    failure. ``why`` is appended to a mismatch (what the values are for).
+    """
+    from mirtalib.runbook import Check, Phase, Verdict
+
+    def expect(settings: EndpointSettings) -> tuple[Verdict, str]:
+        wrong = differences(settings, wanted)
+        if not settings.found:
+            return Verdict.FAIL, wrong[0]
+        shown = ", ".join(f"{k}={settings.as_dict()[k]!r}" for k in wanted)
+        if wrong:
+            verdict = Verdict.FAIL if final else Verdict.WARN
+            return verdict, f"{extension} ({tech}): " + "; ".join(wrong) + (
+                f" - {why}" if why else ""
+            )
+        return Verdict.PASS, f"{extension} ({tech}): {shown}"
+
+    return Check(
+        id=check_id,
+        title=title,
+        phase=Phase.VERIFICATION if final else Phase.BEFORE,
+        command=show_command(extension, tech),
+        parse=lambda text: parse_settings(text, extension, tech),
+        expect=expect,
+    )

@@ -1,0 +1,196 @@
+"""Seed page 42, *Using parking lots*: the tenant's parking range, its BLF keys and parked calls.
+
+A parking lot is a range of numbers (700-720 by default; the demo tenant DEVEL has 800-820) where
+calls are put on hold and picked up from any phone. Parking: transfer the call to a lot number, or
+use the *Park the call* feature code (the number is announced, except on a blind transfer), or
+*Park the call to [NUM]*; retrieving: dial the lot number; *Say the parked call extensions* lists
+them. A BLF key watches a lot as ``801-DEVEL``. When the parking time runs out the call rings back
+on the phone that parked it, showing the parked caller's ID.
+
+Operator notes kept by this runbook:
+
+* the range is fixed when the tenant is created, because changing it needs a restart of the
+  parking module (the *parking* icon in Admin/PBX Nodes): that drops the calls parked on the node,
+  so the runbook lists them first (``parkedcalls show``, :mod:`mirtalib.asterisk.parking`);
+* the caller ID of a parked call reaches the phone that picks it up only with *Trust RPID* on the
+  extension and the phone reading RPID (Yealink *Caller ID Source* RPID-PAI-FROM; page 44).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from mirtalib.asterisk.parking import ParkedCalls, parse_parkedcalls
+from mirtalib.phones.blf import BRANDS, brand_string
+from mirtalib.phones.blfsteps import directory
+from mirtalib.phones.directory import monitors
+from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.validate import checker, cmd, tenant
+
+PARKED_COMMAND = cmd("asterisk", "-rx", "parkedcalls show")
+
+PARAMS = (
+    Param(
+        "tenant",
+        "DEVEL",
+        "tenant code whose parking lots are shown",
+        check=checker(tenant, "tenant"),
+    ),
+    Param("brand", "yealink", "phone brand the BLF key strings are written for", choices=BRANDS),
+    Param(
+        "return_warn_s",
+        15,
+        "warn when a parked call returns to its parker within this many seconds",
+        check=lambda v: v if 0 <= v <= 3600 else _bad_seconds(v),
+    ),
+)
+
+
+def _bad_seconds(value: int) -> int:
+    from mirtalib.errors import ParameterError
+
+    raise ParameterError(f"return_warn_s={value} must be 0-3600 seconds")
+
+
+def lot_keys(tenant_code: str, brand: str) -> pd.DataFrame:
+    """One row per parking position of the tenant with the BLF string for ``brand``."""
+    table = monitors(directory(tenant_code), voicemail_prefix="*97")
+    lots = table[table["kind"] == "parking"].reset_index(drop=True)
+    lots[brand] = [
+        brand_string(brand, m, label=lbl, key=i)
+        for i, (m, lbl) in enumerate(zip(lots["monitor"], lots["label"], strict=True), start=1)
+    ]
+    return lots
+
+
+def parked_table(parked: ParkedCalls, tenant_code: str = "") -> pd.DataFrame:
+    """Parked calls as a table (of one tenant when given)."""
+    rows = [
+        {
+            "lot": c.lot,
+            "tenant": c.tenant,
+            "position": c.space,
+            "blf": c.monitor,
+            "parked_channel": c.channel,
+            "returns_to": c.exten,
+            "returns_in_s": c.timeout_s,
+        }
+        for c in parked.calls
+        if not tenant_code or c.tenant == tenant_code
+    ]
+    cols = ["lot", "tenant", "position", "blf", "parked_channel", "returns_to", "returns_in_s"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _range_text(tenant_code: str) -> str:
+    lots = directory(tenant_code).parking
+    return ", ".join(f"{r.name} {r.start}-{r.end}" for r in lots.itertuples()) or "none"
+
+
+def _judge(tenant_code: str, warn_s: int, *, final: bool):
+    def expect(parked: ParkedCalls) -> tuple[Verdict, str]:
+        mine = [c for c in parked.calls if c.tenant == tenant_code]
+        verdict = Verdict.PASS
+        notes = [f"{len(parked.calls)} parked on the node, {len(mine)} of {tenant_code}"]
+        positions = set(directory(tenant_code).parking_numbers())
+        outside = [c.space for c in mine if c.space not in positions]
+        if outside:
+            verdict = Verdict.WARN
+            notes.append("parked outside the tenant's range: " + ", ".join(outside))
+        soon = [f"{c.space} ({c.timeout_s}s)" for c in parked.calls if c.timeout_s <= warn_s]
+        if soon:
+            verdict = Verdict.WARN
+            notes.append("returning to the parker now or soon: " + ", ".join(soon))
+        if not parked.consistent:
+            verdict = Verdict.WARN
+            notes.append("the footer counts disagree with the calls listed")
+        if parked.rejects:
+            verdict = Verdict.WARN
+            notes.append(f"{len(parked.rejects)} output lines not understood")
+        if final and parked.calls:
+            notes.append("do not restart the parking module while calls are parked")
+        return verdict, "; ".join(notes)
+
+    return expect
+
+
+def build(v: dict[str, Any]) -> list[Step]:
+    """Steps of page 42 for validated parameter values ``v``."""
+    t = v["tenant"]
+    numbers = directory(t).parking_numbers()
+    first, last = (numbers[0], numbers[-1]) if numbers else ("?", "?")
+    return [
+        Manual(
+            id="range",
+            title=f"Parking range of {t}: {_range_text(t)}",
+            phase=Phase.BEFORE,
+            where="MiRTA tenant definition (admins only)",
+            detail="the range is set when the tenant is created; changing it needs a restart of "
+            "the parking module ('parking' icon in Admin/PBX Nodes), which drops parked calls",
+        ),
+        Check(
+            id="parked-before",
+            title="Calls parked now (parkedcalls show)",
+            phase=Phase.BEFORE,
+            command=PARKED_COMMAND,
+            parse=parse_parkedcalls,
+            expect=_judge(t, v["return_warn_s"], final=False),
+        ),
+        Manual(
+            id="timeout",
+            title="Parking time before the call returns",
+            where="MiRTA Configuration/Settings (tenant admin)",
+            detail="how long a call stays parked before ringing back the phone that parked it",
+        ),
+        Manual(
+            id="blf-keys",
+            title=f"BLF keys for the lots ({v['brand']})",
+            where="the phones (see the key table in the notebook)",
+            detail=f"one key per position, {first}-{t} .. {last}-{t}: "
+            + brand_string(v["brand"], f"{first}-{t}", key=1),
+        ),
+        Manual(
+            id="trust-rpid",
+            title="Show the parked caller's ID on pickup",
+            where="MiRTA extension settings + the phone",
+            detail="enable 'Trust RPID' on the extensions that pick up parked calls, and let the "
+            "phone use RPID (Yealink: Caller ID Source = RPID-PAI-FROM; see page 44)",
+        ),
+        Manual(
+            id="test-park",
+            title="Park and retrieve a test call",
+            where="two phones of the tenant",
+            detail=f"transfer a call to {first} (or use the Park feature code), watch the BLF key "
+            f"of the position light up, retrieve it by dialing the position from another phone",
+        ),
+        Check(
+            id="parked-after",
+            title="Parked calls are where they should be",
+            command=PARKED_COMMAND,
+            parse=parse_parkedcalls,
+            expect=_judge(t, v["return_warn_s"], final=True),
+        ),
+    ]
+
+
+RUNBOOK = RunbookDef(
+    page=42,
+    slug="using-parking-lots",
+    title="Using parking lots",
+    scope="tenant",
+    tenant_param="tenant",
+    params=PARAMS,
+    build=build,
+    summary="tenant parking range, BLF strings per position, parked calls per node",
+    verification=Verification(
+        mirta_page="The tenant's parking lot page shows the range; a parked test call appears "
+        "on the watching phones' BLF keys.",
+        asterisk_log="The full log shows the call parked on the expected position and, after "
+        "the timeout, returning to the extension that parked it.",
+        status_menu="Status menu: the parking entry of the node lists the parked test call.",
+        tenant_selection="Recheck the tenant selected in the web interface: lot names carry "
+        "the tenant code.",
+    ),
+)

@@ -1,0 +1,146 @@
+"""Seed page 45, *Configuring Zoiper to use chat*: SIP SIMPLE messages and presence with Zoiper.
+
+Zoiper (Windows, macOS, Linux, mobile) can chat over SIP SIMPLE: ``MESSAGE`` requests carry the
+text and ``SUBSCRIBE``/``NOTIFY`` the presence, which Asterisk and MiRTA support, so Zoiper
+chats with most desktop and soft phones like with SMS. The page's caveat: the latest Zoiper
+releases use SIP message formats that break the compatibility with Asterisk, so test the version
+you roll out.
+
+Steps: an ordinary Zoiper account (username ``103-DEVEL``, domain the node, other options default);
+the peer added as a Zoiper contact with presence; the extension configured for presence. The
+runbook checks that last part in Asterisk: subscriptions accepted (chan_sip *Subscriptions*,
+PJSIP ``allow_subscribe``) and a hint for the extension in ``core show hints`` (what a presence
+subscription watches).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirtalib.asterisk.states import parse_core_show_hints
+from mirtalib.phones.endpoint import resolve_tech, settings_check
+from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.validate import checker, cmd, extension
+
+WANTED = {"subscriptions": True}
+WHY = "the extension must accept SUBSCRIBE for presence (MiRTA extension: presence/subscribe on)"
+
+
+def _extensions(value: str) -> str:
+    names = [checker(extension, "peer")(v.strip()) for v in value.split(",") if v.strip()]
+    return ",".join(names)
+
+
+PARAMS = (
+    Param(
+        "extension",
+        "103-DEVEL",
+        "extension (username) Zoiper registers as",
+        check=checker(extension, "extension"),
+    ),
+    Param(
+        "peers",
+        "100-DEVEL,104-DEVEL",
+        "extensions to chat with (Zoiper contacts)",
+        check=_extensions,
+    ),
+    Param(
+        "tech",
+        "auto",
+        "channel driver: auto (from the database), sip or pjsip",
+        choices=("auto", "sip", "pjsip"),
+    ),
+)
+
+
+def _hint_expect(names: list[str]):
+    def expect(hints) -> tuple[Verdict, str]:
+        watched = {str(h).split("@", 1)[0] for h in hints["hint"]}
+        missing = [n for n in names if n not in watched]
+        if missing:
+            return Verdict.WARN, "no hint (no presence) for " + ", ".join(missing)
+        return Verdict.PASS, "hints exist for " + ", ".join(names)
+
+    return expect
+
+
+def build(v: dict[str, Any]) -> list[Step]:
+    """Steps of page 45 for validated parameter values ``v``."""
+    ext = v["extension"]
+    tech = resolve_tech(ext, v["tech"])
+    peers = [p for p in v["peers"].split(",") if p]
+    domain = "<node FQDN>"
+    return [
+        Manual(
+            id="zoiper-version",
+            title="Pin a Zoiper version known to work",
+            phase=Phase.BEFORE,
+            where="the Zoiper installer you roll out",
+            detail="recent Zoiper releases send SIP message formats Asterisk does not accept: "
+            "test chat and presence with the exact version first",
+        ),
+        settings_check(
+            ext,
+            tech,
+            WANTED,
+            final=False,
+            check_id="presence-before",
+            title=f"{ext}: subscriptions accepted now",
+            why=WHY,
+        ),
+        Manual(
+            id="zoiper-account",
+            title="Zoiper account",
+            where="Zoiper > Settings > Accounts > Add (SIP)",
+            detail=f"username {ext}, password from MiRTA, domain {domain}; every other option "
+            "at its default",
+        ),
+        Manual(
+            id="zoiper-contacts",
+            title="Contacts with presence",
+            where="Zoiper > Contacts > Add contact",
+            detail="add " + ", ".join(peers) + " (their usernames) with presence/subscribe on; "
+            "each shows Available when its phone is registered and idle",
+        ),
+        Manual(
+            id="extension-presence",
+            title="Presence on the extension",
+            where=f"MiRTA extension {ext}",
+            detail="enable presence (subscriptions) on the extension, as the page's screenshot "
+            "shows; the peers need it too",
+        ),
+        settings_check(
+            ext,
+            tech,
+            WANTED,
+            final=True,
+            check_id="presence-after",
+            title=f"{ext}: subscriptions accepted",
+            why=WHY,
+        ),
+        Check(
+            id="peer-hints",
+            title="Hints for the extension and its contacts",
+            command=cmd("asterisk", "-rx", "core show hints"),
+            parse=parse_core_show_hints,
+            expect=_hint_expect([ext, *peers]),
+        ),
+    ]
+
+
+RUNBOOK = RunbookDef(
+    page=45,
+    slug="configuring-zoiper-to-use-chat",
+    title="Configuring Zoiper to use chat",
+    scope="tenant",
+    params=PARAMS,
+    build=build,
+    summary="Zoiper SIP SIMPLE chat: account, contacts with presence, extension subscriptions",
+    verification=Verification(
+        mirta_page="The extension's page shows presence enabled; a message sent from Zoiper "
+        "arrives on the contact's phone.",
+        asterisk_log="The full log shows the MESSAGE request accepted (no 'Message not "
+        "routed' / 405) and NOTIFYs for the contacts' presence.",
+        status_menu="Status menu: the Zoiper extension is registered.",
+    ),
+)
