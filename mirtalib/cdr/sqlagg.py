@@ -317,21 +317,25 @@ def concurrency_minutes(
     concurrency in the minute (``top``), the first second it was reached (``top_at``) and the net
     change over the minute (``net``). Times are seconds since 2000-01-01 (local)."""
     cte, params = calls_cte(db, start, end, tenants)
-    dims = [("all", "''"), ("tenant", "tenant"), ("node", "node"), ("trunk", "trunk")]
-    parts = []
-    for dim, expr in dims:
-        extra = " AND trunk <> ''" if dim == "trunk" else ""
-        parts.append(
-            f"SELECT '{dim}' AS dim, {expr} AS g, t0 AS t, 1 AS d FROM calls WHERE t1 > t0{extra}"
-        )
-        parts.append(
-            f"SELECT '{dim}' AS dim, {expr} AS g, t1 AS t, -1 AS d FROM calls WHERE t1 > t0{extra}"
-        )
+    # one scan of ``calls`` (a CTE referenced several times is computed several times):
+    # each call joined to the 8 (dimension, +1/-1) event kinds
+    kinds = " UNION ALL ".join(
+        f"SELECT '{dim}' AS dim, {d} AS d"
+        for dim in ("all", "tenant", "node", "trunk")
+        for d in (1, -1)
+    )
+    events = (
+        "SELECT k.dim, CASE k.dim WHEN 'all' THEN '' WHEN 'tenant' THEN c.tenant "
+        "WHEN 'node' THEN c.node ELSE c.trunk END AS g, "
+        "CASE WHEN k.d = 1 THEN c.t0 ELSE c.t1 END AS t, k.d AS d "
+        f"FROM calls c CROSS JOIN ({kinds}) k "
+        "WHERE c.t1 > c.t0 AND (k.dim <> 'trunk' OR c.trunk <> '')"
+    )
     q = _target(db)
     sql = (
         cte
         + f""", ev AS (
-  SELECT dim, g, t, SUM(d) AS d FROM ({" UNION ALL ".join(parts)}) x GROUP BY dim, g, t
+  SELECT dim, g, t, SUM(d) AS d FROM ({events}) x GROUP BY dim, g, t
 ), lv AS (
   SELECT dim, g, t, d, {q.idiv("t", "60")} AS m,
          SUM(d) OVER (PARTITION BY dim, g ORDER BY t ROWS UNBOUNDED PRECEDING) AS level
