@@ -55,19 +55,19 @@ def _plan(value: str) -> str:
     try:
         parse_plan(value)
     except ParseError as exc:
-        raise ParameterError(f"plan: {exc}") from None
+        raise ParameterError(f"dial_plan: {exc}") from None
     return value
 
 
 def parse_numbers(value: str) -> tuple[tuple[str, str], ...]:
-    """``"boss mobile=3391234567, fax=055123456"`` -> ((label, number), ...)."""
+    """``"boss mobile:3391234567, fax:055123456"`` -> ((label, number), ...)."""
     out = []
     for item in (i.strip() for i in value.split(",")):
         if not item:
             continue
-        label, sep, number = item.rpartition("=")
+        label, sep, number = item.rpartition(":")
         if not sep or not label.strip() or not number.strip():
-            raise ParameterError(f"numbers: {item!r} is not 'label=number'")
+            raise ParameterError(f"numbers: {item!r} is not 'label:number'")
         out.append((label.strip(), number.strip()))
     return tuple(out)
 
@@ -78,11 +78,16 @@ def _numbers(value: str) -> str:
 
 
 PARAMS = (
-    Param("plan", PAGE_PLAN, "Grandstream dial plan to check (the page's by default)", check=_plan),
+    Param(
+        "dial_plan",
+        PAGE_PLAN,
+        "Grandstream dial plan to check (the page's by default)",
+        check=_plan,
+    ),
     Param(
         "numbers",
-        "customer service=0558123456,sales mobile=3471234567",
-        "more numbers that must be dialable: 'label=number,...'",
+        "customer service:0558123456,sales mobile:3471234567",
+        "more numbers that must be dialable: 'label:number,...'",
         check=_numbers,
     ),
 )
@@ -125,7 +130,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id=check_id,
             title=title,
             phase=phase,
-            probe=lambda _target: v["plan"],
+            probe=lambda _target: v["dial_plan"],
             parse=lambda text: DialReport(dial_table(text, v["numbers"])),
             expect=_judge,
         )
@@ -137,7 +142,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="Set the dial plan on the phones",
             where="Grandstream web page: Accounts > Account N > Call Settings > Dial Plan "
             "(or the same setting in the provisioning template)",
-            detail=f"Dial Plan = {v['plan']}",
+            detail=f"Dial Plan = {v['dial_plan']}",
         ),
         Manual(
             id="try-numbers",

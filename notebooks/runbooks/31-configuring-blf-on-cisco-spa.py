@@ -1,0 +1,113 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 31 · Configuring BLF on Cisco SPA
+#
+# A Cisco SPA (here an SPA504G with its attendant console) shows the state of other extensions on
+# its keys and picks up their calls. The settings live in the phone's web page (admin, *advanced*
+# view, tab *Attendant Console*): *Server Type* `Asterisk`, one string per key such as
+# `fnc=blf+sd+cp;sub=104-DEVEL@$PROXY` (BLF + speed dial + call pickup, watching the extension's
+# SIP username), and the *Attendant Console Call Pickup Code*: MiRTA's Direct Pickup Code followed
+# by `#` (`*56#` when the code is `*56[EXT]`).
+#
+# This notebook writes the key strings from the tenant's numbers in the MiRTA database and checks
+# `core show hints` on each node before and after. Plan mode (the default) only reads; the
+# defaults point at the two recorded demo nodes.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+tenant: str = "DEVEL"  # tenant code of the phone
+monitors: str = "104,103,801"  # numbers the keys watch: extensions, queues, parking lots; vm:N
+pickup_code: str = "*56"  # MiRTA Direct Pickup Code feature code (the page: *56[EXT])
+voicemail_prefix: str = "*97"  # voicemail feature-code prefix, for vm:N keys
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p31_configuring_blf_on_cisco_spa import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## The attendant-console keys
+# One row per key: what it watches and the string for *Unit 1 Key N*. `$PROXY` is the phone's
+# own macro for its registrar: type it as is. Pickup of a ringing watched extension uses the
+# *Attendant Console Call Pickup Code* below.
+
+# %%
+from mirtalib.phones.blf import key_table
+from mirtalib.phones.blfsteps import pick_monitors
+
+keys = key_table(pick_monitors(tenant, monitors, voicemail_prefix), "cisco-spa")
+print(keys[["key", "kind", "number", "monitor", "cisco-spa"]].to_string(index=False))
+print(f"Attendant Console Call Pickup Code: {pickup_code}#")
+
+# %% [markdown]
+# ## The hints on each node
+# Every hint of `core show hints`, classified: `no-dash` (a phone watched a name without the dash:
+# fix the phone, then restart Asterisk in a maintenance window), `unknown` (the tenant's code but
+# no such number), `ok`, other tenants' names and pattern hints. Problems first.
+
+# %%
+from mirtalib.phones.blfsteps import findings
+
+for target in rb.targets:
+    text = target.run("asterisk -rx 'core show hints'").stdout
+    table = findings(text, tenant, voicemail_prefix).table
+    print(f"== {target.name} ==")
+    print(table[table["status"] != "other-tenant"].drop(columns=["why"]).to_string(index=False))
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

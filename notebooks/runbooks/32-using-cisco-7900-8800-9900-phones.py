@@ -1,0 +1,94 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 32 · Using Cisco 7900/8800/9900 phones
+#
+# Stock Asterisk supports these Cisco phones only in part; the page points to the *usecallmanager*
+# patches for chan_sip (http://usecallmanager.nz/sip-conf.html). Applying them means rebuilding
+# Asterisk and restarting every node, one at a time in a maintenance window. The phone's
+# extension must then be a chan_sip peer with `cisco_usecallmanager=yes`; these phones never
+# SUBSCRIBE for BLF, so the names they watch are listed on the peer (`subscribe=...`).
+#
+# This notebook is the concise checklist plus a check of the peer on each node (`sip show peer X`):
+# it exists, is registered, is a Cisco phone. Whether chan_sip carries the patches is not visible
+# in that output, so it is reported as a warning to confirm by hand.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+extension: str = "107-DEVEL"  # extension (username) of the Cisco phone
+tech: str = "auto"  # channel driver: auto (from the MiRTA database) or sip
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p32_using_cisco_7900_8800_9900_phones import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## The peer as Asterisk runs it
+# A few lines of `sip show peer` that matter for these phones.
+
+# %%
+from mirtalib.phones.endpoint import parse_settings, show_command
+
+for target in rb.targets:
+    found = parse_settings(target.run(show_command(extension, "sip")).stdout, extension, "sip")
+    print(f"== {target.name} ==")
+    wanted = ["Useragent", "Status", "Reg. Contact", "Context", "Subscriptions", "Codecs"]
+    print(pd.Series({k: found.raw.get(k, "(absent)") for k in wanted}).to_string())
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

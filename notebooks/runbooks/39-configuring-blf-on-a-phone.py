@@ -1,0 +1,116 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 39 · Configuring BLF on a phone
+#
+# A BLF (busy lamp field) key lights up with the state of what it watches. Each brand names it
+# differently (Yealink: *DSS Keys*), but on MiRTA PBX the key always watches the SIP **username**:
+# extension 100 of tenant DEVEL is `100-DEVEL`, not `100`. Queues (their callers) and parking
+# lots are watched the same way (`500-DEVEL`, `801-DEVEL`); a voicemail box with the voicemail
+# feature-code prefix, `*97104-DEVEL`, once `*97` is set as *Enable Voicemail MWI with prefix* in
+# Configuration/Settings (a phone's own voicemail button then dials `*97104`).
+#
+# The trap of the page: a key watching `100DEVEL` (no dash) creates a hint that never changes, and
+# Asterisk keeps watching it after the phone is corrected, until Asterisk restarts. This notebook
+# writes the key strings per brand and finds such hints in `core show hints` on each node.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+tenant: str = "DEVEL"  # tenant code whose phones get BLF keys
+brand: str = "yealink"  # yealink, cisco-spa, grandstream or snom
+monitors: str = "100,101,500,801,vm:104"  # numbers to watch (extensions, queues, parking); vm:N
+voicemail_prefix: str = "*97"  # Configuration/Settings: Enable Voicemail MWI with prefix
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p39_configuring_blf_on_a_phone import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## What the tenant's keys can watch
+# Every monitor name of the tenant, from its extensions, queues and parking lots in the MiRTA
+# database (voicemail names for the phone extensions). Counts per kind, then the chosen keys
+# written for the brand.
+
+# %%
+from mirtalib.phones.blf import key_table
+from mirtalib.phones.blfsteps import all_monitors, pick_monitors
+
+print(all_monitors(tenant, voicemail_prefix)["kind"].value_counts().sort_index().to_string())
+keys = key_table(pick_monitors(tenant, monitors, voicemail_prefix), brand)
+print(keys[["key", "kind", "monitor", brand]].to_string(index=False))
+
+# %% [markdown]
+# ## The hints on each node
+# `core show hints`, one row per watched name: `no-dash` needs the phone fixed *and* an Asterisk
+# restart (it drops every call of the node: maintenance window, `core restart when convenient`);
+# `unknown` is a name of the tenant that matches nothing; a `Watchers 0` hint is not watched by
+# any phone. Other tenants' hints are left out.
+
+# %%
+from mirtalib.phones.blfsteps import findings
+
+for target in rb.targets:
+    text = target.run("asterisk -rx 'core show hints'").stdout
+    table = findings(text, tenant, voicemail_prefix).table
+    print(f"== {target.name} ==")
+    print(table[table["status"] != "other-tenant"].drop(columns=["why"]).to_string(index=False))
+    for row in table[table["status"] == "no-dash"].itertuples():
+        print(f"  {row.name}: {row.why}")
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

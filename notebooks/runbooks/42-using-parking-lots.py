@@ -1,0 +1,113 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 42 · Using parking lots
+#
+# A parking lot is a range of numbers (700-720 by default) where calls wait on hold until any
+# phone picks them up by dialing the position. A call is parked by transferring it to a position,
+# with the *Park the call* feature code (the position is announced, except on a blind transfer),
+# or with *Park the call to [NUM]*; *Say the parked call extensions* lists them. A BLF key watches
+# a position as `801-DEVEL`. When the parking time runs out, the call rings back on the phone that
+# parked it, with the parked caller's ID.
+#
+# The range is fixed when the tenant is created: changing it needs a restart of the parking module
+# (the *parking* icon in Admin/PBX Nodes), which drops the calls parked on that node. This
+# notebook shows the tenant's range and BLF strings from the MiRTA database and the calls parked
+# now on each node (`parkedcalls show`).
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+tenant: str = "DEVEL"  # tenant code whose parking lots are shown
+brand: str = "yealink"  # BLF strings for: yealink, cisco-spa, grandstream or snom
+return_warn_s: int = 15  # warn when a parked call returns to its parker within this many seconds
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p42_using_parking_lots import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## The tenant's parking range and its BLF keys
+# From the MiRTA database (`pk_parkinglots`): the lots of the tenant, then one BLF string per
+# position (first and last five shown).
+
+# %%
+from mirtalib.phones.blfsteps import directory
+from mirtalib.runbooks.p42_using_parking_lots import lot_keys
+
+print(directory(tenant).parking.to_string(index=False))
+keys = lot_keys(tenant, brand)
+print(f"{len(keys)} positions")
+print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_string(index=False))
+
+# %% [markdown]
+# ## Calls parked now, per node
+# `parkedcalls show`, parsed: position, BLF name, the parked channel, the extension it returns to
+# and the seconds left (negative: overdue, it is ringing back). Do not restart the parking module
+# while this table is not empty.
+
+# %%
+from mirtalib.asterisk.parking import parse_parkedcalls
+from mirtalib.runbooks.p42_using_parking_lots import PARKED_COMMAND, parked_table
+
+for target in rb.targets:
+    parked = parse_parkedcalls(target.run(PARKED_COMMAND).stdout)
+    print(f"== {target.name}: {len(parked.calls)} parked, lots {sorted(parked.lots)} ==")
+    print(parked_table(parked).to_string(index=False))
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

@@ -1,0 +1,100 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 44 · Configuring Yealink to receive the number from the parked call
+#
+# Asterisk can give a phone the other party's number in the `From` header, in
+# `P-Asserted-Identity` (PAI) or in `Remote-Party-ID` (RPID); RPID integrates best. When a call is
+# picked up from a parking lot, the phone learns the parked caller's number only if the extension
+# has MiRTA's **Trust RPID** on and the phone reads RPID: on a Yealink, *Account > Advanced >
+# Caller ID Source* = `RPID-PAI-FROM`.
+#
+# This notebook reads the extension's settings as Asterisk runs them (`sip show peer X` or `pjsip
+# show endpoint X`, the driver taken from the MiRTA database) and checks that RPID is trusted and
+# sent; the phone side is a checklist item. The demo extension 104-DEVEL does not have it yet.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+extension: str = "104-DEVEL"  # extension (username) of the Yealink phone
+tech: str = "auto"  # channel driver: auto (from the MiRTA database), sip or pjsip
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p44_configuring_yealink_to_receive_the_number_from_the_parked_call import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## The extension's settings on each node
+# The values that matter here, in one vocabulary for both drivers (chan_sip *Trust RPID* / *Send
+# RPID*; PJSIP `trust_id_inbound` / `send_rpid` or `send_pai`), and what differs from the wanted
+# values.
+
+# %%
+from mirtalib.phones.endpoint import differences, parse_settings, resolve_tech, show_command
+from mirtalib.runbooks.p44_configuring_yealink_to_receive_the_number_from_the_parked_call import (
+    WANTED,
+)
+
+driver = resolve_tech(extension, tech)
+for target in rb.targets:
+    found = parse_settings(target.run(show_command(extension, driver)).stdout, extension, driver)
+    print(f"== {target.name} ==")
+    print(pd.Series(found.as_dict()).to_string())
+    print("to change: " + ("; ".join(differences(found, WANTED)) or "nothing"))
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

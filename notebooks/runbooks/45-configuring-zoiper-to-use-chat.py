@@ -1,0 +1,97 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 45 · Configuring Zoiper to use chat
+#
+# Zoiper is a common SIP client (Windows, macOS, Linux, mobile) with a chat that uses SIP SIMPLE:
+# `MESSAGE` requests for the text and `SUBSCRIBE`/`NOTIFY` for presence, both supported by Asterisk
+# and MiRTA PBX, so it exchanges messages with most desktop and soft phones much like SMS. Beware:
+# the latest Zoiper releases send SIP message formats that break the compatibility with Asterisk,
+# so roll out a version you tested.
+#
+# Steps: an ordinary Zoiper account (all other options default), the people to chat with added as
+# contacts with presence, and the extension configured for presence. This notebook checks the
+# Asterisk side: the extension accepts subscriptions and the contacts have hints.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+extension: str = "103-DEVEL"  # extension (username) Zoiper registers as
+peers: str = "100-DEVEL,104-DEVEL"  # extensions to chat with (Zoiper contacts), comma-separated
+tech: str = "auto"  # channel driver: auto (from the MiRTA database), sip or pjsip
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps inside the frame every page shares (*before starting*, *implementation*,
+# *current verification*). The checks only read; the changes themselves are made on the phones
+# and in the MiRTA web pages, so they are checklist items.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p45_configuring_zoiper_to_use_chat import RUNBOOK
+
+pd.set_option("display.width", 200)
+pd.set_option("display.max_colwidth", 120)
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# The read-only checks on each node and the checklist. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## The extension's presence settings
+# Read from `pjsip show endpoint X` / `sip show peer X`: `subscriptions` must be true for presence;
+# `context` is where the extension's calls (and, without a message context, its messages) go.
+
+# %%
+from mirtalib.phones.endpoint import parse_settings, resolve_tech, show_command
+
+driver = resolve_tech(extension, tech)
+for target in rb.targets:
+    found = parse_settings(target.run(show_command(extension, driver)).stdout, extension, driver)
+    print(f"== {target.name} ==")
+    print(pd.Series(found.as_dict()).to_string())
+    print("message_context: " + repr(found.raw.get("message_context", "(chan_sip: n/a)")))
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
+# Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
+# settings are changed, and a failed check raises here, so a scheduled headless run exits
+# non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
