@@ -33,7 +33,7 @@ from typing import Any
 from mirtalib.asterisk.conf import parse_conf
 from mirtalib.asterisk.host import parse_crypto_policy
 from mirtalib.asterisk.tls import parse_openssl_ciphers, parse_s_client
-from mirtalib.errors import ParameterError, ParseError
+from mirtalib.errors import ParameterError, ParseError, TargetError
 from mirtalib.net import here_or_recorded
 from mirtalib.net.tls import TlsScan, scan, scan_from_json
 from mirtalib.net.tlspolicy import POLICIES, advise, fit
@@ -121,9 +121,14 @@ def _scan_probe(v: dict[str, Any]):
 
     def live() -> str:
         if "scan" not in cache:
-            cache["scan"] = scan(
-                v["tls_host"], v["tls_port"], server_name=name, ca_file=v["ca_file"]
-            ).to_json()
+            try:
+                cache["scan"] = scan(
+                    v["tls_host"], v["tls_port"], server_name=name, ca_file=v["ca_file"]
+                ).to_json()
+            except TargetError as exc:  # nothing listens: a failed check, not a broken target
+                none = dict.fromkeys(("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"), False)
+                empty = TlsScan(v["tls_host"], v["tls_port"], name, none, (), (), "", (str(exc),))
+                cache["scan"] = empty.to_json()
         return cache["scan"]
 
     return here_or_recorded(f"tls-scan {v['tls_host']}:{v['tls_port']}", live)
@@ -161,7 +166,8 @@ def chain_text(s: TlsScan, now: datetime) -> str:
 
 def _scan_expect(s: TlsScan) -> tuple[Verdict, str]:
     if not any(s.protocols.values()):
-        return Verdict.FAIL, "no TLS handshake succeeded with any protocol version"
+        why = f" ({'; '.join(s.notes)})" if s.notes else ""
+        return Verdict.FAIL, f"no TLS handshake succeeded with any protocol version{why}"
     old = [p for p in ("TLSv1", "TLSv1.1") if s.protocols.get(p)]
     text = "; ".join(ln for ln in scan_text(s).splitlines())
     if old:
@@ -220,7 +226,17 @@ def _policy_expect(s: TlsScan) -> tuple[Verdict, str]:
     return (Verdict.PASS if advice.policy == "DEFAULT" else Verdict.WARN), text
 
 
+def _policy_or_none(text: str):
+    """``update-crypto-policies --show``; None when the program is missing (CentOS 7)."""
+    return parse_crypto_policy(text) if text.strip() else None
+
+
 def _policy_info(p) -> tuple[Verdict, str]:
+    if p is None:
+        return Verdict.WARN, (
+            "no update-crypto-policies here (CentOS 7 or not RHEL-like): no system-wide policy, "
+            "OpenSSL's own defaults apply"
+        )
     if p.policy == "LEGACY":
         return Verdict.WARN, f"policy {p.name}: weaker settings for every service on the node"
     return Verdict.PASS, f"policy {p.name}"
@@ -279,8 +295,9 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="Crypto policy of the node",
             phase=Phase.BEFORE,
             command=policy_now,
-            parse=parse_crypto_policy,
+            parse=_policy_or_none,
             expect=_policy_info,
+            ok_codes=(0, 127),
         ),
         Check(
             id="node-ciphers",

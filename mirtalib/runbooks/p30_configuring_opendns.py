@@ -53,7 +53,7 @@ from mirtalib.runbook import (
     Verification,
     text_edit,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, ip_address, path
+from mirtalib.validate import asterisk_name, checker, cmd, ip_address, path, port
 
 NM_DIR = "/etc/NetworkManager/system-connections"
 
@@ -114,11 +114,12 @@ PARAMS = (
     ),
     Param("resolv_conf", "/etc/resolv.conf", "resolver file", check=checker(path, "resolv_conf")),
     Param("query_timeout", 2.0, "seconds to wait for each answer", check=_timeout),
+    Param("dns_port", 53, "port the resolvers listen on", check=checker(port, "dns_port")),
 )
 
 
-def _queries(servers: list[str], names: list[str]) -> list[DnsQuery]:
-    return [DnsQuery(s, n) for s in servers for n in names]
+def _queries(servers: list[str], names: list[str], dns_port: int = 53) -> list[DnsQuery]:
+    return [DnsQuery(s, n, "A", dns_port) for s in servers for n in names]
 
 
 def results_json(results: list[DnsResult]) -> str:
@@ -138,19 +139,19 @@ def results_json(results: list[DnsResult]) -> str:
     )
 
 
-def _ask_configured(conf: str, names: list[str], timeout: float):
+def _ask_configured(conf: str, names: list[str], timeout: float, dns_port: int):
     def probe(target) -> str:
         parsed = parse_resolv_conf(target.read_text(conf) or "")
-        servers = list(parsed.nameservers[:GLIBC_MAXNS]) or ["127.0.0.1"]
-        queries = _queries(servers, names)
+        servers = list(parsed.nameservers[:GLIBC_MAXNS]) or ["127.0.0.1"]  # glibc's default
+        queries = _queries(servers, names, dns_port)
         out = target.run(node_command(queries, timeout=timeout), timeout=60)
         return results_json(parse_node_output(out.stdout, queries))
 
     return probe
 
 
-def _ask(servers: list[str], names: list[str], timeout: float):
-    queries = _queries(servers, names)
+def _ask(servers: list[str], names: list[str], timeout: float, dns_port: int = 53):
+    queries = _queries(servers, names, dns_port)
     command = node_command(queries, timeout=timeout)
 
     def probe(target) -> str:
@@ -236,7 +237,7 @@ def build(v: dict[str, Any]) -> list[Step]:
     nm_file = f"{NM_DIR}/{v['nm_connection']}.nmconnection"
     managed = conf if manage == "resolv.conf" else nm_file
     lines = render_lines(servers, v["nm_connection"])
-    ask_wanted = _ask(servers, names, v["query_timeout"])
+    ask_wanted = _ask(servers, names, v["query_timeout"], v["dns_port"])
     steps: list[Step] = [
         Check(
             id="resolv-conf",
@@ -250,7 +251,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="configured-answer",
             title="The configured resolvers answer the PBX's names (asked from the node)",
             phase=Phase.BEFORE,
-            probe=_ask_configured(conf, names, v["query_timeout"]),
+            probe=_ask_configured(conf, names, v["query_timeout"], v["dns_port"]),
             parse=_rows,
             expect=_answers_expect("configured resolvers", Verdict.WARN),
         ),
@@ -348,9 +349,11 @@ class Comparison:
         return pd.DataFrame(self.rows, columns=["server", "name", "status", "summary", "blocked"])
 
 
-def compare_resolvers(target, servers: list[str], names: list[str], timeout: float) -> Comparison:
+def compare_resolvers(
+    target, servers: list[str], names: list[str], timeout: float, dns_port: int = 53
+) -> Comparison:
     """Ask ``servers`` for ``names`` from ``target`` (the node) and return the table rows."""
-    return Comparison(_rows(_ask(servers, names, timeout)(target)))
+    return Comparison(_rows(_ask(servers, names, timeout, dns_port)(target)))
 
 
 RUNBOOK = RunbookDef(

@@ -35,6 +35,7 @@ manage: str = "nmconnection"  # file to edit: nmconnection (NetworkManager keyfi
 nm_connection: str = "eth0"  # NetworkManager connection name (keyfile NAME.nmconnection) and device
 resolv_conf: str = "/etc/resolv.conf"  # resolver file read by glibc
 query_timeout: float = 2.0  # seconds to wait for each DNS answer
+dns_port: int = 53  # port the resolvers listen on (53)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -62,7 +63,7 @@ print(steps_text(rb.steps))
 everyone = [ip for ips in PUBLIC_RESOLVERS.values() for ip in ips]
 names = rb.values["pbx_names"].split(",")
 for target in rb.targets:
-    table = compare_resolvers(target, everyone, names, query_timeout).table()
+    table = compare_resolvers(target, everyone, names, query_timeout, dns_port).table()
     print(f"== {target.name} ==")
     print(table.to_string(index=False, max_colwidth=70))
 

@@ -50,8 +50,8 @@ def dnsmasq():
         pytest.skip("dnsmasq is not installed (Debian package dnsmasq)")
     started = []
 
-    def start(*records):
-        srv = dnsserver.Dnsmasq(*records)
+    def start(*records, port=None):
+        srv = dnsserver.Dnsmasq(*records, port=port)
         started.append(srv)
         return srv
 
@@ -65,6 +65,21 @@ def refusing_dns():
     srv = dnsserver.RefusingServer()
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def refusing_dns_at():
+    """Factory: refusing_dns_at(host, port) -> a refusing server bound there."""
+    started = []
+
+    def start(host, port):
+        srv = dnsserver.RefusingServer(host, port)
+        started.append(srv)
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()
 
 
 @pytest.fixture

@@ -30,8 +30,8 @@ def free_udp_port() -> int:
 class Dnsmasq:
     """dnsmasq in the foreground on 127.0.0.1:PORT with only the given records (no upstream)."""
 
-    def __init__(self, *records: str) -> None:
-        self.port = free_udp_port()
+    def __init__(self, *records: str, port: int | None = None) -> None:
+        self.port = port or free_udp_port()
         argv = [
             DNSMASQ,
             "--no-daemon",
@@ -83,9 +83,9 @@ class RefusingServer:
     """A UDP DNS server (dnspython, in a thread) answering every query like OpenDNS does in
     France: REFUSED, no answer, a TXT notice in the additional section."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, port))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
         self.queries = 0
