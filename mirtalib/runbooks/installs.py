@@ -102,7 +102,20 @@ def cert_probe(path: str) -> Callable[[Any], str]:
     return probe
 
 
-def parse_cert_probe(text: str) -> dict[str, Any]:
+class CertFile(dict):
+    """A parsed :func:`cert_probe` (a dict) whose text form is one short line (evidence)."""
+
+    def __repr__(self) -> str:
+        certs = self.get("certs") or []
+        if not self.get("found"):
+            return f"{self['path']}: missing"
+        names = ", ".join(f"{c.subject} until {c.not_after[:10]}" for c in certs)
+        return f"{self['path']}: {len(certs)} certificate(s): {names or '-'}"
+
+    __str__ = __repr__
+
+
+def parse_cert_probe(text: str) -> CertFile:
     """Inverse of :func:`cert_probe`: certificates as :class:`CertInfo`, ``now`` as datetime."""
     try:
         data = json.loads(text)
@@ -110,7 +123,7 @@ def parse_cert_probe(text: str) -> dict[str, Any]:
         data["certs"] = [CertInfo(**{**c, "sans": tuple(c["sans"])}) for c in data.get("certs", [])]
     except (ValueError, KeyError, TypeError) as exc:
         raise ParseError(f"certificate probe output not understood: {exc}") from None
-    return data
+    return CertFile(data)
 
 
 def name_matches(name: str, cert: CertInfo) -> bool:
@@ -132,10 +145,10 @@ def cert_expect(
     *,
     need_key: bool = False,
     hint: str = "",
-) -> Callable[[dict[str, Any]], tuple[Verdict, str]]:
+) -> Callable[[CertFile], tuple[Verdict, str]]:
     """Judge a parsed :func:`cert_probe`: present, names covered, not self-signed, days left."""
 
-    def expect(value: dict[str, Any]) -> tuple[Verdict, str]:
+    def expect(value: CertFile) -> tuple[Verdict, str]:
         path = value["path"]
         if not value["found"]:
             return Verdict.FAIL, f"{path} does not exist" + (f": {hint}" if hint else "")
