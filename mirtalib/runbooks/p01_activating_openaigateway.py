@@ -107,7 +107,7 @@ PARAMS = (
     Param("db_port", 3306, "MySQL port", check=checker(port, "db_port")),
     Param("db_name", "asterisk", "MySQL database", check=checker(asterisk_name, "db_name")),
     Param(
-        "db_user", "openaigw", "MySQL user of the gateway", check=checker(asterisk_name, "db_user")
+        "db_user", "asterisk", "MySQL user of the gateway", check=checker(asterisk_name, "db_user")
     ),
     Param(
         "db_password_env",

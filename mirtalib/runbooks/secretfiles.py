@@ -25,6 +25,7 @@ import secrets as pysecrets
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from mirtalib.asterisk.keyvalue import parse_keyvalue, set_keyvalues
 from mirtalib.errors import ParameterError, SecretError
@@ -178,9 +179,6 @@ def rehearsal_secrets(names: Iterable[str], *, is_replay: bool) -> list[str]:
     return given
 
 
-def require(name: str) -> str:
-    """Resolve a required secret (SecretError naming the variable when unset)."""
-    value = resolve_secret(name)
-    if value is None:  # pragma: no cover - resolve_secret raises first
-        raise SecretError(f"secret {name} is not set")
-    return value
+def secret_names(rb: Any) -> list[str]:
+    """Names of the env variables an opened runbook's secret parameters point at."""
+    return [rb.values[p.name] for p in rb.definition.params if p.secret_ref]
