@@ -46,6 +46,9 @@ class OsRelease:
 
     values: dict[str, str]
 
+    def __repr__(self) -> str:
+        return f"OsRelease({self.pretty!r}, platform={self.platform!r})"
+
     @property
     def id(self) -> str:
         """Lower-case distribution id (``centos``, ``rocky``, ``debian``); ``linux`` if absent."""
