@@ -100,6 +100,18 @@ class TlsScan:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
 
 
+def scan_text(s: TlsScan) -> str:
+    """Protocols and suites, one line each (server order)."""
+    lines = []
+    for proto in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
+        names = [x.name for x in s.accepted(proto)]
+        lines.append(
+            f"{proto:8} {'accepted' if s.protocols.get(proto) else 'refused':9}"
+            + (f" {', '.join(names)}" if names else "")
+        )
+    return "\n".join(lines)
+
+
 def scan_from_json(text: str) -> TlsScan:
     """Read :meth:`TlsScan.to_json` output back; ParseError when it is not a scan."""
     try:

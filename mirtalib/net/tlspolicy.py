@@ -59,6 +59,19 @@ class CertInfo:
         return (end - now_utc).days
 
 
+def chain_text(s, now: datetime) -> str:
+    """One line per certificate: subject, issuer, names, expiry (days from ``now``), key, hash."""
+    return (
+        "\n".join(
+            f"{i}: {c.subject} (issuer {c.issuer}; names {', '.join(c.sans) or '-'}); expires "
+            f"{c.not_after[:10]} ({c.days_left(now)} days); {c.key} {c.key_bits}; "
+            f"signed with {c.signature_hash}"
+            for i, c in enumerate(s.chain)
+        )
+        or "no certificate"
+    )
+
+
 def _cn(name: x509.Name) -> str:
     cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(cns[0].value) if cns else name.rfc4514_string()

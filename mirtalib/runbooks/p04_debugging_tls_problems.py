@@ -35,8 +35,8 @@ from mirtalib.asterisk.host import parse_crypto_policy
 from mirtalib.asterisk.tls import parse_openssl_ciphers, parse_s_client
 from mirtalib.errors import ParameterError, ParseError, TargetError
 from mirtalib.net import here_or_recorded
-from mirtalib.net.tls import TlsScan, scan, scan_from_json
-from mirtalib.net.tlspolicy import POLICIES, advise, fit
+from mirtalib.net.tls import TlsScan, scan, scan_from_json, scan_text
+from mirtalib.net.tlspolicy import POLICIES, advise, chain_text, fit
 from mirtalib.runbook import (
     Check,
     Command,
@@ -137,31 +137,6 @@ def _scan_probe(v: dict[str, Any]):
 def peer_scan(rb) -> TlsScan:
     """The scan of the peer for an open runbook (from its first target's recording on a replay)."""
     return scan_from_json(_scan_probe(rb.values)(rb.targets[0]))
-
-
-def scan_text(s: TlsScan) -> str:
-    """Protocols and suites, one line each (server order)."""
-    lines = []
-    for proto in ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"):
-        names = [x.name for x in s.accepted(proto)]
-        lines.append(
-            f"{proto:8} {'accepted' if s.protocols.get(proto) else 'refused':9}"
-            + (f" {', '.join(names)}" if names else "")
-        )
-    return "\n".join(lines)
-
-
-def chain_text(s: TlsScan, now: datetime) -> str:
-    """One line per certificate: subject, issuer, names, expiry (days from ``now``), key, hash."""
-    return (
-        "\n".join(
-            f"{i}: {c.subject} (issuer {c.issuer}; names {', '.join(c.sans) or '-'}); expires "
-            f"{c.not_after[:10]} ({c.days_left(now)} days); {c.key} {c.key_bits}; "
-            f"signed with {c.signature_hash}"
-            for i, c in enumerate(s.chain)
-        )
-        or "no certificate"
-    )
 
 
 def _scan_expect(s: TlsScan) -> tuple[Verdict, str]:

@@ -155,3 +155,13 @@ def test_rendered_lines_for_every_style():
     assert (
         "dns=208.67.222.222;208.67.220.220;208.67.222.220;208.67.220.222;" in lines["nmconnection"]
     )
+
+
+@given(st.text(max_size=400))
+def test_any_resolv_conf_text_is_read_and_nothing_is_lost(text):
+    conf = parse_resolv_conf(text)
+    meaningful = [ln for ln in text.splitlines() if ln.strip() and ln.strip()[0] not in "#;"]
+    used = sum(
+        1 for ln in meaningful if ln.split()[0] in {"nameserver", "search", "domain", "options"}
+    )
+    assert len(conf.rejects) >= len(meaningful) - used
