@@ -1,8 +1,9 @@
 """Network probes shared by the runbooks: TLS enumeration, DNS queries, SRV selection.
 
 Modules:
-    tls: which protocol versions and cipher suites a TLS server accepts, its certificate chain,
-        and how a CentOS/RHEL 9 client under the DEFAULT or LEGACY crypto policy fares (page 04).
+    tls: which protocol versions and cipher suites a TLS server accepts and its certificate chain
+        (page 04); tlspolicy: certificate facts, the CentOS/RHEL 9 DEFAULT and LEGACY crypto
+        policies as data, and the advice (policy, pjsip ``method=``/``cipher=``).
     dns: queries to given resolvers with dnspython, from this machine or from a node; resolv.conf
         and NetworkManager lines (pages 30, 43).
     srv: RFC 2782 SRV records: selection by priority and weight, pool design, zone lines (page 43).
