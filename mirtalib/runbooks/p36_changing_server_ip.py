@@ -1,0 +1,189 @@
+"""Seed page 36, *Changing server IP*.
+
+The page lists where a MiRTA node's IP address lives: the network configuration
+(``/etc/sysconfig/network-scripts/ifcfg-*`` on old CentOS, a NetworkManager keyfile
+``/etc/NetworkManager/system-connections/*.nmconnection`` on CentOS Stream 9 and derivatives),
+``/etc/hosts``, the peer IP in ``sip.conf``, the allowed IP in ``manager.conf``, the
+``devstate`` AGI script, Admin/PBX Nodes; with separate databases also ``/etc/odbc.ini``, the two
+``db.php`` files and ``/etc/voipmonitor.conf``. Then the server is restarted. Behind NAT, when
+only the public address changes, only ``externip`` in ``sip.conf`` changes.
+
+What this runbook adds:
+
+* every occurrence of the old IP per file and line before anything changes, replaced as a whole
+  token only (``10.20.0.11`` never inside ``10.20.0.110`` or ``110.20.0.11``);
+* files holding the IP that are not in the list (``grep -P`` with the same rule) are warned about;
+* the node table ``no_nodes`` (Admin/PBX Nodes) is read and the row to change is shown;
+* all nodes are scanned: the other nodes of a cluster reach this one by its IP (sip.conf peer,
+  odbc.ini and voipmonitor.conf when the database is on this node) and need the same edit;
+* the network file is declared service-affecting: a wrong address locks you out at the restart,
+  so keep a console (iLO, vSphere) open; ``ip -o addr`` after the restart proves the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mirtalib.asterisk.machine import parse_ip_addr
+from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbooks import hostmove
+from mirtalib.validate import checker, cmd, ip_address
+
+NETWORK_FILES = ("/etc/sysconfig/network-scripts/", "/etc/NetworkManager/system-connections/")
+DEFAULT_FILES = ",".join(
+    (
+        "/etc/NetworkManager/system-connections/eth0.nmconnection",
+        "/etc/hosts",
+        "/etc/asterisk/sip.conf",
+        "/etc/asterisk/manager.conf",
+        "/var/lib/asterisk/agi-bin/devstate.php",
+        "/etc/odbc.ini",
+        "/var/www/html/pbx/include/db.php",
+        "/var/lib/asterisk/agi-bin/include/db.php",
+        "/etc/voipmonitor.conf",
+    )
+)
+DEFAULT_FOLDERS = "/etc,/var/lib/asterisk/agi-bin,/var/www/html/pbx/include"
+
+PARAMS = (
+    Param("old_ip", "10.20.0.11", "the node's current IP", check=checker(ip_address, "old_ip")),
+    Param("new_ip", "10.20.0.21", "the node's new IP", check=checker(ip_address, "new_ip")),
+    Param(
+        "files",
+        DEFAULT_FILES,
+        "comma-separated files to edit (old CentOS: /etc/sysconfig/network-scripts/ifcfg-eth0; "
+        "NAT with only a new public IP: /etc/asterisk/sip.conf alone, for externip)",
+        check=hostmove.file_list,
+    ),
+    Param(
+        "search_dirs",
+        DEFAULT_FOLDERS,
+        "comma-separated folders searched for other files holding the old IP",
+        check=lambda v: hostmove.file_list(v, "search_dirs"),
+    ),
+)
+
+
+def _addresses(text: str) -> list[tuple[str, str]]:
+    found, _rejects = parse_ip_addr(text)
+    return [(a.ifname, a.address) for a in found]
+
+
+def _ip_expect(old: str, new: str, after: bool):
+    def expect(addrs: list[tuple[str, str]]) -> tuple[Verdict, str]:
+        on = {a: i for i, a in addrs}
+        if old in on and after:
+            return Verdict.FAIL, f"{old} is still on {on[old]}: restart the server, then verify"
+        if old in on:
+            return Verdict.PASS, f"{old} is on {on[old]}: this is the node whose IP changes"
+        if new in on:
+            return Verdict.PASS, f"{new} is on {on[new]}"
+        return Verdict.PASS, f"this node holds neither {old} nor {new}: only its references change"
+
+    return expect
+
+
+def build(v: dict[str, Any]) -> list[Step]:
+    """Steps of page 36 for validated parameter values ``v``."""
+    old, new = hostmove.check_pair(v["old_ip"], v["new_ip"], "ip")
+    files = v["files"]
+    edits = hostmove.edit_steps(files, old, new, "ip", service_affecting=NETWORK_FILES)
+    return [
+        Check(
+            id="address-before",
+            title="Which node holds the old IP",
+            phase=Phase.BEFORE,
+            command=cmd("ip", "-o", "addr", "show"),
+            parse=_addresses,
+            expect=_ip_expect(old, new, after=False),
+        ),
+        hostmove.occurrences_check(
+            "occurrences-before",
+            f"Where {old} appears in the listed files",
+            files,
+            old,
+            "ip",
+            before=True,
+        ),
+        Check(
+            id="unlisted-files",
+            title=f"Other files holding {old}",
+            phase=Phase.BEFORE,
+            command=hostmove.grep_command(old, "ip", v["search_dirs"]),
+            parse=hostmove.unlisted_files(files),
+            expect=hostmove.unlisted_expect(old),
+            ok_codes=(0, 1, 2),
+        ),
+        hostmove.node_table_check(
+            "node-table-before", "Admin/PBX Nodes row of this node", old, new, "ip", before=True
+        ),
+        Manual(
+            id="console-access",
+            title="Keep a console open",
+            phase=Phase.BEFORE,
+            where="iLO / iDRAC / vSphere console",
+            detail="A wrong address, prefix or gateway locks SSH out at the restart. Check "
+            "PREFIX/GATEWAY (ifcfg) or address1=IP/prefix,gateway (keyfile) when the subnet "
+            "changes too; this runbook only replaces the address itself.",
+        ),
+        *edits,
+        Manual(
+            id="admin-pbx-nodes",
+            title="Change the IP in Admin/PBX Nodes",
+            where="MiRTA web interface, Admin/PBX Nodes",
+            detail=f"Set the IP of the node row shown before starting from {old} to {new}.",
+        ),
+        Manual(
+            id="outside-references",
+            title="Update what points at the node from outside",
+            where="DNS, firewalls, SIP providers, phones",
+            detail=f"A/SRV records, provider IP whitelists, firewall rules and phone "
+            f"provisioning that name {old}.",
+        ),
+        Manual(
+            id="restart",
+            title="Restart the server",
+            where="the node (maintenance window)",
+            detail="The new address takes effect at the restart (page 36); then run verify.",
+        ),
+        Check(
+            id="address-after",
+            title="The node carries the new IP",
+            command=cmd("ip", "-o", "addr", "show"),
+            parse=_addresses,
+            expect=_ip_expect(old, new, after=True),
+        ),
+        hostmove.occurrences_check(
+            "occurrences-after",
+            f"No {old} left in the listed files",
+            files,
+            old,
+            "ip",
+            before=False,
+        ),
+        hostmove.node_table_check(
+            "node-table-after",
+            "Admin/PBX Nodes carries the new IP",
+            old,
+            new,
+            "ip",
+            before=False,
+        ),
+    ]
+
+
+RUNBOOK = RunbookDef(
+    page=36,
+    slug="changing-server-ip",
+    title="Changing server IP",
+    scope="node",
+    params=PARAMS,
+    build=build,
+    summary="old IP per file/line, token-exact replacement with backups, node table, restart",
+    verification=Verification(
+        mirta_page="Admin/PBX Nodes shows the new IP; the node's extensions and trunks register.",
+        asterisk_log="In /var/log/asterisk/full after the restart: no AMI 'failed to "
+        "authenticate' from the old address and no unreachable peer of the other node.",
+        status_menu="Status menu: the node is up at its new address, the database is reachable.",
+    ),
+)

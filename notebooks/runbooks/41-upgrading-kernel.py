@@ -1,0 +1,98 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 41 · Upgrading kernel
+#
+# MiRTA PBX depends on two kernel modules built outside the kernel: `dahdi` (conferences) and
+# `xt_geoip` (the country filter of the firewall). A routine `dnf update` installs a new kernel
+# and makes it the default, but builds neither module for it: after the next reboot conferences
+# fail and the geoip firewall rules do not load. On CentOS 9 the page adds that dahdi only
+# compiles on the tested builds `5.14.0-362` and `5.14.0-378`.
+#
+# This runbook compares the running kernel with the tested list, lists the boot entries, checks
+# that both modules are built for the running **and the default** kernel, and (apply) makes a
+# tested kernel that has them the default again. The rebuild steps of the page are checklist
+# items: they compile on the node.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+tested_kernels: str = "5.14.0-362,5.14.0-378"  # builds dahdi is known to compile on (page 41)
+boot_kernel: str = "/boot/vmlinuz-5.14.0-362.18.1.el9_3.x86_64"  # kernel to make the default; empty: no change
+allow_untested: bool = False  # allow boot_kernel to be a 5.14.0 build outside the tested list
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+
+# %%
+from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbooks.p41_upgrading_kernel import RUNBOOK
+
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# In the demo, `srv01` runs and boots the tested 5.14.0-362 build with both modules. `srv02`
+# runs the same build, but an update installed 5.14.0-427 (not on the tested list, no dahdi, no
+# xt_geoip) and made it the default: the plan warns, and apply sets 362 back as the default with
+# `grubby --set-default` (only where it is not already). To move to a new tested kernel instead:
+# install it, `grub2-reboot` into it once, rebuild dahdi and xtables-addons, then make it the
+# default with this notebook.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
+# runs skip this widget (the cells around it do the same work).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## Rehearsal on the recorded nodes
+# On `replay:` targets the notebook rehearses apply on an in-memory copy of each node: apply,
+# apply again (nothing left to change), verify, and rollback. On real targets this cell does
+# nothing.
+
+# %%
+print(rehearse(rb))
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
+# `verify` runs the checks and lists what to look at by hand.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+
+# %% [markdown]
+# A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
+# headless run exits non-zero.
+# Rollback cannot know the previous default kernel: it says so, and `grubby --set-default`
+# puts any entry back by hand.
+
+# %%
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
