@@ -114,6 +114,19 @@ def mask_live_secrets(doc: ConfDocument) -> None:
         SCRUBBER.add(value)
 
 
+def rehearsal_note(secret_env: str) -> str | None:
+    """Why a rehearsal of an apply that needs ``secret_env`` cannot run here (None: it can).
+
+    Only says whether the variable is set; the value is not kept.
+    """
+    if resolve_secret(secret_env, required=False) is None:
+        return (
+            f"rehearsal skipped: ${secret_env} is not set here, so apply would stop at the step "
+            "that writes the secret (nothing is written without it)"
+        )
+    return None
+
+
 def host_accounts(doc: ConfDocument) -> list[Section]:
     """sip.conf sections with a fixed ``host=`` (after templates): inter-node accounts, providers.
 
@@ -180,5 +193,6 @@ __all__ = [
     "parse_register",
     "placeholder",
     "register_value",
+    "rehearsal_note",
     "secret_conf_edit",
 ]
