@@ -27,7 +27,7 @@ import dataclasses
 import json
 from typing import Any
 
-from mirtalib.errors import ParameterError, ParseError
+from mirtalib.errors import MirtaError, ParameterError, ParseError
 from mirtalib.net.dns import (
     GLIBC_MAXNS,
     PUBLIC_RESOLVERS,
@@ -139,13 +139,24 @@ def results_json(results: list[DnsResult]) -> str:
     )
 
 
+def _run(target, command: str) -> str:
+    out = target.run(command, timeout=60)
+    if out.exit_code != 0:  # e.g. 127: neither python3 nor python on the node
+        raise MirtaError(
+            f"the DNS probe could not run on {target.name} (exit {out.exit_code}): "
+            f"{out.stderr.strip()[:200] or 'no error text'}"
+        )
+    return out.stdout
+
+
 def _ask_configured(conf: str, names: list[str], timeout: float, dns_port: int):
     def probe(target) -> str:
         parsed = parse_resolv_conf(target.read_text(conf) or "")
         servers = list(parsed.nameservers[:GLIBC_MAXNS]) or ["127.0.0.1"]  # glibc's default
         queries = _queries(servers, names, dns_port)
-        out = target.run(node_command(queries, timeout=timeout), timeout=60)
-        return results_json(parse_node_output(out.stdout, queries))
+        return results_json(
+            parse_node_output(_run(target, node_command(queries, timeout=timeout)), queries)
+        )
 
     return probe
 
@@ -155,8 +166,7 @@ def _ask(servers: list[str], names: list[str], timeout: float, dns_port: int = 5
     command = node_command(queries, timeout=timeout)
 
     def probe(target) -> str:
-        out = target.run(command, timeout=60)
-        return results_json(parse_node_output(out.stdout, queries))
+        return results_json(parse_node_output(_run(target, command), queries))
 
     return probe
 

@@ -90,3 +90,19 @@ def test_silent_wanted_resolver_stops_apply_before_writing(tmp_path, dnsmasq):
     )
     assert steps["resolv-file"].status is Status.NOT_RUN
     assert resolv.read_text() == "nameserver 127.0.0.1\n"
+
+
+def test_node_without_python_is_a_clear_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # the shell finds neither python3 nor python
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\n")
+    rb = RUNBOOK.open(
+        LocalTarget(),
+        journal=tmp_path / "journal",
+        manage="resolv.conf",
+        resolv_conf=str(resolv),
+        resolvers="127.0.0.1",
+    )
+    step = _steps(rb.plan())["configured-answer"]
+    assert step.status is Status.FAILED
+    assert step.reason.startswith("the DNS probe could not run on local (exit 127)")
