@@ -50,7 +50,12 @@ from mirtalib.runbooks.common_checks import (
     version_text,
     websocket_check,
 )
-from mirtalib.runbooks.secretfiles import is_well_known, keyvalue_file, template_text
+from mirtalib.runbooks.secretfiles import (
+    is_well_known,
+    keyvalue_file,
+    read_masked,
+    template_text,
+)
 from mirtalib.validate import asterisk_name, checker, cmd, env_var, host, path, port, shell_join
 
 #: .env keys the gateway reads for MySQL (compared with .env.sample by a check).
@@ -229,7 +234,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="env-password",
             title="The .env does not keep a published default password",
             phase=Phase.BEFORE,
-            probe=lambda t: t.read_text(env_file) or "",
+            probe=read_masked(env_file, dotenv=True),
             parse=lambda text: parse_keyvalue(text, dotenv=True).values.get("DB_PASSWORD", ""),
             expect=_password_expect,
         ),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import secrets as pysecrets
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -182,3 +183,59 @@ def rehearsal_secrets(names: Iterable[str], *, is_replay: bool) -> list[str]:
 def secret_names(rb: Any) -> list[str]:
     """Names of the env variables an opened runbook's secret parameters point at."""
     return [rb.values[p.name] for p in rb.definition.params if p.secret_ref]
+
+
+_SECRET_KEY = re.compile(r"pass|secret|token|api[_.-]?key", re.IGNORECASE)
+
+
+def read_masked(file: str, *, dotenv: bool = False):
+    """A ``Check(probe=...)`` reading a KEY=value file whose secret-looking values (keys with
+    ``pass``, ``secret``, ``token``, ``api_key``) are registered with the scrubber first, so the
+    recorded probe output and evidence show ``********`` (published defaults stay visible)."""
+
+    def probe(target: Any) -> str:
+        text = target.read_text(file) or ""
+        for key, value in parse_keyvalue(text, dotenv=dotenv).values.items():
+            if _SECRET_KEY.search(key):
+                mask_live(value)
+        return text
+
+    return probe
+
+
+def secret_file(
+    id: str,
+    title: str,
+    path: str,
+    secret_env: str,
+    *,
+    strong: bool = True,
+    summary: str = "",
+    phase: Phase = Phase.IMPLEMENTATION,
+) -> FileChange:
+    """A root-only file (mode 0600) holding one secret on one line, for ``-passin file:PATH``.
+
+    Programs then read the secret from the file instead of their command line (which ``ps`` shows
+    to every user of the node). Plan writes a placeholder; apply resolves ``secret_env``.
+    """
+    env_var(secret_env, f"{id} secret")
+
+    def render(current: str) -> str:
+        mask_live(current.strip())
+        value = resolve_secret(secret_env) or ""
+        return (refuse_weak(value, secret_env, title) if strong else value) + "\n"
+
+    def plan_render(current: str | None) -> str:
+        mask_live((current or "").strip())
+        return placeholder(secret_env) + "\n"
+
+    base = text_edit(
+        id,
+        title,
+        path,
+        render,
+        mode=0o600,
+        phase=phase,
+        summary=summary or f"write the secret from ${secret_env} (set by apply)",
+    )
+    return dataclasses.replace(base, plan_render=plan_render)
