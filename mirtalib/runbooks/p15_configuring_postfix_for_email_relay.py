@@ -39,7 +39,8 @@ from mirtalib.runbook import (
     template_file,
     text_edit,
 )
-from mirtalib.runbooks.secretfiles import placeholder, require, template_text
+from mirtalib.runbooks.secretfiles import mask_live, placeholder, template_text
+from mirtalib.secrets import resolve_secret
 from mirtalib.validate import checker, cmd, env_var, hostname, path, port
 
 PACKAGES = {
@@ -125,11 +126,25 @@ def _sasl_step(v: dict[str, Any]) -> Any:
     )
     source = template_text("p15_sasl_passwd.j2")
 
-    def render(_current: str | None) -> str:
-        real = template_file("x", "x", sasl, source, {**context, "password": require(env)})
+    def render(current: str | None) -> str:
+        mask_passwords(current)
+        secret = resolve_secret(env) or ""
+        real = template_file("x", "x", sasl, source, {**context, "password": secret})
         return real.render(None)
 
-    return dataclasses.replace(shown, render=render, plan_render=shown.render)
+    def plan_render(current: str | None) -> str:
+        mask_passwords(current)
+        return shown.render(current)
+
+    return dataclasses.replace(shown, render=render, plan_render=plan_render)
+
+
+def mask_passwords(text: str | None) -> None:
+    """Register the passwords of a live sasl_passwd with the scrubber (before any diff shows it)."""
+    for line in (text or "").splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2 and not line.lstrip().startswith("#") and ":" in parts[1]:
+            mask_live(parts[1].split(":", 1)[1].strip())
 
 
 def _mode_probe(file: str):
@@ -235,7 +250,7 @@ def build(v: dict[str, Any]) -> list[Step]:
                     id="postfix-reload",
                     title="Reload postfix (queued mail is kept)",
                     command=cmd("postfix", "-c", d, "reload"),
-                undo=cmd("postfix", "-c", d, "reload"),
+                    undo=cmd("postfix", "-c", d, "reload"),
                     risk=Risk.SERVICE_AFFECTING,
                     when_changed=("main-cf", "sasl-passwd"),
                 )
