@@ -26,7 +26,8 @@ from typing import Any
 import pandas as pd
 
 from mirtalib.errors import ParameterError, ParseError
-from mirtalib.phones.dialplan import PAGE_PLAN, evaluate_many, parse_plan
+from mirtalib.phones.dialplan import PAGE_PLAN, parse_plan
+from mirtalib.phones.dialtables import evaluate_many
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 
 # (label, dialed): numbers a MiRTA phone in Italy must be able to dial

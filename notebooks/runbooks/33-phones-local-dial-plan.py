@@ -62,7 +62,7 @@ print(plan)
 # ## The plan, rule by rule
 
 # %%
-from mirtalib.phones.dialplan import describe
+from mirtalib.phones.dialtables import describe
 
 print(describe(dial_plan).to_string(index=False))
 
@@ -86,7 +86,8 @@ print(table["outcome"].value_counts().to_string())
 # it has no rule for usernames.
 
 # %%
-from mirtalib.phones.dialplan import GRANDSTREAM_DEFAULT, evaluate_many
+from mirtalib.phones.dialplan import GRANDSTREAM_DEFAULT
+from mirtalib.phones.dialtables import evaluate_many
 
 odd = [("letters only", "DEVEL"), ("dash at the end", "104-"), ("two plus signs", "+39+1")]
 print(evaluate_many(dial_plan, odd).to_string(index=False))

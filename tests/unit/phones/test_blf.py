@@ -88,6 +88,8 @@ def test_hint_findings_on_the_recorded_srv02():
 
 
 def test_hint_findings_empty():
-    hints = parse_core_show_hints("-= Registered Asterisk Dial Plan Hints =-\n- 0 hints registered\n")
+    hints = parse_core_show_hints(
+        "-= Registered Asterisk Dial Plan Hints =-\n- 0 hints registered\n"
+    )
     out = hint_findings(hints, "DEVEL", {"DEVEL"}, set())
     assert isinstance(out, pd.DataFrame) and out.empty

@@ -7,14 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mirtalib.errors import ParseError
-from mirtalib.phones.dialplan import (
-    GRANDSTREAM_DEFAULT,
-    PAGE_PLAN,
-    describe,
-    evaluate,
-    evaluate_many,
-    parse_plan,
-)
+from mirtalib.phones.dialplan import GRANDSTREAM_DEFAULT, PAGE_PLAN, evaluate, parse_plan
+from mirtalib.phones.dialtables import describe, evaluate_many
 
 PAGE = parse_plan(PAGE_PLAN)
 

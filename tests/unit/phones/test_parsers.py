@@ -50,7 +50,9 @@ def test_parked_calls_through_ami_and_overdue_calls():
 
 
 def test_inconsistent_footer_is_reported():
-    parked = parse_parkedcalls(PARKED.replace("2 parked calls in total.", "5 parked calls in total."))
+    parked = parse_parkedcalls(
+        PARKED.replace("2 parked calls in total.", "5 parked calls in total.")
+    )
     assert not parked.consistent
 
 
@@ -90,7 +92,7 @@ def test_sip_show_peer_variables_block_and_not_found():
 
 
 LINE = st.one_of(
-    st.sampled_from(PARKED.splitlines() + ["  * Name       : 1-A", "  Status       : OK (1 ms)"]),
+    st.sampled_from([*PARKED.splitlines(), "  * Name       : 1-A", "  Status       : OK (1 ms)"]),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=60),
 )
 
