@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from mirtalib.errors import ParameterError, TargetError
+from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Verdict, text_edit
 from mirtalib.runbook.model import FileChange, Risk
 from mirtalib.secrets import SCRUBBER
@@ -260,7 +260,7 @@ def edit_steps(
 
         def render(current: str | None, f: str = f) -> str:
             if current is None:
-                raise TargetError(f"{f} does not exist on this node: remove it from `files`")
+                raise ParameterError(f"{f} does not exist on this node: remove it from `files`")
             register_file_secrets(current)
             return replace_tokens(current, old, new, kind)
 
