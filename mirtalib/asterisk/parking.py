@@ -12,6 +12,11 @@ The output lists every parking lot and the calls parked in it::
 The ``Channel`` is the parked caller's channel; ``Timeout`` is what is left before the call goes
 back to the extension that parked it (negative when overdue). MiRTA names lots
 ``parkinglot_<TENANT>_<name>``, so each call is attributed to a tenant. Plain CLI or AMI text.
+
+Limit: this is the parking of features.c (Asterisk up to 11). From Asterisk 12, res_parking
+replaced the command with ``parking show [lot]`` (one block per lot, ``Space : 801`` lines); that
+output is not parsed here, and feeding it to this parser raises ParseError rather than returning
+an empty list.
 """
 
 from __future__ import annotations

@@ -79,7 +79,8 @@ print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_s
 # ## Calls parked now, per node
 # `parkedcalls show`, parsed: position, BLF name, the parked channel, the extension it returns to
 # and the seconds left (negative: overdue, it is ringing back). Do not restart the parking module
-# while this table is not empty.
+# while this table is not empty. (`parkedcalls show` is the command of Asterisk's features.c
+# parking; nodes on Asterisk 12 or later answer `parking show <lot>` instead, not parsed yet.)
 
 # %%
 from mirtalib.asterisk.parking import parse_parkedcalls

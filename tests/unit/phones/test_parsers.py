@@ -116,3 +116,14 @@ def test_fuzz_sip_show_peer_result_or_parse_error(lines, junk):
         except ParseError:
             continue
         assert peer.name or peer.not_found is not None
+
+
+def test_asterisk_12_parking_show_is_refused_not_read_as_empty():
+    text = (
+        "Parking Lot: parkinglot_DEVEL_default\n"
+        "--------------------------------------------------------------------------\n"
+        "Parking Extension   :  800\nParking Spaces      :  801-820\n\n"
+        "Parked Calls\n------------\n  Space               : 801\n"
+    )
+    with pytest.raises(ParseError, match="not the output of this command"):
+        parse_parkedcalls(text)
