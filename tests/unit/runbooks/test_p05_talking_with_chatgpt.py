@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -15,10 +16,11 @@ from mirtalib.asterisk.software import parse_asterisk_version
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Status
 from mirtalib.runbooks import get
-from mirtalib.runbooks.p05_using_the_generative_artificial_intelligence_talking_with_chatgpt import (
-    RUNBOOK,
-    _version_expect,
+
+P05 = importlib.import_module(
+    "mirtalib.runbooks.p05_using_the_generative_artificial_intelligence_talking_with_chatgpt"
 )
+RUNBOOK, _version_expect = P05.RUNBOOK, P05._version_expect
 
 KEYS = ("MIRTA_OPENAI_API_KEY", "MIRTA_GOOGLE_TTS_API_KEY")
 
