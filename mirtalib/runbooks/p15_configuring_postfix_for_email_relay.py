@@ -207,6 +207,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             parse=parse_postconf,
             expect=info("now"),
         ),
+        _sasl_step(v),  # first: a missing secret stops apply before any change
         Command(
             id="packages",
             title="Install postfix and the SASL plain mechanism",
@@ -221,7 +222,6 @@ def build(v: dict[str, Any]) -> list[Step]:
             lambda text: set_main_cf(text, wanted),
             summary="relayhost " + wanted["relayhost"] + ", SASL on, TLS " + v["tls_level"],
         ),
-        _sasl_step(v),
         Command(
             id="postmap",
             title=f"Build the lookup table of {sasl}",
