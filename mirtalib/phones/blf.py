@@ -131,6 +131,14 @@ def classify_monitor(name: str, tenant: str, tenants: set[str], known: set[str])
     return "other", "not a MiRTA monitor name"
 
 
+def _watched_name(hint: str, device: str) -> str:
+    """The watched name: from a lone ``Custom:`` device (60 columns wide), else the hint's
+    extension (Asterisk cuts the hint column at 20 or 30 characters)."""
+    if device.startswith("Custom:") and "&" not in device and "$" not in device:
+        return device.removeprefix("Custom:")
+    return hint.split("@", 1)[0].strip()
+
+
 def hint_findings(
     hints: pd.DataFrame, tenant: str, tenants: set[str], known: set[str]
 ) -> pd.DataFrame:
@@ -143,7 +151,7 @@ def hint_findings(
     """
     rows = []
     for h in hints.itertuples():
-        name = str(h.hint).split("@", 1)[0].strip()
+        name = _watched_name(str(h.hint), str(h.device))
         status, why = classify_monitor(name, tenant, tenants, known)
         rows.append(
             {

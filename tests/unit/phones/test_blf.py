@@ -93,3 +93,15 @@ def test_hint_findings_empty():
     )
     out = hint_findings(hints, "DEVEL", {"DEVEL"}, set())
     assert isinstance(out, pd.DataFrame) and out.empty
+
+
+def test_long_names_are_taken_from_the_device_not_the_cut_hint_column():
+    text = (
+        "    -= Registered Asterisk Dial Plan Hints =-\n"
+        "10001-LOGISTICA_NORD: Custom:10001-LOGISTICA_NORD   State:Idle  Presence:not_set  "
+        "Watchers  1\n"
+        "- 1 hints registered\n"
+    )
+    hints = parse_core_show_hints(text)
+    out = hint_findings(hints, "LOGISTICA_NORD", {"LOGISTICA_NORD"}, {"10001-LOGISTICA_NORD"})
+    assert list(out["name"]) == ["10001-LOGISTICA_NORD"] and list(out["status"]) == ["ok"]
