@@ -216,9 +216,13 @@ def cert_expect(warn_days: int):
         where = (
             f"covers all {len(f['sans'])} names, expires {f['not_after']} ({f['days_left']} days)"
         )
+        if f["self_signed"]:
+            return Verdict.FAIL, (
+                f"{where}; but self-signed: Teams only accepts a certificate from a public CA"
+            )
         if f["days_left"] < warn_days:
             return Verdict.WARN, f"{where}: renew now (acme.sh --renew) before Teams drops the SBC"
-        if f["chain"] < 2 and not f["self_signed"]:
+        if f["chain"] < 2:
             return Verdict.WARN, f"{where}; but no intermediate in the file: use the full chain"
         return Verdict.PASS, where
 
