@@ -92,12 +92,13 @@ _DURATION = r"^[1-9][0-9]{0,5}(ms|s|m|h)$"
 
 def _server(name: str):
     def check(value: str) -> str:
-        label, sep, addr = value.partition("=")
-        if not sep:
-            raise ParameterError(f"parameter {name}={value!r}: write it as name=host:port")
+        parts = value.split()
+        if len(parts) != 2:
+            raise ParameterError(f"parameter {name}={value!r}: write it as 'name host:port'")
+        label, addr = parts
         asterisk_name(label, name)
         h, p = host_port(addr, name)
-        return f"{label}={h}:{p}"
+        return f"{label} {h}:{p}"
 
     return check
 
@@ -142,8 +143,8 @@ PARAMS = (
         check=checker(ip_address, "listen_address"),
     ),
     Param("listen_port", 3306, "port of the proxy", check=checker(port, "listen_port")),
-    Param("primary", "pbx-db01=10.20.0.21:3306", "active server", check=_server("primary")),
-    Param("backup", "pbx-db02=10.20.0.22:3306", "backup server", check=_server("backup")),
+    Param("primary", "pbx-db01 10.20.0.21:3306", "active server", check=_server("primary")),
+    Param("backup", "pbx-db02 10.20.0.22:3306", "backup server", check=_server("backup")),
     Param(
         "health_check",
         "tcp",
@@ -176,7 +177,7 @@ PARAMS = (
 
 
 def _split(server: str) -> tuple[str, str]:
-    name, _, address = server.partition("=")
+    name, _, address = server.partition(" ")
     return name, address
 
 

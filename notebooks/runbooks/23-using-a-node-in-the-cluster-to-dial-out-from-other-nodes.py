@@ -24,7 +24,7 @@
 # environment variable that holds it; plan shows a placeholder and only apply reads it.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv02"  # the node with the DAHDI card (run with dahdi_node=False on the others)
+targets: str = "replay:srv02"  # the node with the DAHDI card (run with dahdi_node False on the others)
 mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
 confirm: bool = False  # must be True for apply, after reading the plan
 sip_conf: str = "/etc/asterisk/sip.conf"  # chan_sip configuration

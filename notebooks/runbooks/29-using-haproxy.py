@@ -28,17 +28,17 @@ confirm: bool = False  # must be True for apply, after reading the plan
 haproxy_cfg: str = "/etc/haproxy/haproxy.cfg"  # file written (validated with haproxy -c first)
 listen_address: str = "127.0.0.1"  # address Asterisk and the web code connect to
 listen_port: int = 3306  # port of the proxy (must not be taken by a local mysqld)
-primary: str = "pbx-db01=10.20.0.21:3306"  # active database server: name=host:port
-backup: str = "pbx-db02=10.20.0.22:3306"  # backup server, used only when the primary is down
+primary: str = "pbx-db01 10.20.0.21:3306"  # active database server: name host:port
+backup: str = "pbx-db02 10.20.0.22:3306"  # backup server, used only when the primary is down
 health_check: str = "tcp"  # tcp; httpchk (needs clustercheck on check_port); mysql-check (needs check_user)
-check_port: int = 3307  # port of the HTTP checker for health_check=httpchk
-check_user: str = "haproxy_check"  # passwordless MySQL user for health_check=mysql-check
+check_port: int = 3307  # port of the HTTP checker (health_check httpchk)
+check_user: str = "haproxy_check"  # passwordless MySQL user (health_check mysql-check)
 timeout_connect: str = "1s"  # connect timeout to a server
 idle_timeout: str = "30m"  # idle client/server timeout (long-lived Asterisk connections)
 maxconn: int = 4000  # global connection limit
 stats_socket: str = "/var/lib/haproxy/stats"  # runtime API socket read by verify
-chroot: str = "/var/lib/haproxy"  # chroot folder ('' = none)
-run_as: str = "haproxy"  # user and group HAProxy drops to ('' = keep)
+chroot: str = "/var/lib/haproxy"  # chroot folder (empty: none)
+run_as: str = "haproxy"  # user and group HAProxy drops to (empty: keep)
 proxy: str = "mysql-proxy"  # name of the listen section
 reload: bool = True  # reload HAProxy when the file changed (False: by hand)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys

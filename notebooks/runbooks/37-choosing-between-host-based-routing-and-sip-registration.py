@@ -36,7 +36,7 @@ context: str = "fromoutside"  # context of the provider's inbound calls
 codecs: str = "ulaw,alaw"  # allowed codecs in order (the page also allows gsm)
 dtmfmode: str = "rfc2833"  # rfc2833, info, inband or auto
 insecure: str = "port,invite"  # accept the provider's INVITEs without a challenge ("no" to drop it)
-directmedia: str = "no"  # no (media through the PBX), yes (the page's canreinvite=yes) or nonat
+directmedia: str = "no"  # no (media through the PBX), yes (the page's canreinvite yes) or nonat
 peer_type: str = "peer"  # peer, or friend as on the page (also matches inbound by user name)
 reload_now: bool = False  # run 'sip reload' (drops every phone registration) right after the change
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys

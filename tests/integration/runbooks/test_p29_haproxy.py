@@ -73,8 +73,8 @@ def _values(tmp_path: Path, primary: int, backup: int, **extra) -> dict:
     return {
         "haproxy_cfg": str(tmp_path / "haproxy.cfg"),
         "listen_port": _free_port(),
-        "primary": f"db01=127.0.0.1:{primary}",
-        "backup": f"db02=127.0.0.1:{backup}",
+        "primary": f"db01 127.0.0.1:{primary}",
+        "backup": f"db02 127.0.0.1:{backup}",
         "stats_socket": str(tmp_path / "stats"),
         "chroot": "",
         "run_as": "",
