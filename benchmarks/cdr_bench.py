@@ -84,14 +84,18 @@ def build_data(rows: int, base_scale: float, work: Path) -> tuple[str, Path, int
             def shifted(col: str, k: int) -> str:
                 if col not in ("uniqueid", "linkedid", "prevuniqueid"):
                     return f"`{col}`"
-                return (f"IF(`{col}` LIKE '%.%', CONCAT(SUBSTRING_INDEX(`{col}`, '.', 1), '.', "
-                        f"CAST(SUBSTRING_INDEX(`{col}`, '.', -1) AS UNSIGNED) + {k * 10**8}), "
-                        f"`{col}`)")
+                return (
+                    f"IF(`{col}` LIKE '%.%', CONCAT(SUBSTRING_INDEX(`{col}`, '.', 1), '.', "
+                    f"CAST(SUBSTRING_INDEX(`{col}`, '.', -1) AS UNSIGNED) + {k * 10**8}), "
+                    f"`{col}`)"
+                )
 
             for k in range(copies):
                 select = ", ".join(shifted(c, k) for c in cols)
-                cur.execute(f"INSERT INTO cdr ({', '.join(f'`{c}`' for c in cols)}) "
-                            f"SELECT {select} FROM cdr_base")
+                cur.execute(
+                    f"INSERT INTO cdr ({', '.join(f'`{c}`' for c in cols)}) "
+                    f"SELECT {select} FROM cdr_base"
+                )
             cur.execute("DROP TABLE cdr_base")
         cur.execute("SELECT COUNT(*) FROM cdr")
         n_db = int(cur.fetchone()[0])
@@ -110,8 +114,10 @@ def build_data(rows: int, base_scale: float, work: Path) -> tuple[str, Path, int
 
         def shifted_csv(col: str) -> str:
             if col in ("uniqueid", "linkedid"):
-                return (f"split_part(\"{col}\", '.', 1) || '.' || "
-                        f"(CAST(split_part(\"{col}\", '.', 2) AS BIGINT) + k * 100000000)")
+                return (
+                    f"split_part(\"{col}\", '.', 1) || '.' || "
+                    f"(CAST(split_part(\"{col}\", '.', 2) AS BIGINT) + k * 100000000)"
+                )
             return f'"{col}"'
 
         select = ", ".join(f'{shifted_csv(c)} AS "{c}"' for c in ALL_COLUMNS)
@@ -150,10 +156,16 @@ def task_db_naive(url: str) -> dict:
         raw = pd.read_sql("SELECT * FROM cdr", conn)  # the naive way: every row, every column
     calls = to_calls(normalize(raw))
     cube = C.cube_from_calls(calls)
-    tables = {"kpis": C.cube_kpis(cube, ["tenant"]), "day": C.cube_kpis(cube, ["tenant", "day"]),
-              "heat": C.cube_heatmap(cube), "mix": C.cube_disposition_mix(cube)}
-    peaks = [concurrency(calls, by=d).rename(columns={d: "group"}).assign(dim=d)
-             for d in ("tenant", "node", "trunk")]
+    tables = {
+        "kpis": C.cube_kpis(cube, ["tenant"]),
+        "day": C.cube_kpis(cube, ["tenant", "day"]),
+        "heat": C.cube_heatmap(cube),
+        "mix": C.cube_disposition_mix(cube),
+    }
+    peaks = [
+        concurrency(calls, by=d).rename(columns={d: "group"}).assign(dim=d)
+        for d in ("tenant", "node", "trunk")
+    ]
     calls["country"] = ""
     calls["number_type"] = ""
     tables["top"] = top_destinations(calls, by="tenant")
@@ -166,9 +178,8 @@ def task_csv_ours(csv: str) -> dict:
     from mirtalib.cdr import duckagg, sqlagg
 
     target = duckagg.csv_target(csv)
-    cube = sqlagg.call_cube(target)
-    peaks = C.peaks_from_minutes(sqlagg.concurrency_minutes(target))
-    sqlagg.top_destinations_sql(target)
+    cube, _top, minutes = sqlagg.report_aggregates(target)
+    peaks = C.peaks_from_minutes(minutes)
     duckagg.reject_counts(target)
     return {"kpis": C.cube_kpis(cube, ["tenant"]), "peaks": peaks}
 
@@ -182,19 +193,29 @@ def task_csv_duckdb(csv: str) -> dict:
 
     con = duckdb.connect()
     names = "[" + ", ".join(f"'{c}'" for c in ALL_COLUMNS) + "]"
-    con.execute(f"CREATE VIEW cdr AS SELECT * FROM read_csv_auto('{csv}', header = false, "
-                f"names = {names})")
+    con.execute(
+        f"CREATE VIEW cdr AS SELECT * FROM read_csv_auto('{csv}', header = false, names = {names})"
+    )
     cols = {c: f'"{c}"' for c in ALL_COLUMNS}
-    target = sqlagg.SqlTarget("duckdb", "cdr", cols, '"start"', "duckdb",
-                              lambda sql, params: con.execute(sql, params).df())
-    cube = sqlagg.call_cube(target)
-    C.peaks_from_minutes(sqlagg.concurrency_minutes(target))
-    sqlagg.top_destinations_sql(target)
+    target = sqlagg.SqlTarget(
+        "duckdb",
+        "cdr",
+        cols,
+        '"start"',
+        "duckdb",
+        lambda sql, params: con.execute(sql, params).df(),
+    )
+    cube, _top, minutes = sqlagg.report_aggregates(target)
+    C.peaks_from_minutes(minutes)
     return {"kpis": C.cube_kpis(cube, ["tenant"])}
 
 
-TASKS = {"db_sql": task_db_sql, "db_naive": task_db_naive, "csv_ours": task_csv_ours,
-         "csv_duckdb": task_csv_duckdb}
+TASKS = {
+    "db_sql": task_db_sql,
+    "db_naive": task_db_naive,
+    "csv_ours": task_csv_ours,
+    "csv_duckdb": task_csv_duckdb,
+}
 
 
 def child(task: str, arg: str, out: Path) -> None:
@@ -208,16 +229,24 @@ def child(task: str, arg: str, out: Path) -> None:
     peak_rows = None
     if peaks is not None:
         keep = peaks[peaks["dim"].isin(["tenant", "node", "trunk"])]
-        peak_rows = sorted(zip(keep["dim"], keep["group"], keep["peak"].astype(int).tolist(),
-                               strict=True))
-    out.write_text(json.dumps({"wall_s": wall, "peak_rss_mb": peak, "kpis": kpis,
-                               "peaks": peak_rows}, default=str))
+        peak_rows = sorted(
+            zip(keep["dim"], keep["group"], keep["peak"].astype(int).tolist(), strict=True)
+        )
+    out.write_text(
+        json.dumps(
+            {"wall_s": wall, "peak_rss_mb": peak, "kpis": kpis, "peaks": peak_rows}, default=str
+        )
+    )
 
 
 def run_child(task: str, arg: str, work: Path) -> dict:
     out = work / f"{task}.json"
-    proc = subprocess.run([sys.executable, str(HERE), "--child", task, "--arg", arg,
-                           "--out", str(out)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(HERE), "--child", task, "--arg", arg, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
     return json.loads(out.read_text())
@@ -243,8 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         name, csv, n_rows, copies = build_data(args.rows, args.base_scale, work)
         setup = time.perf_counter() - began
-        results = {"rows": n_rows, "copies": copies, "setup_s": setup,
-                   "csv_bytes": csv.stat().st_size, "tasks": {}}
+        results = {
+            "rows": n_rows,
+            "copies": copies,
+            "setup_s": setup,
+            "csv_bytes": csv.stat().st_size,
+            "tasks": {},
+        }
         for task in args.tasks.split(","):
             arg = _url(name) if task.startswith("db_") else str(csv)
             results["tasks"][task] = run_child(task, arg, work)
@@ -262,21 +296,27 @@ def main(argv: list[str] | None = None) -> int:
 def report(results: dict) -> None:
     """Print the figures, the ratios and whether the engines agree (sets results['agree'])."""
     rows, tasks = results["rows"], results["tasks"]
-    out = [f"{rows:,} CDR rows ({results['copies']} copies of the demo month; "
-           f"Master.csv {results['csv_bytes'] / 1e6:,.0f} MB; setup {results['setup_s']:.0f} s)"]
+    out = [
+        f"{rows:,} CDR rows ({results['copies']} copies of the demo month; "
+        f"Master.csv {results['csv_bytes'] / 1e6:,.0f} MB; setup {results['setup_s']:.0f} s)"
+    ]
     for name, r in tasks.items():
         if "error" in r:
             out.append(f"  {name:<11} FAILED: {r['error']}")
             continue
-        out.append(f"  {name:<11} {r['wall_s']:8.1f} s  {rows / r['wall_s']:>12,.0f} rows/s  "
-                   f"peak RSS {r['peak_rss_mb']:,.0f} MB")
+        out.append(
+            f"  {name:<11} {r['wall_s']:8.1f} s  {rows / r['wall_s']:>12,.0f} rows/s  "
+            f"peak RSS {r['peak_rss_mb']:,.0f} MB"
+        )
     ok = {k: v for k, v in tasks.items() if "error" not in v}
     if "db_sql" in ok and "db_naive" in ok:
         speedup = ok["db_naive"]["wall_s"] / ok["db_sql"]["wall_s"]
         out.append(f"  MariaDB: naive / sql = {speedup:.1f}x")
     if "csv_ours" in ok and "csv_duckdb" in ok:
-        out.append(f"  Master.csv: ours / DuckDB = "
-                   f"{ok['csv_ours']['wall_s'] / ok['csv_duckdb']['wall_s']:.2f}x")
+        out.append(
+            f"  Master.csv: ours / DuckDB = "
+            f"{ok['csv_ours']['wall_s'] / ok['csv_duckdb']['wall_s']:.2f}x"
+        )
     kpis = [json.dumps(v["kpis"], sort_keys=True) for k, v in ok.items() if k != "csv_duckdb"]
     peaks = [json.dumps(v["peaks"]) for k, v in ok.items() if v.get("peaks") is not None]
     results["agree"] = len(set(kpis)) <= 1 and len(set(peaks)) <= 1

@@ -245,15 +245,15 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
 
 
 def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
-    cube = sqlagg.call_cube(db, start, end, tenants, params.short_call_s)
+    cube, top, minutes = sqlagg.report_aggregates(
+        db, start, end, tenants, params.short_call_s, params.top_n
+    )
     tables = _cube_tables(cube)
-    minutes = sqlagg.concurrency_minutes(db, start, end, tenants)
     span = None
     if start is not None and end is not None:
         lo = int((pd.Timestamp(start) - sqlagg.EPOCH).total_seconds() // 60)
         span = (lo, int((pd.Timestamp(end) - sqlagg.EPOCH).total_seconds() // 60))
     tables["concurrency"] = _conc_table(C.peaks_from_minutes(minutes, span))
-    top = sqlagg.top_destinations_sql(db, start, end, tenants, params.top_n)
     info = [classify_number(d, params.home_region) for d in top["dst"]]
     top.insert(2, "country", [i[0] for i in info])
     top.insert(3, "number_type", [i[1] for i in info])

@@ -18,7 +18,10 @@ def test_benchmark_runs_and_engines_agree(mariadb_factory, tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--rows", "8000", "--base-scale", "0.1", "--json", str(out)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "tables agree across engines: yes" in proc.stdout
