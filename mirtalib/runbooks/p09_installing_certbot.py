@@ -127,7 +127,7 @@ def install_plan(platform: str) -> list[InstallStep]:
                 cmd("rpm", "-q", "certbot", "python3-certbot-apache"),
             ),
             InstallStep(
-                "renew-timer",
+                "renew-timer-on",
                 "Enable the renewal timer",
                 cmd("systemctl", "enable", "--now", TIMERS[platform]),
                 cmd("systemctl", "is-enabled", TIMERS[platform]),
