@@ -1,0 +1,108 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 21 · Configuring Flowroute for inbound SMS
+#
+# The seed page carries only the shared frame (scope, backup, maintenance window, a test tenant
+# first, validate). The method is the Bandwidth one (page 19) applied to Flowroute: Flowroute's
+# API v2 POSTs a JSON:API document for every inbound SMS/MMS to the callback URL set in its
+# portal, and the DID reads `data[attributes][from]`, `data[attributes][to]` and
+# `data[attributes][body]`. Flowroute writes numbers as 11 digits without `+`.
+#
+# This notebook shows the mapping, builds the callback URL, sends a synthetic Flowroute request
+# to a local endpoint that parses it like the DID, and checks that the node's web server answers
+# the inbound page. Plan mode by default; nothing on the PBX is changed by this page.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # node(s) serving the web interface: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect) or verify
+confirm: bool = False  # kept for the shared form; this page changes no file
+provider: str = "flowroute"  # Flowroute API v2 (JSON:API POST)
+web_base: str = "https://pbx.demo.mirta.example/pbx"  # public base URL of the PBX web interface
+sms_page: str = "sms.php"  # inbound SMS page under web_base (assumed name: see the DID's SMS help)
+did: str = "12065550199"  # DID receiving SMS, as the provider writes it
+sender: str = "12065550100"  # sender of the synthetic test message
+text: str = "Test message from the runbook"  # text of the synthetic test message
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## Field names, provider by provider
+# What goes in the DID's SMS section for each provider (`0[message][to][${n:0:10}]` collects
+# every destination of a group message into `${SMSALLDESTS}`).
+
+# %%
+from mirtalib.sms import build_inbound_url, did_settings, mapping_frame, provider as get_provider
+
+mapping_frame()
+
+# %% [markdown]
+# ## The callback URL and the DID settings for this run
+
+# %%
+url = build_inbound_url(web_base, sms_page)
+print(url.url, *url.advice, sep="\n")
+did_settings(get_provider(provider), url.url)
+
+# %% [markdown]
+# ## A synthetic Flowroute request, parsed like the DID
+# A real HTTP request (urllib) to a local endpoint on 127.0.0.1 that reads it with the same
+# mapping: first the request as the provider sends it, then what the DID sees.
+
+# %%
+from mirtalib.sms import try_provider
+
+request, sms = try_provider(get_provider(provider), sender, did, text)
+print(request.describe())
+sms.as_dict()
+
+# %% [markdown]
+# ## The runbook
+# The page's manual steps inside the shared frame, and the
+# checks: the loopback request and the node's web server answering the inbound page.
+
+# %%
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p21_configuring_flowroute_for_inbound_sms import RUNBOOK
+
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# Runs the read-only checks of *before starting*; lists the rest.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `verify` runs every check (the inbound page on the node included) and lists what to look at by
+# hand; a failed check raises here so a headless run exits non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

@@ -1,0 +1,110 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 22 · Configuring Flowroute as SMS/MMS Provider
+#
+# Flowroute sends and receives both SMS and MMS; the page shows its provider form only as a
+# screenshot. This notebook lists what the form needs: the API access key and secret key (held
+# by env-var **name**; the notebook only says whether they are set), the SMS and MMS callbacks
+# pointing at the PBX, and the DID's field names. A synthetic Flowroute **MMS** request (text
+# plus a picture URL) is sent to a local endpoint that parses it like the DID.
+#
+# Plan mode by default; nothing on the PBX is changed by this page.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # node(s) serving the web interface: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect) or verify
+confirm: bool = False  # kept for the shared form; this page changes no file
+provider: str = "flowroute"  # Flowroute API v2 (JSON:API POST)
+web_base: str = "https://pbx.demo.mirta.example/pbx"  # public base URL of the PBX web interface
+sms_page: str = "sms.php"  # inbound SMS page under web_base (assumed name: see the DID's SMS help)
+did: str = "12065550199"  # DID receiving SMS, as the provider writes it
+sender: str = "12065550100"  # sender of the synthetic test message
+text: str = "Test message from the runbook"  # text of the synthetic test message
+access_key_env: str = "MIRTA_FLOWROUTE_ACCESS_KEY"  # env var holding the API access key
+secret_key_env: str = "MIRTA_FLOWROUTE_SECRET_KEY"  # env var holding the API secret key
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## Field names, provider by provider
+# What goes in the DID's SMS section for each provider (`0[message][to][${n:0:10}]` collects
+# every destination of a group message into `${SMSALLDESTS}`).
+
+# %%
+from mirtalib.sms import build_inbound_url, did_settings, mapping_frame, provider as get_provider
+
+mapping_frame()
+
+# %% [markdown]
+# ## The callback URL and the DID settings for this run
+
+# %%
+url = build_inbound_url(web_base, sms_page)
+print(url.url, *url.advice, sep="\n")
+did_settings(get_provider(provider), url.url)
+
+# %% [markdown]
+# ## A synthetic Flowroute request, parsed like the DID
+# A real HTTP request (urllib) to a local endpoint on 127.0.0.1 that reads it with the same
+# mapping: first the request as the provider sends it, then what the DID sees.
+
+# %%
+from mirtalib.sms import try_provider
+
+from mirtalib.runbooks.p22_configuring_flowroute_as_sms_mms_provider import MMS_MEDIA
+
+request, sms = try_provider(get_provider(provider), sender, did, text, media_url=MMS_MEDIA)
+print(request.describe())
+sms.as_dict()
+
+# %% [markdown]
+# ## The runbook
+# The page's manual steps inside the shared frame, and the
+# checks: the loopback request and the node's web server answering the inbound page.
+
+# %%
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p22_configuring_flowroute_as_sms_mms_provider import RUNBOOK
+
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## Plan
+# Runs the read-only checks of *before starting*; lists the rest.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `verify` runs every check (the inbound page on the node included) and lists what to look at by
+# hand; a failed check raises here so a headless run exits non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
