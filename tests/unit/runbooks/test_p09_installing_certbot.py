@@ -107,9 +107,10 @@ def test_wrong_platform_fails_first_check(tmp_path):
         target_options=isolated(tmp_path / "r"),
         platform="el9",
     )
-    s = _steps(rb.plan())
-    assert s["os-release"].status is Status.FAIL
-    assert "set platform='centos7'" in s["os-release"].reason
+    check = next(s for s in rb.steps if s.id == "os-release")
+    verdict, reason = check.expect(check.parse(check.probe(rb.targets[0])))
+    assert verdict is Verdict.FAIL
+    assert "set platform='centos7'" in reason
 
 
 @pytest.mark.parametrize(
