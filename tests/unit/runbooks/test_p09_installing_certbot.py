@@ -14,7 +14,7 @@ from install_replays import isolated
 
 from mirtalib.asterisk.osrelease import parse_os_release
 from mirtalib.errors import ParameterError, ParseError
-from mirtalib.runbook import Status, rehearse
+from mirtalib.runbook import Status, Verdict, rehearse
 from mirtalib.runbooks import get
 from mirtalib.runbooks.p09_installing_certbot import PLATFORMS, RUNBOOK, install_plan
 
