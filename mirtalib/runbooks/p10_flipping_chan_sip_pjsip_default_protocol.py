@@ -121,6 +121,7 @@ def port_mapping(
     pjsip, sip = parse_conf(pjsip_text), parse_conf(sip_text)
     shift = pjsip_base - sip_base
     moves: list[PortMove] = []
+    stays: list[PortMove] = []  # listeners that keep their port (they may be in the way)
     for t in find_effective(pjsip, type="transport"):
         bind = effective_value(pjsip, t, "bind") or ""
         old = _port_of(bind)
@@ -129,6 +130,8 @@ def port_mapping(
         proto = effective_value(pjsip, t, "protocol", "udp") or "udp"
         if pjsip_base <= old < pjsip_base + 10:
             moves.append(PortMove("pjsip.conf", t.name, "bind", proto, old, old - shift))
+        else:
+            stays.append(PortMove("pjsip.conf", t.name, "bind", proto, old, old))
     general = sip.find("general")
     if not general:
         raise ParseError("sip.conf has no [general] section")
@@ -147,21 +150,31 @@ def port_mapping(
             moves.append(
                 PortMove("sip.conf", "general", "tlsbindaddr", "tls", tls_port, tls_port + shift)
             )
-    _refuse_clashes(moves)
+    _refuse_clashes(moves, stays)
     return moves
 
 
-def _refuse_clashes(moves: list[PortMove]) -> None:
-    after: dict[tuple[str, int], str] = {}
-    for m in moves:
+def _refuse_clashes(moves: list[PortMove], stays: list[PortMove]) -> None:
+    """Two listeners of the same transport on one port after the flip is an error.
+
+    PJSIP transports of different protocols may share a port number (udp and tcp 5060); tcp,
+    tls, ws and wss all use TCP ports.
+    """
+    after: dict[tuple[str, int], PortMove] = {}
+    for m in [*stays, *moves]:
         if m.protocol == "peer":
             continue
-        transport = "udp" if m.protocol == "udp" else "tcp"  # tcp and tls share TCP ports
-        where = f"{m.file} [{m.section}] {m.key}"
-        other = after.get((transport, m.new))
-        if other and not (m.file == "pjsip.conf" and other.startswith("pjsip.conf")):
-            raise ParseError(f"after the flip {where} and {other} would both use {m.new}")
-        after.setdefault((transport, m.new), where)
+        key = ("udp" if m.protocol == "udp" else "tcp", m.new)
+        other = after.get(key)
+        same_stack_diff_proto = (
+            other is not None and other.file == m.file and other.protocol != m.protocol
+        )
+        if other is not None and not same_stack_diff_proto:
+            raise ParseError(
+                f"after the flip {m.file} [{m.section}] {m.key} and {other.file} "
+                f"[{other.section}] {other.key} would both use {m.new}"
+            )
+        after.setdefault(key, m)
 
 
 def mapping_frame(moves: list[PortMove]) -> pd.DataFrame:
