@@ -13,10 +13,11 @@ The ``Channel`` is the parked caller's channel; ``Timeout`` is what is left befo
 back to the extension that parked it (negative when overdue). MiRTA names lots
 ``parkinglot_<TENANT>_<name>``, so each call is attributed to a tenant. Plain CLI or AMI text.
 
-Limit: this is the parking of features.c (Asterisk up to 11). From Asterisk 12, res_parking
-replaced the command with ``parking show [lot]`` (one block per lot, ``Space : 801`` lines); that
-output is not parsed here, and feeding it to this parser raises ParseError rather than returning
-an empty list.
+That is the parking of features.c (Asterisk up to 11). From Asterisk 12, res_parking replaced it
+with ``parking show <lot>`` (the lot's settings, then ``Parked Calls`` with ``Space :``,
+``Channel :``, ``Parker Dial String :`` lines per call); :func:`parse_parking_show` reads that one
+into the same :class:`ParkedCalls` (``timeout_s`` is None: the command does not print it). Each
+parser refuses the other's output with ParseError instead of returning an empty list.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class ParkedCall:
     context: str
     exten: str
     priority: int
-    timeout_s: int
+    timeout_s: int | None
 
     @property
     def monitor(self) -> str:
@@ -84,7 +85,10 @@ class ParkedCalls:
     rejects: list[Reject]
 
     def __repr__(self) -> str:
-        calls = ", ".join(f"{c.space}@{c.lot} ({c.timeout_s}s)" for c in self.calls)
+        calls = ", ".join(
+            f"{c.space}@{c.lot}" + ("" if c.timeout_s is None else f" ({c.timeout_s}s)")
+            for c in self.calls
+        )
         return f"{len(self.calls)} parked: {calls or 'none'}; {len(self.rejects)} rejected lines"
 
     @property
@@ -154,3 +158,74 @@ def parse_parkedcalls(text: str | bytes) -> ParkedCalls:
     if not result.consistent:
         log.warning("parkedcalls show: footer counts disagree with the %d calls read", len(calls))
     return result
+
+
+_PS_LOT = re.compile(r"^Parking Lot: (?P<lot>\S+)\s*$")
+_PS_SETTING = re.compile(r"^(?P<key>[A-Z][A-Za-z ]+?)\s*:\s*(?P<value>.*?)\s*$")
+_PS_CALL = re.compile(r"^\s+(?P<key>Space|Channel|Parker Dial String)\s*:\s*(?P<value>.*?)\s*$")
+_PS_CHROME = re.compile(r"^(Parked Calls|\s*\(none\)|Parking General Options)\s*$")
+
+
+@parser
+def parse_parking_show(text: str | bytes) -> ParkedCalls:
+    """Parse Asterisk 12+ ``parking show <lot>`` (or ``parking show``: lots without calls).
+
+    Returns:
+        :class:`ParkedCalls` (``lots``: lot name -> calls listed; ``total`` None;
+        ``timeout_s`` None). ``Could not find parking lot`` gives no lot and no call.
+
+    Raises:
+        ParseError: when no line of the text belongs to this command's output.
+    """
+    body = as_text(text, what="parking show")
+    calls: list[ParkedCall] = []
+    lots: dict[str, int] = {}
+    rejects: list[Reject] = []
+    lot, seen, call = "", False, {}
+
+    def flush() -> None:
+        if call:
+            if "Space" not in call or "Channel" not in call:
+                rejects.append(reject(call["line"], "parked call without Space or Channel", ""))
+            else:
+                calls.append(
+                    ParkedCall(
+                        lot,
+                        tenant_of_lot(lot),
+                        call["Space"],
+                        call["Channel"],
+                        "",
+                        call.get("Parker Dial String", ""),
+                        0,
+                        None,
+                    )
+                )
+                lots[lot] = lots.get(lot, 0) + 1
+            call.clear()
+
+    for lineno, line in enumerate(body.split("\n"), start=1):
+        if not line.strip():
+            flush()
+            continue
+        if m := _PS_LOT.match(line):
+            flush()
+            seen, lot = True, m.group("lot")
+            lots.setdefault(lot, 0)
+        elif (m := _PS_CALL.match(line)) and lot:
+            if m.group("key") == "Space" and "Space" in call:
+                flush()
+            call.setdefault("line", lineno)
+            call[m.group("key")] = m.group("value")
+        elif set(line.strip()) == {"-"}:
+            continue  # underlines
+        elif _PS_CHROME.match(line) or line.startswith("Could not find parking lot"):
+            seen = True
+        elif _PS_SETTING.match(line) and (lot or line.startswith("Dynamic Parking")):
+            seen = True  # a lot setting (Parking Extension, Parking Spaces ...)
+        else:
+            rejects.append(reject(lineno, "not a parking show line", line))
+    flush()
+    if not seen:
+        first = rejects[0].raw[:80] if rejects else ""
+        raise ParseError(f"parking show: not the output of this command (first line {first!r})")
+    return ParkedCalls(calls, lots, None, rejects)

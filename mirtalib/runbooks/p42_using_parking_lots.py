@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from mirtalib.asterisk.parking import ParkedCalls, parse_parkedcalls
+from mirtalib.asterisk.parking import ParkedCalls, parse_parkedcalls, parse_parking_show
 from mirtalib.phones.blf import BRANDS, brand_string
 from mirtalib.phones.blfsteps import directory
 from mirtalib.phones.directory import monitors
@@ -40,6 +40,12 @@ PARAMS = (
     ),
     Param("brand", "yealink", "phone brand the BLF key strings are written for", choices=BRANDS),
     Param(
+        "parking_cli",
+        "parkedcalls",
+        "parkedcalls (Asterisk up to 11, the page) or parking (Asterisk 12+: parking show <lot>)",
+        choices=("parkedcalls", "parking"),
+    ),
+    Param(
         "return_warn_s",
         15,
         "warn when a parked call returns to its parker within this many seconds",
@@ -52,6 +58,25 @@ def _bad_seconds(value: int) -> int:
     from mirtalib.errors import ParameterError
 
     raise ParameterError(f"return_warn_s={value} must be 0-3600 seconds")
+
+
+def lot_names(tenant_code: str) -> list[str]:
+    """MiRTA's Asterisk names of the tenant's lots: ``parkinglot_<TENANT>_<name>``."""
+    return [
+        f"parkinglot_{tenant_code}_{r.name}" for r in directory(tenant_code).parking.itertuples()
+    ]
+
+
+def parked_probe(tenant_code: str, cli: str):
+    """The parked-calls reader: ``parkedcalls show``, or ``parking show <lot>`` per lot."""
+    if cli == "parkedcalls":
+        return PARKED_COMMAND, None, parse_parkedcalls
+    commands = [cmd("asterisk", "-rx", f"parking show {lot}") for lot in lot_names(tenant_code)]
+
+    def probe(target) -> str:
+        return "\n".join(target.run(c).stdout for c in commands)
+
+    return None, probe, parse_parking_show
 
 
 def lot_keys(tenant_code: str, brand: str) -> pd.DataFrame:
@@ -93,13 +118,17 @@ def _judge(tenant_code: str, warn_s: int, *, final: bool):
     def expect(parked: ParkedCalls) -> tuple[Verdict, str]:
         mine = [c for c in parked.calls if c.tenant == tenant_code]
         verdict = Verdict.PASS
-        notes = [f"{len(parked.calls)} parked on the node, {len(mine)} of {tenant_code}"]
+        notes = [f"{len(parked.calls)} parked in the lots read, {len(mine)} of {tenant_code}"]
         positions = set(directory(tenant_code).parking_numbers())
         outside = [c.space for c in mine if c.space not in positions]
         if outside:
             verdict = Verdict.WARN
             notes.append("parked outside the tenant's range: " + ", ".join(outside))
-        soon = [f"{c.space} ({c.timeout_s}s)" for c in parked.calls if c.timeout_s <= warn_s]
+        soon = [
+            f"{c.space} ({c.timeout_s}s)"
+            for c in parked.calls
+            if c.timeout_s is not None and c.timeout_s <= warn_s
+        ]
         if soon:
             verdict = Verdict.WARN
             notes.append("returning to the parker now or soon: " + ", ".join(soon))
@@ -119,6 +148,7 @@ def _judge(tenant_code: str, warn_s: int, *, final: bool):
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 42 for validated parameter values ``v``."""
     t = v["tenant"]
+    command, probe, parse = parked_probe(t, v["parking_cli"])
     numbers = directory(t).parking_numbers()
     first, last = (numbers[0], numbers[-1]) if numbers else ("?", "?")
     return [
@@ -132,10 +162,11 @@ def build(v: dict[str, Any]) -> list[Step]:
         ),
         Check(
             id="parked-before",
-            title="Calls parked now (parkedcalls show)",
+            title=f"Calls parked now ({v['parking_cli']} show)",
             phase=Phase.BEFORE,
-            command=PARKED_COMMAND,
-            parse=parse_parkedcalls,
+            command=command,
+            probe=probe,
+            parse=parse,
             expect=_judge(t, v["return_warn_s"], final=False),
         ),
         Manual(
@@ -168,8 +199,9 @@ def build(v: dict[str, Any]) -> list[Step]:
         Check(
             id="parked-after",
             title="Parked calls are where they should be",
-            command=PARKED_COMMAND,
-            parse=parse_parkedcalls,
+            command=command,
+            probe=probe,
+            parse=parse,
             expect=_judge(t, v["return_warn_s"], final=True),
         ),
     ]

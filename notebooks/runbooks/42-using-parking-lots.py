@@ -31,6 +31,7 @@ mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
 confirm: bool = False  # must be True for apply, after reading the plan
 tenant: str = "DEVEL"  # tenant code whose parking lots are shown
 brand: str = "yealink"  # BLF strings for: yealink, cisco-spa, grandstream or snom
+parking_cli: str = "parkedcalls"  # parkedcalls (Asterisk up to 11) or parking (12+: parking show)
 return_warn_s: int = 15  # warn when a parked call returns to its parker within this many seconds
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
@@ -79,15 +80,16 @@ print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_s
 # ## Calls parked now, per node
 # `parkedcalls show`, parsed: position, BLF name, the parked channel, the extension it returns to
 # and the seconds left (negative: overdue, it is ringing back). Do not restart the parking module
-# while this table is not empty. (`parkedcalls show` is the command of Asterisk's features.c
-# parking; nodes on Asterisk 12 or later answer `parking show <lot>` instead, not parsed yet.)
+# while this table is not empty. `parkedcalls show` is the command of the page (Asterisk up to
+# 11); on Asterisk 12 or later set `parking_cli = "parking"`: `parking show <lot>` is read for
+# each lot of the tenant (it prints no time left, so that column is empty).
 
 # %%
-from mirtalib.asterisk.parking import parse_parkedcalls
-from mirtalib.runbooks.p42_using_parking_lots import PARKED_COMMAND, parked_table
+from mirtalib.runbooks.p42_using_parking_lots import parked_probe, parked_table
 
+command, probe, parse = parked_probe(tenant, parking_cli)
 for target in rb.targets:
-    parked = parse_parkedcalls(target.run(PARKED_COMMAND).stdout)
+    parked = parse(target.run(command).stdout if command else probe(target))
     print(f"== {target.name}: {len(parked.calls)} parked, lots {sorted(parked.lots)} ==")
     print(parked_table(parked).to_string(index=False))
 

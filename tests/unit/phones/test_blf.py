@@ -10,7 +10,6 @@ from mirtalib.errors import ParameterError
 from mirtalib.phones.blf import brand_string, classify_monitor, hint_findings, monitor_name
 from mirtalib.phones.blfsteps import findings, pick_monitors
 from mirtalib.phones.directory import load_directory, monitors
-from mirtalib.runbook.replay import ReplayTarget
 
 
 def test_brand_strings():
@@ -77,8 +76,8 @@ def test_pick_monitors():
         pick_monitors("DEVEL", "104,999", "*97")
 
 
-def test_hint_findings_on_the_recorded_srv02():
-    text = ReplayTarget.load("srv02").run("asterisk -rx 'core show hints'").stdout
+def test_hint_findings_on_the_recorded_srv02(node):
+    text = node("srv02").run("asterisk -rx 'core show hints'").stdout
     report = findings(text, "DEVEL", "*97")
     table = report.table
     assert table.iloc[0]["name"] == "100DEVEL" and table.iloc[0]["status"] == "no-dash"

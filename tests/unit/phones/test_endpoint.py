@@ -6,12 +6,11 @@ import pytest
 
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.phones.endpoint import differences, parse_settings, resolve_tech, show_command
-from mirtalib.runbook.replay import ReplayTarget
 
 
-@pytest.fixture(scope="module")
-def srv01():
-    return ReplayTarget.load("srv01")
+@pytest.fixture
+def srv01(node):
+    return node("srv01")
 
 
 def test_chan_sip_peer(srv01):

@@ -6,10 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mirtalib.asterisk.parking import parse_parkedcalls, tenant_of_lot
+from mirtalib.asterisk.parking import parse_parkedcalls, parse_parking_show, tenant_of_lot
 from mirtalib.asterisk.sippeer import parse_sip_show_peer
 from mirtalib.errors import ParseError
-from mirtalib.runbook.replay import ReplayTarget
 
 PARKED = """Num                   Channel (Context         Extension    Pri ) Timeout
 *** Parking lot: parkinglot_ACME_default (2)
@@ -63,13 +62,9 @@ def test_not_parkedcalls_output():
     assert tenant_of_lot("default") == ""
 
 
-def _peer(name: str) -> str:
-    target = ReplayTarget.load("srv01")
-    return target.run(f"asterisk -rx 'sip show peer {name}'").stdout
-
-
-def test_sip_show_peer_settings():
-    peer = parse_sip_show_peer(_peer("104-DEVEL"))
+def test_sip_show_peer_settings(node):
+    text = node("srv01").run("asterisk -rx 'sip show peer 104-DEVEL'").stdout
+    peer = parse_sip_show_peer(text)
     assert peer.name == "104-DEVEL" and peer.not_found is None
     assert peer.flag("Trust RPID") is False and peer.flag("subscriptions") is True
     assert peer.get("trust rpid") == "No"
@@ -127,3 +122,50 @@ def test_asterisk_12_parking_show_is_refused_not_read_as_empty():
     )
     with pytest.raises(ParseError, match="not the output of this command"):
         parse_parkedcalls(text)
+
+
+PARKING_SHOW = """
+Parking Lot: parkinglot_DEVEL_default
+--------------------------------------------------------------------------
+Parking Extension   :  800
+Parking Spaces      :  801-820
+Comeback Context    :  parkedcallstimeout (comebacktoorigin=yes, not used)
+Dynamic             :  no
+
+Parked Calls
+------------
+  Space               :  801
+  Channel             :  PJSIP/provider-messagenet-00000b11
+  Parker Dial String  :  SIP/104-DEVEL
+
+  Space               :  802
+  Channel             :  SIP/101-DEVEL-00000b15
+  Parker Dial String  :  SIP/101-DEVEL
+
+"""
+
+
+def test_parking_show_of_asterisk_12():
+    parked = parse_parking_show(PARKING_SHOW)
+    assert [(c.space, c.tenant, c.exten, c.timeout_s) for c in parked.calls] == [
+        ("801", "DEVEL", "SIP/104-DEVEL", None),
+        ("802", "DEVEL", "SIP/101-DEVEL", None),
+    ]
+    assert parked.lots == {"parkinglot_DEVEL_default": 2} and parked.rejects == []
+    empty = parse_parking_show(PARKING_SHOW.split("  Space")[0] + "  (none)\n")
+    assert empty.calls == [] and empty.lots == {"parkinglot_DEVEL_default": 0}
+    assert parse_parking_show("\nCould not find parking lot 'x'\n\n").calls == []
+    with pytest.raises(ParseError, match="parking show: not the output"):
+        parse_parking_show(PARKED)  # the Asterisk 11 command's output is refused
+    broken = parse_parking_show(PARKING_SHOW.replace("  Channel             :  SIP/101", "  X: 1"))
+    assert len(broken.calls) == 1 and broken.rejects  # counted, not dropped
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PARKING_SHOW.splitlines()), LINE), max_size=20))
+def test_fuzz_parking_show_result_or_parse_error(lines):
+    try:
+        parked = parse_parking_show("\n".join(lines))
+    except ParseError:
+        return
+    assert sum(parked.lots.values()) == len(parked.calls)

@@ -22,9 +22,9 @@ def test_plan_lists_parked_calls_per_node(tmp_path):
     s1, s2 = results(plan, 0)["parked-before"], results(plan, 1)["parked-before"]
     assert s1.status is Status.WARN
     assert s1.reason == (
-        "2 parked on the node, 2 of DEVEL; returning to the parker now or soon: 801 (8s)"
+        "2 parked in the lots read, 2 of DEVEL; returning to the parker now or soon: 801 (8s)"
     )
-    assert s2.reason.startswith("1 parked on the node, 0 of DEVEL")
+    assert s2.reason.startswith("1 parked in the lots read, 0 of DEVEL")
     assert "701 (-3s)" in s2.reason
     steps = {s.id: s for s in rb.steps}
     assert steps["range"].title == "Parking range of DEVEL: default 800-820"
@@ -51,3 +51,14 @@ def test_bad_parameters(tmp_path):
         open_isolated(RUNBOOK, tmp_path, return_warn_s=-1)
     with pytest.raises(ParameterError, match="'NOPE' is not in the database"):
         open_isolated(RUNBOOK, tmp_path, tenant="NOPE").steps
+
+
+def test_asterisk_12_parking_show_per_lot(tmp_path):
+    rb = open_isolated(RUNBOOK, tmp_path, parking_cli="parking")
+    report = rb.verify()
+    after = results(report)["parked-after"]
+    assert after.status is Status.PASS  # no time left is printed: nothing to warn about
+    assert after.reason.startswith("2 parked in the lots read, 2 of DEVEL")
+    assert rb.targets[0].log == ["asterisk -rx 'parking show parkinglot_DEVEL_default'"] * 2
+    with pytest.raises(ParameterError, match="is not one of"):
+        open_isolated(RUNBOOK, tmp_path, parking_cli="features")
