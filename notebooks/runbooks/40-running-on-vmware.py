@@ -25,7 +25,7 @@ targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh:
 mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
 confirm: bool = False  # must be True for apply, after reading the plan
 vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: the demo PBX's
-vm_map: str = ""  # node=VM name pairs, comma-separated; empty: the VM has the node's name
+vm_map: str = ""  # VM name of each node (format in the examples file); empty: VM named as the node
 pbx_pattern: str = r"(?i)pbx|asterisk|mirta|^srv\d+"  # regex on VM names marking PBX VMs
 samples: int = 4  # /proc/stat samples taken on each node (2-90)
 interval_s: int = 20  # seconds between samples (plan waits samples x interval on real nodes)

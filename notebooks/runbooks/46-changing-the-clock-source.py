@@ -32,7 +32,7 @@ confirm: bool = False  # must be True for apply, after reading the plan
 clocksource: str = "tsc"  # clock source to use: tsc, hpet, acpi_pm, kvm-clock ... (page's example: acpi_pm)
 temporary: bool = True  # switch now by writing current_clocksource (service-affecting)
 permanent: str = "grubby"  # grubby (CentOS 7/9), grub-legacy (CentOS 6 /etc/grub.conf) or none
-grub_conf: str = "/etc/grub.conf"  # legacy GRUB file edited when permanent = "grub-legacy"
+grub_conf: str = "/etc/grub.conf"  # legacy GRUB file, edited when permanent is grub-legacy
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
