@@ -112,9 +112,17 @@ def _estate(folder: str, pbx_pattern: str, th: Thresholds) -> tuple[Inputs, Asse
     return inputs, assess(inputs, th)
 
 
-def estate(v: dict[str, Any]) -> tuple[Inputs, Assessment]:
-    """The estate exports read and assessed (cached): demo PBX's when ``vmware_dir`` is empty."""
+def estate(v: dict[str, Any], target: Any = None) -> tuple[Inputs, Assessment] | None:
+    """The estate exports read and assessed (cached).
+
+    An empty ``vmware_dir`` means the demo PBX's exports, for replay targets only: a real node is
+    never judged against the demo estate (None is returned, the checks say so).
+    """
+    from mirtalib.runbook.replay import ReplayTarget
+
     folder = v["vmware_dir"]
+    if not folder and target is not None and not isinstance(target, ReplayTarget):
+        return None
     if not folder:
         from mirtalib.demo import ensure_demo
 
@@ -144,15 +152,16 @@ def _cpus_probe(v: dict[str, Any]):
         out = target.run("nproc")
         if out.exit_code != 0:
             raise CommandError(f"{target.name}: nproc exited {out.exit_code}")
-        inputs, _ = estate(v)
+        found = estate(v, target)
         vm = vm_of(target.name, v["vm_map"])
-        row = _vm_row(inputs, vm)
+        row = None if found is None else _vm_row(found[0], vm)
         return json.dumps(
             {
                 "vm": vm,
                 "nproc": parse_nproc(out.stdout),
                 "vcpus": None if row is None else int(row["vcpus"]),
                 "host": None if row is None else str(row["host"]),
+                "no_estate": found is None,
             }
         )
 
@@ -160,6 +169,8 @@ def _cpus_probe(v: dict[str, Any]):
 
 
 def _cpus_expect(d: dict[str, Any]) -> tuple[Verdict, str]:
+    if d.get("no_estate"):
+        return Verdict.WARN, f"the guest sees {d['nproc']} CPUs; vmware_dir not set: no export"
     if d["vcpus"] is None:
         return Verdict.WARN, f"VM {d['vm']} is not in the estate export (set vm_map)"
     if d["nproc"] != d["vcpus"]:
@@ -201,15 +212,19 @@ def _steal_expect(risk: float, harm: float):
 
 def _verdict_probe(v: dict[str, Any]):
     def probe(target: Any) -> str:
-        _, result = estate(v)
+        found = estate(v, target)
         vm = vm_of(target.name, v["vm_map"])
-        rows = result.verdicts[result.verdicts["vm"] == vm]
+        if found is None:
+            return json.dumps({"vm": vm, "rows": [], "no_estate": True})
+        rows = found[1].verdicts[found[1].verdicts["vm"] == vm]
         return json.dumps({"vm": vm, "rows": rows.to_dict("records")})
 
     return probe
 
 
 def _verdict_expect(d: dict[str, Any]) -> tuple[Verdict, str]:
+    if d.get("no_estate"):
+        return Verdict.WARN, "vmware_dir not set: export the estate (RVTools, esxtop) and set it"
     if not d["rows"]:
         return Verdict.WARN, f"no verdict for VM {d['vm']}: not a PBX VM in the export?"
     row = d["rows"][0]
@@ -279,9 +294,18 @@ def build(v: dict[str, Any]) -> list[Step]:
     ]
 
 
-def what_if(v: dict[str, Any], nodes: list[str], seed: int = 20261001) -> pd.DataFrame:
-    """Simulated PBX ready % per vCPU for each node's host: as it is and at ``what_if_vcpus``."""
-    inputs, result = estate(v)
+def what_if(
+    v: dict[str, Any], nodes: list[str], seed: int = 20261001, *, demo: bool = True
+) -> pd.DataFrame:
+    """Simulated PBX ready % per vCPU for each node's host: as it is and at ``what_if_vcpus``.
+
+    ``demo=False`` (real targets) with no ``vmware_dir`` gives an empty table.
+    """
+    if not v["vmware_dir"] and not demo:
+        return pd.DataFrame()
+    found = estate(v)
+    assert found is not None
+    inputs, result = found
     demand = measured_demand(result)
     runs = []
     for node in nodes:

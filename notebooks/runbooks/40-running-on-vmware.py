@@ -70,7 +70,7 @@ print(plan)
 # scheduling as the page describes). Fixed seed: same numbers on every run.
 
 # %%
-print(what_if(rb.values, [t.name for t in rb.targets]).to_string(index=False))
+print(what_if(rb.values, [t.name for t in rb.targets], demo=rb.is_replay).to_string(index=False))
 
 # %% [markdown]
 # ## Interactive form
