@@ -175,10 +175,10 @@ def task_db_naive(url: str) -> dict:
 
 def task_csv_ours(csv: str) -> dict:
     from mirtalib.cdr import cube as C
-    from mirtalib.cdr import duckagg, sqlagg
+    from mirtalib.cdr import duckagg, onepass
 
     target = duckagg.csv_target(csv)
-    cube, _top, minutes = sqlagg.report_aggregates(target)
+    cube, _top, minutes = onepass.report_aggregates(target)
     peaks = C.peaks_from_minutes(minutes)
     duckagg.reject_counts(target)
     return {"kpis": C.cube_kpis(cube, ["tenant"]), "peaks": peaks}
@@ -188,7 +188,7 @@ def task_csv_duckdb(csv: str) -> dict:
     import duckdb
 
     from mirtalib.cdr import cube as C
-    from mirtalib.cdr import sqlagg
+    from mirtalib.cdr import onepass, sqlagg
     from mirtalib.cdr.duckagg import ALL_COLUMNS
 
     con = duckdb.connect()
@@ -205,7 +205,7 @@ def task_csv_duckdb(csv: str) -> dict:
         "duckdb",
         lambda sql, params: con.execute(sql, params).df(),
     )
-    cube, _top, minutes = sqlagg.report_aggregates(target)
+    cube, _top, minutes = onepass.report_aggregates(target)
     C.peaks_from_minutes(minutes)
     return {"kpis": C.cube_kpis(cube, ["tenant"])}
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mirtalib.cdr import cube as C
-from mirtalib.cdr import sqlagg
+from mirtalib.cdr import onepass, sqlagg
 from mirtalib.cdr.calls import to_calls
 from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.dbsource import cdr_filter
@@ -245,7 +245,7 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
 
 
 def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
-    cube, top, minutes = sqlagg.report_aggregates(
+    cube, top, minutes = onepass.report_aggregates(
         db, start, end, tenants, params.short_call_s, params.top_n
     )
     tables = _cube_tables(cube)

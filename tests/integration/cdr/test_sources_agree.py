@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from mirtalib.cdr import LEG_COLUMNS, load_legs, sqlagg
+from mirtalib.cdr import LEG_COLUMNS, load_legs, onepass, sqlagg
 from mirtalib.cdr.calls import to_calls
 from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls, cube_kpis, peaks_from_minutes
@@ -144,7 +144,7 @@ def test_legacy_layout_gives_the_same_calls(maria, maria_legacy):
 def test_one_pass_aggregates_equal_the_separate_queries(demo_sqlite, maria):
     paths, _ = demo_sqlite
     for db in (open_database(str(paths.db_url)), maria):
-        cube, top, minutes = sqlagg.report_aggregates(db, short_s=6, top_n=5)
+        cube, top, minutes = onepass.report_aggregates(db, short_s=6, top_n=5)
         pd.testing.assert_frame_equal(_sorted_cube(cube), _sorted_cube(sqlagg.call_cube(db)))
         pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
         pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from mirtalib.cdr import duckagg, load_legs, sqlagg
+from mirtalib.cdr import duckagg, load_legs, onepass, sqlagg
 from mirtalib.cdr.calls import to_calls
 from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls
 
@@ -86,7 +86,7 @@ def test_one_pass_equals_separate_queries_on_duckdb_and_sqlite(write_csv, csv_li
     engine.dispose()
     results = []
     for target in (duckagg.csv_target(path, threads=1), open_database(url)):
-        cube, top, minutes = sqlagg.report_aggregates(target, top_n=3)
+        cube, top, minutes = onepass.report_aggregates(target, top_n=3)
         cols = [*DIMENSIONS, "calls", "billable", "duration", "short"]
         pd.testing.assert_frame_equal(
             cube[cols].sort_values(list(DIMENSIONS), ignore_index=True),
