@@ -191,6 +191,17 @@ def send(request: RpsRequest, user: str, password_env: str, timeout: float = 20.
     return answer[0] if answer else None
 
 
+def _media_type(value: str) -> str:
+    if not re.fullmatch(r"[a-z]+/[a-z0-9.+\-]+", value or ""):
+        raise ParameterError(f"content_type={value!r} is not a media type like application/json")
+    return value
+
+
+def full_content_type(v: dict[str, Any]) -> str:
+    """``application/json;charset=UTF-8`` from the two parameters (the page's exact header)."""
+    return v["content_type"] + (f";charset={v['charset']}" if v["charset"] else "")
+
+
 def _inventory_path(value: str) -> str:
     return value if not value else checker(validate.path, "inventory")(value)
 
@@ -212,7 +223,18 @@ PARAMS = (
         secret_ref=True,
     ),
     Param("override", True, "replace an existing RPS entry of the MAC (override flag 1)"),
-    Param("content_type", CONTENT_TYPE, "Content-Type of the POST (page: JSON, UTF-8)"),
+    Param(
+        "content_type",
+        "application/json",
+        "media type of the POST (page: application/json)",
+        check=_media_type,
+    ),
+    Param(
+        "charset",
+        "UTF-8",
+        "charset appended to the content type (page: UTF-8)",
+        choices=("UTF-8", ""),
+    ),
 )
 
 
@@ -255,7 +277,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             where="MiRTA Admin > Provisioning > Phone Models > Yealink profile",
             detail=f"URL {v['rps_url']}, method {METHOD} with the phone's MAC, the server "
             f"name and override {'1' if v['override'] else '0'}; content type "
-            f"{v['content_type']}; RPS user {v['rps_user']}, password from "
+            f"{full_content_type(v)}; RPS user {v['rps_user']}, password from "
             f"{v['rps_password_env']}",
         ),
     ]

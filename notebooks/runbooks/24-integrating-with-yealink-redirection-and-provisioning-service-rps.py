@@ -1,0 +1,112 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 24 · Integrating with Yealink Redirection and Provisioning Service (RPS)
+#
+# Yealink's RPS tells a factory-fresh phone where its provisioning server is. Once a *server*
+# (friendly name + provisioning URL) exists in the RPS portal, MiRTA can register each phone
+# there whenever it is created or updated in *Configuration/Provisioning/Phone*: the Yealink
+# phone model carries a *Remote provisioning POST message*, the XML-RPC call
+# `redirect.registerDevice(MAC, server name, override)`, sent with the content type the page
+# insists on, `application/json;charset=UTF-8` (odd for an XML body, but what the page's author
+# found MiRTA needs).
+#
+# This notebook reads a phone inventory (CSV or YAML: `mac`, `model`, `server`, `server_url`),
+# validates and normalizes every MAC (bad rows are listed, never dropped), lists the RPS server
+# entries to create, and shows the exact request for each phone. **Nothing is sent**: the RPS
+# password stays in the env var named by `rps_password_env` and is read only by
+# `send()`, which the tests use against a local server.
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # node the provisioning URLs are checked from: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect) or verify
+confirm: bool = False  # kept for the shared form; this page changes no file
+inventory: str = ""  # phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's
+rps_url: str = "https://rps.yealink.com/xmlrpc"  # RPS XML-RPC endpoint
+rps_user: str = "mirta-provisioning"  # RPS account user name
+rps_password_env: str = "MIRTA_RPS_PASSWORD"  # env var holding the RPS password (never the password)
+override: bool = True  # replace an existing RPS entry of the same MAC
+content_type: str = "application/json"  # media type of the POST, as the page says
+charset: str = "UTF-8"  # charset added to the Content-Type header (page: UTF-8); "" for none
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The inventory, validated
+# MACs are normalized to 12 lower-case hex digits whatever the separators; a row with a short
+# MAC, a duplicate, a multicast address, an odd model or server name is rejected with its line
+# number. `oui_known` is False for MACs outside the Yealink prefixes this library knows (a hint,
+# not an error: the list is not exhaustive).
+
+# %%
+from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (
+    demo_inventory, full_content_type, read_inventory, requests_for, servers)
+
+inv = read_inventory(inventory or demo_inventory())
+print(inv.phones.to_string(index=False))
+print(f"\nrejected rows: {len(inv.rejects)}")
+print(inv.rejects.to_string(index=False))
+
+# %% [markdown]
+# ## RPS server entries to create
+# One per server name in the inventory, with its provisioning URL (a name carrying two URLs is
+# an error).
+
+# %%
+print(servers(inv).to_string(index=False))
+
+# %% [markdown]
+# ## The registration requests (shown, not sent)
+
+# %%
+ctype = full_content_type({"content_type": content_type, "charset": charset})
+reqs = requests_for(inv, override=override, url=rps_url, content_type=ctype)
+print(reqs[0].describe())
+print("\n".join(f"{r.mac}: {len(r.body)} bytes" for r in reqs))
+
+# %% [markdown]
+# ## The runbook
+# The inventory check, the manual steps in the RPS portal and MiRTA, and a check that each
+# provisioning URL answers from the node (a phone redirected to a dead URL is stuck).
+
+# %%
+from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (
+    RUNBOOK)
+
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## The chosen mode
+# `verify` also asks each provisioning URL from the node; a failure raises here.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
