@@ -124,7 +124,20 @@ PARAMS = (
 )
 
 
+def _maybe_version(text: str) -> tuple[int, ...]:
+    """Version in a banner; () when the program printed nothing (not installed yet)."""
+    return version_text(text) if text.strip() else ()
+
+
+def _poetry_expect(value: tuple[int, ...]) -> tuple[Verdict, str]:
+    if not value:
+        return Verdict.WARN, "poetry is not installed yet: apply installs it"
+    return Verdict.PASS, "poetry " + ".".join(map(str, value))
+
+
 def _python_expect(value: tuple[int, ...]) -> tuple[Verdict, str]:
+    if not value:
+        return Verdict.WARN, "not installed yet: apply installs it (EL9 packages)"
     shown = ".".join(map(str, value))
     if value[:2] == (3, 12):
         return Verdict.PASS, f"Python {shown}"
@@ -211,7 +224,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             title=f"{py} is installed",
             phase=Phase.BEFORE,
             command=python_ok,
-            parse=version_text,
+            ok_codes=(0, 127),  # 127: not installed yet
+            parse=_maybe_version,
             expect=_python_expect,
         ),
         Check(
@@ -219,8 +233,9 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="poetry is installed for that Python",
             phase=Phase.BEFORE,
             command=poetry_ok,
-            parse=version_text,
-            expect=lambda ver: (Verdict.PASS, "poetry " + ".".join(map(str, ver))),
+            ok_codes=(0, 1, 127),  # 1: no module named poetry; 127: no python yet
+            parse=_maybe_version,
+            expect=_poetry_expect,
         ),
         Check(
             id="env-sample",

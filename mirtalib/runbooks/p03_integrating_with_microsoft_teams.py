@@ -397,6 +397,17 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="Sorcery mappings and changes to an existing transport apply at restart only "
             "(`core restart when convenient`).",
         ),
+        Check(
+            id="opensips-filled",
+            title="No placeholder left in opensips.cfg",
+            probe=lambda t: t.read_text(cfg) or "",
+            parse=lambda text: [tok for tok in tokens if tok in text],
+            expect=lambda left: (
+                (Verdict.FAIL, f"still there: {left}")
+                if left
+                else (Verdict.PASS, "all four placeholders filled")
+            ),
+        ),
         listener_check(
             "opensips-listens",
             f"OpenSIPS listens on {v['opensips_port']}",

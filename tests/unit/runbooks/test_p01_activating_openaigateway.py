@@ -97,3 +97,12 @@ def test_unrecorded_command_is_named(tmp_path, opts):
     rb = RUNBOOK.open("replay:srv01", target_options=opts, python_bin="python3.13")
     with pytest.raises(TargetError, match="command not recorded: 'python3.13 --version'"):
         rb.plan()
+
+
+def test_missing_python_warns_so_apply_can_install_it():
+    from mirtalib.runbooks.p01_activating_openaigateway import _maybe_version, _python_expect
+
+    verdict, reason = _python_expect(_maybe_version(""))
+    assert verdict == "warn" and "apply installs it" in reason
+    assert _python_expect(_maybe_version("Python 3.9.18"))[0] == "fail"
+    assert _python_expect(_maybe_version("Python 3.13.1"))[0] == "warn"

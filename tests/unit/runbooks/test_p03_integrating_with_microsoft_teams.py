@@ -83,6 +83,7 @@ def test_verify_before_apply_names_what_is_missing(rb):
     assert v["pjsip-listens"].status is Status.FAIL
     assert "nothing listens on TCP port 5091" in v["pjsip-listens"].reason
     assert "not found" in v["pjsip-endpoint"].reason
+    assert v["opensips-filled"].status is Status.FAIL and "__FQDN__" in v["opensips-filled"].reason
 
 
 def test_a_missing_name_fails_the_certificate(tmp_path):
