@@ -164,8 +164,15 @@ def _http_expect(v: dict[str, Any]):
     return expect
 
 
+def _s_client(text: str):
+    """``openssl s_client`` output parsed; None when it printed nothing (killed by timeout)."""
+    return parse_s_client(text) if text.strip() else None
+
+
 def _tls_expect(name: str):
     def expect(session) -> tuple[Verdict, str]:
+        if session is None:
+            return Verdict.FAIL, "no TLS handshake: no answer within 10 s (plain HTTP on the port?)"
         if not session.handshake_ok:
             why = "; ".join(session.errors) or "no handshake"
             return Verdict.FAIL, f"no TLS handshake: {why}"
@@ -270,12 +277,20 @@ def build(v: dict[str, Any]) -> list[Step]:
         Check(
             id="tls-listener",
             title=f"TLS handshake on {v['tls_port']}",
+            # timeout: a port that speaks plain HTTP never answers the ClientHello
             command=cmd(
-                "openssl", "s_client", "-connect", f"{local}:{v['tls_port']}", "-servername", name
+                "timeout",
+                "10",
+                "openssl",
+                "s_client",
+                "-connect",
+                f"{local}:{v['tls_port']}",
+                "-servername",
+                name,
             )
-            + " </dev/null",
-            ok_codes=(0, 1),
-            parse=parse_s_client,
+            + " </dev/null 2>&1",
+            ok_codes=(0, 1, 124),
+            parse=_s_client,
             expect=_tls_expect(name),
         ),
         Check(
