@@ -125,10 +125,10 @@ def provider(key: str) -> Provider:
 
 def split_path(path: str) -> list[str]:
     """``0[message][to][0]`` -> ``['0', 'message', 'to', '0']`` (ParseError when malformed)."""
-    head, _, rest = path.partition("[")
-    rest = "[" + rest if rest else ""
+    head, sep, rest = path.partition("[")
+    rest = sep + rest
     segments = _SEGMENT.findall(rest)
-    if not head or "".join(f"[{s}]" for s in segments) != rest:
+    if not head or "]" in head or "".join(f"[{s}]" for s in segments) != rest:
         raise ParseError(f"field name {path!r} is not NAME or NAME[key][key]...")
     return [head, *segments]
 
@@ -136,7 +136,7 @@ def split_path(path: str) -> list[str]:
 def _step(node: Any, key: str) -> Any:
     if isinstance(node, dict):
         return node.get(key)
-    if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+    if isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
         return node[int(key)]
     return None
 
