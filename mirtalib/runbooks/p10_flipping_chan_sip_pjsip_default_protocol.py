@@ -246,12 +246,17 @@ def _expected(v: dict[str, Any]) -> dict[str, set[int]]:
     return {"udp": {s, p}, "tcp": set()}
 
 
+def _transports(text: str) -> list[tuple[str, str, int | None]]:
+    """(name, protocol, port) of every loaded PJSIP transport."""
+    return [(t.name, t.protocol, t.port) for t in parse_pjsip_transports(text)]
+
+
 def _transports_moved(v: dict[str, Any]):
     low, high = v["pjsip_base"], v["pjsip_base"] + 10
 
     def expect(transports) -> tuple[Verdict, str]:
-        old = [f"{t.name}:{t.port}" for t in transports if t.port and low <= t.port < high]
-        now = ", ".join(f"{t.name} {t.protocol} {t.port}" for t in transports)
+        old = [f"{n}:{p}" for n, _, p in transports if p and low <= p < high]
+        now = ", ".join(f"{n} {proto} {p}" for n, proto, p in transports)
         if not transports:
             return Verdict.FAIL, "no PJSIP transport loaded"
         if old:
@@ -304,10 +309,10 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="PJSIP transports loaded now",
             phase=Phase.BEFORE,
             command=cmd("asterisk", "-rx", "pjsip show transports"),
-            parse=parse_pjsip_transports,
+            parse=_transports,
             expect=lambda ts: (
                 Verdict.PASS,
-                ", ".join(f"{t.name} {t.protocol} {t.port}" for t in ts) or "none",
+                ", ".join(f"{n} {pr} {p}" for n, pr, p in ts) or "none",
             ),
         ),
         conf_edit(
@@ -338,7 +343,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="transports-after",
             title="No PJSIP transport left on the old ports",
             command=cmd("asterisk", "-rx", "pjsip show transports"),
-            parse=parse_pjsip_transports,
+            parse=_transports,
             expect=_transports_moved(v),
         ),
         Check(
