@@ -94,6 +94,10 @@ def loader_choice(php_version: str, thread_safe: bool, machine: str) -> LoaderCh
     return LoaderChoice(tarball, f"{DOWNLOADS}/{tarball}", file, f"ioncube/{file}")
 
 
+def _ts(php: PhpVersion) -> str:
+    return f" ({php.thread_safety})" if php.thread_safety else ""
+
+
 def _mm(php: PhpVersion) -> str:
     return ".".join(str(p) for p in php.version_tuple[:2])
 
@@ -106,7 +110,7 @@ def php_expect(php_version: str, *, ioncube: Verdict | None, min_ioncube: int = 
 
     def expect(php: PhpVersion) -> tuple[Verdict, str]:
         loader = f"ionCube {php.ioncube}" if php.ioncube else "no ionCube loader"
-        text = f"PHP {php.version} ({php.thread_safety or 'NTS?'}), {loader}"
+        text = f"PHP {php.version}{_ts(php)}, {loader}"
         if _mm(php) != php_version:
             return Verdict.FAIL, f"{text}: this run is set for PHP {php_version}"
         if ioncube is not None and (php.ioncube_major or 0) < min_ioncube:
@@ -142,7 +146,7 @@ def php_now_check() -> Check:
     def expect(php: PhpVersion) -> tuple[Verdict, str]:
         loader = f"ionCube {php.ioncube}" if php.ioncube else "no ionCube loader"
         verdict = Verdict.PASS if (php.ioncube_major or 0) >= MIN_IONCUBE else Verdict.WARN
-        return verdict, f"PHP {php.version} ({php.thread_safety or 'NTS?'}), {loader}"
+        return verdict, f"PHP {php.version}{_ts(php)}, {loader}"
 
     return Check(
         id="php-now",

@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 26 · Using PHP 7
+#
+# Moves the MiRTA web interface from PHP 5 to PHP 7.4 (or 7.3) with the remi repository, then
+# installs the ionCube loader built for the new PHP before the web server restarts. The runbook
+# reads `/etc/os-release`, `php -v` and `uname -m` on the node, and uses the remi plan for that
+# operating system: on CentOS 7 only `remi-php74` is enabled (`yum-config-manager`) and the
+# installed PHP is updated in place; on EL8/EL9 the `php:remi-7.4` module stream is enabled.
+#
+# It runs in **plan** mode by default: nothing is changed. The defaults point at the recorded demo
+# node srv01 (CentOS 7, PHP 5.5.38 from remi with ionCube 5.0.20).
+
+# %% tags=["parameters"]
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
+confirm: bool = False  # must be True for apply, after reading the plan
+platform: str = "centos7"  # OS of the nodes: centos7, el8 or el9 (checked on each node)
+php_version: str = "7.4"  # PHP version to move to: 7.3 or 7.4
+php_packages: str = "php-cli,php-mysqlnd,php-pdo,php-xml,php-gd,php-mbstring,php-process,php-json,php-ldap,php-imap,php-pear,php-pecl-zip,php-pecl-mcrypt,php-pecl-imagick,php-pecl-http,php-pecl-raphf,php-pecl-mysql"  # the page's extensions
+thread_safe: bool = False  # True for a ZTS PHP build (Apache worker/event with mod_php)
+machine: str = "x86_64"  # CPU architecture (uname -m); picks the ionCube archive
+extension_dir: str = "/usr/lib64/php/modules"  # PHP extension folder after the update
+ini_file: str = "/etc/php.d/00-ioncube-loader.ini"  # file with the zend_extension line
+src_dir: str = "/usr/local/src"  # download and unpack folder
+web_service: str = "httpd"  # web server unit: httpd, apache2 or php-fpm
+pid_file: str = "/run/httpd/httpd.pid"  # its PID file (restart only if older than the loader)
+ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
+known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
+
+# %% [markdown]
+# ## The runbook
+# The page's own steps sit inside the frame every page shares (*before starting*,
+# *implementation*, *current verification*). Read-only steps also run in plan mode; the changing
+# ones only in apply mode.
+
+# %%
+from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbooks.p26_using_php_7 import RUNBOOK
+
+rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
+                  **RUNBOOK.pick(globals()))
+print(steps_text(rb.steps))
+
+# %% [markdown]
+# ## The remi plans
+# The page installs remi's parallel `php74-php-*` packages and then replaces `/usr/bin/php` and
+# `php.ini` with symlinks: the `php` command, its configuration and Apache's PHP module end up
+# from different places, and a later `yum update` can undo the links. The single-version route
+# below upgrades the PHP packages in place instead. Each command runs only when its guard fails;
+# the risk column says what it does to the node.
+
+# %%
+import pandas as pd
+
+from mirtalib.runbooks.p26_using_php_7 import PLATFORMS, remi_plan
+
+rows = [{"os": p, "step": s.id, "risk": str(s.risk), "command": s.command[:90]}
+        for p in PLATFORMS for s in remi_plan(p, php_version)]
+print(pd.DataFrame(rows).to_string(index=False))
+
+# %% [markdown]
+# ## The way back
+# Package changes have no automatic undo: snapshot the node before apply. The notes per step:
+
+# %%
+from mirtalib.runbooks.p26_using_php_7 import rollback_notes
+
+print(rollback_notes(platform, php_version))
+
+# %% [markdown]
+# ## Plan
+# Current state on the node, the diff of every file and the commands apply would run, each with
+# its guard and declared risk. Nothing is changed.
+
+# %%
+plan = rb.plan()
+print(plan)
+
+# %% [markdown]
+# ## Interactive form
+# In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
+# runs skip this widget (the cells around it do the same work).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+rb.ui()
+
+# %% [markdown]
+# ## Rehearsal on the recorded node
+# On `replay:` targets the notebook rehearses apply on an in-memory copy of the node: apply,
+# apply again (nothing left to change), verify, and rollback. On real targets this cell does
+# nothing.
+
+# %%
+print(rehearse(rb))
+
+# %% [markdown]
+# ## The chosen mode
+# `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
+# `verify` runs the checks and lists what to look at by hand. A failed check in verify mode (or a
+# failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
+
+# %%
+final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
+if mode != "plan":
+    print(final)
+final.raise_for_failure()
+print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
