@@ -80,9 +80,9 @@ def resolve_secret(name: str, *, required: bool = True) -> str | None:
             value = dotenv_values(path).get(name)
     if value is None or value == "":
         if required:
-            raise SecretError(
-                f"secret {name} is not set: export it or add it to {_dotenv_path().name}"
-            )
+            where = _dotenv_path()
+            hint = f" or add it to {where.name}" if where.name not in ("", "null") else ""
+            raise SecretError(f"secret {name} is not set: export it{hint}")
         return None
     SCRUBBER.add(value)
     return value
