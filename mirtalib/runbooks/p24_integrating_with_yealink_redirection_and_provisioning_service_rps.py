@@ -203,7 +203,11 @@ def full_content_type(v: dict[str, Any]) -> str:
 
 
 def _inventory_path(value: str) -> str:
-    return value if not value else checker(validate.path, "inventory")(value)
+    if not value:
+        return value
+    if not Path(value).is_file():
+        raise ParameterError(f"inventory={value!r}: file not found")
+    return value
 
 
 PARAMS = (
