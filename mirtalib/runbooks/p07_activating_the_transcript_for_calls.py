@@ -24,6 +24,7 @@ from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verd
 from mirtalib.runbooks.recording_pages import (
     COVERAGE_NOTEBOOK,
     coverage,
+    day,
     settings_table,
     transcript_coverage,
 )
@@ -59,8 +60,13 @@ PARAMS = (
     ),
     Param("bucket", "mirta-demo-transcripts", "Google Cloud Storage bucket for the audio"),
     Param("transcription_enabled", True, "Admin/Settings 'Transcribe phone call recordings'"),
-    Param("period_start", "2026-10-01", "first day of the coverage check (YYYY-MM-DD)"),
-    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)"),
+    Param(
+        "period_start",
+        "2026-10-01",
+        "first day of the coverage check (YYYY-MM-DD)",
+        check=day("period_start"),
+    ),
+    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)", check=day("period_end")),
     Param(
         "max_missing_pct",
         1.0,

@@ -17,7 +17,7 @@ from typing import Any
 
 from mirtalib.cdr.load import normalize_tenants
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
-from mirtalib.runbooks.recording_pages import COVERAGE_NOTEBOOK, coverage, rules_vs_calls
+from mirtalib.runbooks.recording_pages import COVERAGE_NOTEBOOK, coverage, day, rules_vs_calls
 
 
 def _tenants(value: str) -> str:
@@ -26,8 +26,13 @@ def _tenants(value: str) -> str:
 
 PARAMS = (
     Param("tenants", "", "tenant codes, comma-separated; empty: all", check=_tenants),
-    Param("period_start", "2026-10-01", "first day of the calls evaluated (YYYY-MM-DD)"),
-    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)"),
+    Param(
+        "period_start",
+        "2026-10-01",
+        "first day of the calls evaluated (YYYY-MM-DD)",
+        check=day("period_start"),
+    ),
+    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)", check=day("period_end")),
 )
 
 

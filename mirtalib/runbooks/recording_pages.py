@@ -8,14 +8,30 @@ transcript numbers per tenant, and the demo's calls evaluated against page 14's 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from mirtalib.data.db import Database, open_database
 from mirtalib.data.schema import RECORDING_NO
+from mirtalib.errors import ParameterError
 from mirtalib.recording import RULES, CoverageResult, run_coverage
 from mirtalib.recording.report import read_settings
 
 COVERAGE_NOTEBOOK = "notebooks/analytics/recording-coverage.ipynb"
+
+
+def day(name: str):
+    """Validator of a ``YYYY-MM-DD`` parameter called ``name`` (ParameterError naming it)."""
+
+    def check(value: str) -> str:
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            raise ParameterError(f"{name}={value!r} is not a date (use YYYY-MM-DD)") from None
+        return str(value)
+
+    return check
 
 
 def settings_table(tenants: list[str] | None = None, db: Database | None = None) -> pd.DataFrame:
