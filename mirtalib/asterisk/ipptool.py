@@ -25,8 +25,8 @@ class IppTestRun:
 
     Attributes:
         tests: (test name, ``PASS``/``FAIL``/``SKIP``) in order.
-        attributes: attribute name -> value text (first occurrence).
-        errors: ``ipptool: ...`` lines and ``EXPECTED``/``BAD`` lines of failed tests.
+        attributes: attribute name -> value text of the printer's answer (first occurrence).
+        errors: ``ipptool: ...`` lines and every line ipptool prints after a failed test.
         rejects: indented lines that were neither (kept, never silently dropped).
     """
 
@@ -52,6 +52,7 @@ def parse_ipptool(text: str | bytes) -> IppTestRun:
     attributes: dict[str, str] = {}
     errors: list[str] = []
     rejects: list[Reject] = []
+    result = ""  # the last test result seen: attributes before one are the request's
     for lineno, raw in enumerate(as_text(text, what="ipptool", ami=False).split("\n"), 1):
         line = raw.strip()
         if not line or (line.startswith('"') and line.endswith('":')):
@@ -61,11 +62,16 @@ def parse_ipptool(text: str | bytes) -> IppTestRun:
             continue
         m = _RESULT.match(line)
         if m:
-            tests.append((m.group("name"), m.group("result")))
+            result = m.group("result")
+            tests.append((m.group("name"), result))
+            continue
+        if result == "FAIL" and not line.startswith("RECEIVED:"):
+            errors.append(line[:300])  # what ipptool says about the failure
             continue
         a = _ATTR.match(line)
         if a:
-            attributes.setdefault(a.group("name"), a.group("value").strip())
+            if result:
+                attributes.setdefault(a.group("name"), a.group("value").strip())
             continue
         if line.startswith(("RECEIVED:", "status-code =", "Get-", "{", "}")):
             continue

@@ -26,7 +26,11 @@ def test_parser_on_a_failed_test():
     run = parse_ipptool(FAILED)
     assert run.tests == (("Get printer attributes using Get-Printer-Attributes", "FAIL"),)
     assert not run.passed
-    assert run.errors == ("EXPECTED: STATUS successful-ok (got client-error-not-found)",)
+    assert run.errors == (
+        "status-code = client-error-not-found (client-error-not-found)",
+        "EXPECTED: STATUS successful-ok (got client-error-not-found)",
+    )
+    assert run.attributes == {}
     verdict, reason = p28.printer_expect(run)
     assert verdict is Verdict.FAIL and "client-error-not-found" in reason
 
