@@ -92,10 +92,10 @@ PARAMS = (
         secret_ref=True,
     ),
     Param(
-        "google_credentials_json",
+        "google_service_account_file",
         "/usr/local/openaigateway/google-stt-service-account.json",
         "service-account JSON of Google Speech-to-Text on the node",
-        check=checker(path, "google_credentials_json"),
+        check=checker(path, "google_service_account_file"),
     ),
 )
 
@@ -160,7 +160,7 @@ def build(v: dict[str, Any]) -> list[Step]:
         file_mode_check(
             "credentials-json",
             "The service-account JSON is private",
-            v["google_credentials_json"],
+            v["google_service_account_file"],
             phase=Phase.BEFORE,
         ),
         template_file(
@@ -176,7 +176,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             "service-keys",
             "API keys of the speech service",
             v["service_env_file"],
-            {"GOOGLE_APPLICATION_CREDENTIALS": v["google_credentials_json"]},
+            {"GOOGLE_APPLICATION_CREDENTIALS": v["google_service_account_file"]},
             {"OPENAI_API_KEY": v["openai_key_env"], "GOOGLE_TTS_API_KEY": v["google_tts_key_env"]},
             dotenv=True,
             summary="Google service-account path",

@@ -35,7 +35,7 @@ codecs: str = "!all,ulaw"  # codecs offered to the speech service
 service_env_file: str = "/usr/local/openaigateway/.env"  # environment file of the speech service
 openai_key_env: str = "MIRTA_OPENAI_API_KEY"  # NAME of the env variable with the OpenAI API key
 google_tts_key_env: str = "MIRTA_GOOGLE_TTS_API_KEY"  # NAME of the env variable with the Google TTS API key
-google_credentials_json: str = "/usr/local/openaigateway/google-stt-service-account.json"  # service-account JSON on the node
+google_service_account_file: str = "/usr/local/openaigateway/google-stt-service-account.json"  # service-account JSON on the node
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 

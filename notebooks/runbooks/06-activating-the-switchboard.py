@@ -40,7 +40,7 @@ key_alias: str = "tomcat"  # alias of the key in the keystore
 keystore_password_env: str = "MIRTA_AMIROUTER_KEYSTORE_PASSWORD"  # NAME of the env variable with the keystore password
 amirouter_port: int = 8080  # HTTPS/websocket port of Amirouter
 switchboard_url: str = "pbx.example.com:8080"  # host:port set in Admin/Settings
-generate_keystore_password: bool = False  # apply on real nodes: create a strong keystore password in .env if unset
+generate_keystore_pw: bool = False  # apply on real nodes: create a strong keystore password in .env if unset
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -63,7 +63,7 @@ print(steps_text(rb.steps))
 # * The page's keystore password is `tomcat` and its database password `asterisk`: both are printed
 #   in public documentation. The demo node has copied them (a warning in the plan). Apply refuses a
 #   keystore password that is a published default or shorter than 16 characters; with
-#   `generate_keystore_password = True`, apply on real nodes first creates a strong random one in
+#   `generate_keystore_pw = True`, apply on real nodes first creates a strong random one in
 #   the project's `.env` (mode 0600) under `keystore_password_env`; it is never printed.
 # * `openssl` reads the password from a root-only file next to the keystore (`-passout file:`), so
 #   it never appears on a command line that `ps` shows to every user of the node. The keystore is
@@ -73,7 +73,7 @@ print(steps_text(rb.steps))
 # %%
 from mirtalib.runbooks.secretfiles import ensure_generated
 
-if generate_keystore_password and mode == "apply" and not rb.is_replay:
+if generate_keystore_pw and mode == "apply" and not rb.is_replay:
     created = ensure_generated(keystore_password_env)
     print(f"{keystore_password_env}: {'generated into .env' if created else 'already set'}")
 else:
