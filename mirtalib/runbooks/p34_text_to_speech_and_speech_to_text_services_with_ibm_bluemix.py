@@ -128,6 +128,12 @@ def _user(value: str) -> str:
     return value
 
 
+def _timeout(value: float) -> float:
+    if not 1 <= value <= 60:
+        raise ParameterError(f"timeout={value} must be 1-60 seconds")
+    return value
+
+
 def http_probe(url: str, secret_env: str, *, timeout: float = 10.0) -> str:
     """GET ``url`` with basic auth ``apikey:<secret>``; JSON ``{status, reason, items}`` only.
 
@@ -220,7 +226,7 @@ PARAMS = (
         secret_ref=True,
     ),
     Param("probe_api", True, "ask each instance a read-only question (from this machine)"),
-    Param("timeout", 10.0, "probe timeout in seconds"),
+    Param("timeout", 10.0, "probe timeout in seconds (1-60)", check=_timeout),
 )
 
 

@@ -68,6 +68,8 @@ def test_bad_parameters_of_the_runbook(tmp_path):
         p34.RUNBOOK.open("replay:srv01", target_options=opts, api_user="admin").steps
     with pytest.raises(ParameterError, match="stt_key_env"):
         p34.RUNBOOK.open("replay:srv01", target_options=opts, stt_key_env="abc def!").steps
+    with pytest.raises(ParameterError, match="timeout=0.5"):
+        p34.RUNBOOK.open("replay:srv01", target_options=opts, timeout=0.5).steps
     with pytest.raises(ParameterError, match="tts_url"):
         p34.RUNBOOK.open("replay:srv01", target_options=opts, tts_url=STT).steps
 
