@@ -228,7 +228,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="loader-for-new-php",
             title=f"ionCube loader for PHP {v['php_version']}",
             where="this runbook (next steps)",
-            detail=f"{choice.file} from {choice.tarball}; the PHP 5 loader cannot load in 7.x.",
+            detail=f"{choice.file} from {choice.tarball}; "
+            "a loader built for another PHP version does not load.",
         ),
         *ioncube_steps(v, v["php_version"]),
         php_check(

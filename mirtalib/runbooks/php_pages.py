@@ -146,7 +146,8 @@ def php_now_check() -> Check:
     def expect(php: PhpVersion) -> tuple[Verdict, str]:
         loader = f"ionCube {php.ioncube}" if php.ioncube else "no ionCube loader"
         verdict = Verdict.PASS if (php.ioncube_major or 0) >= MIN_IONCUBE else Verdict.WARN
-        return verdict, f"PHP {php.version}{_ts(php)}, {loader}"
+        note = " (ionCube publishes no loader for PHP 8.0)" if _mm(php) == "8.0" else ""
+        return verdict, f"PHP {php.version}{_ts(php)}, {loader}{note}"
 
     return Check(
         id="php-now",

@@ -129,3 +129,30 @@ def test_rehearsal(rb):
     r = rehearse(rb)
     assert r.idempotent
     assert not r.verify.failed
+
+
+def test_el9_node_with_php80_gets_the_module_plan(tmp_path):
+    rb = RUNBOOK.open(
+        "replay:srv02",
+        target_options=isolated(tmp_path, ("p26",)),
+        journal=tmp_path / "j",
+        platform="el9",
+    )
+    plan = steps_of(rb.plan())
+    assert plan["os-release"].status is Status.PASS
+    assert "Rocky Linux 9.3" in plan["os-release"].reason
+    assert "no loader for PHP 8.0" in plan["php-now"].reason
+    assert plan["remi-release"].status is Status.WOULD_RUN
+    assert plan["php-module"].status is Status.WOULD_RUN
+    applied = rb.apply(confirm=True)
+    assert not applied.failed
+    log = rb.targets[0].log
+    assert "dnf -y module reset php && dnf -y module enable php:remi-7.4" in log
+    assert rb.targets[0].read_text("/etc/php.d/00-ioncube-loader.ini")  # created
+    first = rb.last_apply
+    assert not any(n.changed for n in rb.apply(confirm=True).nodes)
+    assert steps_of(rb.verify())["php-after"].status is Status.PASS
+    rb.last_apply = first  # roll back what the first apply did (as the rehearsal does)
+    rolled = rb.rollback(confirm=True)
+    assert rb.targets[0].read_text("/etc/php.d/00-ioncube-loader.ini") is None
+    assert not rolled.failed
