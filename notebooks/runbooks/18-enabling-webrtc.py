@@ -34,7 +34,7 @@ http_bindaddr: str = "127.0.0.1"  # plain HTTP listener (page: 0.0.0.0; browsers
 http_port: int = 8088  # plain HTTP port
 tls_bindaddr: str = "0.0.0.0"  # noqa: S104 - TLS listener, reached by the browsers
 tls_port: int = 8089  # https / wss port
-sip_transports: str = "udp,tcp,tls,ws,wss"  # chan_sip transport= in [general]
+sip_transports: str = "udp,tcp,tls,ws,wss"  # chan_sip transport list in [general]
 dtls: bool = True  # set dtlsenable/dtlsverify/dtlscertfile/dtlsprivatekey in sip.conf [general]
 expiry_warn_days: int = 21  # warn when the certificate expires within this many days
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
