@@ -54,6 +54,8 @@ def test_tenant_pages(master, tmp_path):
     report = build_report(ReportParams(source=str(master)))
     page = render_tenant_html(report, "ACME", figures=False)
     assert "CDR report: tenant ACME" in page and "200-ACME" in page and "DEVEL" not in page
+    # tables are real HTML tables, not escaped text
+    assert '<table class="dataframe">' in page and "&lt;table" not in page
     files = write_tenant_reports(report, tmp_path / "out", figures=True)
     assert sorted(p.name for p in files.values()) == [
         "cdr-ACME-2026-10-01.html",
