@@ -34,6 +34,11 @@ class Scrubber:
             with self._lock:
                 self._values.add(value)
 
+    def discard(self, value: str) -> None:
+        """Forget a value (for published defaults such as ``tomcat``, which are no secret)."""
+        with self._lock:
+            self._values.discard(value)
+
     def scrub(self, text: str) -> str:
         """Return ``text`` with every registered secret replaced by a mask."""
         if not text:

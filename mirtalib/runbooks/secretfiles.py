@@ -65,6 +65,8 @@ def is_well_known(value: str) -> bool:
 def refuse_weak(value: str, env: str, what: str) -> str:
     """Return ``value`` or raise SecretError when it is a well-known default or too short."""
     if is_well_known(value):
+        # a published default is public knowledge: keep it visible so findings can name it
+        SCRUBBER.discard(value)
         raise SecretError(
             f"{what} from ${env} is a well-known default password: generate a strong one "
             "(ensure_generated, or `openssl rand -base64 24`) and store it in that variable"

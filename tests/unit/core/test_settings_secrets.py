@@ -88,3 +88,22 @@ def test_scrubber_longest_first_and_short_values_ignored():
     s.add("secret-longer")
     assert s.scrub("abc secret-longer secret") == f"abc {MASK} {MASK}"
     assert s.scrub("") == ""
+
+
+def test_refused_published_default_stays_visible(monkeypatch):
+    from mirtalib.runbooks.secretfiles import refuse_weak
+
+    monkeypatch.setenv("MIRTA_TEST_KEYSTORE", "tomcat")
+    value = resolve_secret("MIRTA_TEST_KEYSTORE")
+    with pytest.raises(SecretError, match="well-known default"):
+        refuse_weak(value, "MIRTA_TEST_KEYSTORE", "keystore password")
+    # the refused default is public: later diffs and findings may still name it
+    assert scrub("key-store-password=tomcat") == "key-store-password=tomcat"
+
+
+def test_scrubber_discard():
+    s = Scrubber()
+    s.add("long-secret-1")
+    s.discard("long-secret-1")
+    s.discard("never-added")
+    assert s.scrub("long-secret-1") == "long-secret-1"
