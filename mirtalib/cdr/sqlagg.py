@@ -22,7 +22,7 @@ Differences from the pandas path: the call key does not follow prevuniqueid/Loca
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -83,11 +83,19 @@ class SqlTarget:
     """
 
     def __init__(
-        self, kind: str, table: str, cols: dict[str, str], start: str, description: str, runner
+        self,
+        kind: str,
+        table: str,
+        cols: dict[str, str],
+        start: str,
+        description: str,
+        runner,
+        streamer=None,
     ) -> None:
         self.kind, self.table, self.cols, self.start = kind, table, cols, start
         self.description = description
         self._runner = runner
+        self._streamer = streamer
 
     @classmethod
     def for_database(cls, db: Database) -> SqlTarget:
@@ -109,11 +117,30 @@ class SqlTarget:
             with db.connect() as conn:
                 return pd.read_sql(stmt, conn, params=params)
 
-        return cls(kind, prep.quote(table.name), cols, start, db.description, run)
+        def stream(sql: str, params: dict, chunksize: int) -> Iterator[pd.DataFrame]:
+            stmt = text(sql)
+            if "tenants" in params:
+                stmt = stmt.bindparams(bindparam("tenants", expanding=True))
+            with db.connect() as conn:
+                conn = conn.execution_options(stream_results=True)  # server-side cursor
+                yield from pd.read_sql(stmt, conn, params=params, chunksize=chunksize)
+
+        return cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
 
     def run(self, sql: str, params: dict) -> pd.DataFrame:
         """Run a query, return a DataFrame."""
         return self._runner(sql, params)
+
+    def stream(self, sql: str, params: dict, chunksize: int = 200_000) -> Iterator[pd.DataFrame]:
+        """Run a query, yield its rows as DataFrames of at most ``chunksize`` rows.
+
+        Databases stream through a server-side cursor (bounded memory); other targets run the
+        query whole and yield it as one frame.
+        """
+        if self._streamer is None:
+            yield self._runner(sql, params)
+        else:
+            yield from self._streamer(sql, params, chunksize)
 
     def _t(self, key: str, **kw) -> str:
         return _SQL[self.kind][key].format(**kw)

@@ -148,3 +148,17 @@ def test_one_pass_aggregates_equal_the_separate_queries(demo_sqlite, maria):
         pd.testing.assert_frame_equal(_sorted_cube(cube), _sorted_cube(sqlagg.call_cube(db)))
         pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
         pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))
+
+
+@pytest.mark.parametrize("chunksize", [97, 1_000])
+def test_streamed_per_call_aggregates_merge_chunks_exactly(demo_sqlite, maria, chunksize):
+    """Per-call rows streamed in many small chunks sum to the same tables as the SQL queries."""
+    paths, _ = demo_sqlite
+    for db in (open_database(str(paths.db_url)), maria):
+        cube, top, minutes = onepass.calls_stream_aggregates(
+            db, short_s=6, top_n=5, chunksize=chunksize
+        )
+        assert cube["calls"].sum() > 3 * chunksize  # several chunks were merged
+        pd.testing.assert_frame_equal(_sorted_cube(cube), _sorted_cube(sqlagg.call_cube(db)))
+        pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
+        pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))
