@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
+from collections.abc import Iterable
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -42,6 +44,31 @@ log = logging.getLogger(__name__)
 def replay_dir() -> Path:
     """The folder of the recorded demo servers shipped with mirtalib."""
     return Path(str(resources.files("mirtalib.runbook") / "replays"))
+
+
+def isolated_replays(
+    dest: Path, pages: Iterable[str], nodes: Iterable[str] = ("srv01", "srv02")
+) -> dict[str, Path]:
+    """Copy the recorded nodes with only the fragments of ``pages`` into ``dest``.
+
+    All fragments of a node are merged when it loads, so a test that copies only its own pages'
+    fragments cannot be changed (or broken) by a fragment another page adds.
+
+    Returns:
+        ``target_options`` for :func:`mirtalib.runbook.open_target`: ``{"replay_dir": dest}``.
+    """
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    src = replay_dir()
+    pages = tuple(pages)
+    for node in nodes:
+        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
+        (dest / f"{node}.d").mkdir(exist_ok=True)
+        for page in pages:
+            frag = src / f"{node}.d" / f"{page}.yaml"
+            if frag.is_file():
+                shutil.copy(frag, dest / f"{node}.d" / frag.name)
+    return {"replay_dir": dest}
 
 
 def normalize(command: str) -> str:

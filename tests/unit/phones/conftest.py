@@ -5,12 +5,12 @@ Other pages' fragments are left out, so a fragment being edited elsewhere cannot
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from mirtalib.runbook.replay import ReplayTarget, replay_dir
+from mirtalib.runbook.replay import ReplayTarget
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 
 PAGES = ("p11", "p32", "p39", "p42", "p44", "p45")
 
@@ -19,15 +19,7 @@ PAGES = ("p11", "p32", "p39", "p42", "p44", "p45")
 def replays(tmp_path_factory) -> Path:
     """A folder with srv01/srv02 and the fragments of :data:`PAGES`."""
     dest = tmp_path_factory.mktemp("replays")
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in PAGES:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return dest
+    return copy_replays(dest, PAGES)["replay_dir"]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ these tests. ``make_cert`` writes a real certificate (optionally CA-signed) with
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -17,22 +16,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 
 PAGES = ("p08", "p09", "p10", "p12", "p15", "p18", "p37")
 
 
 def isolated(dest: Path) -> dict:
     """``target_options`` for a copy of the replays with only :data:`PAGES` fragments."""
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir(exist_ok=True)
-        for page in PAGES:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return {"replay_dir": dest}
+    return copy_replays(dest, PAGES)
 
 
 def make_cert(

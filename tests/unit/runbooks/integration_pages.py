@@ -6,10 +6,9 @@ another page's fragment cannot change these tests (the notebooks use the full sh
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 
 PAGES = ("p01", "p02", "p03", "p05", "p06")
 CANARIES = {
@@ -23,16 +22,7 @@ CANARIES = {
 
 def isolated_replays(dest: Path) -> dict:
     """Copy srv01/srv02 and these pages' fragments into ``dest``; return target options."""
-    dest.mkdir(parents=True, exist_ok=True)
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir(exist_ok=True)
-        for page in PAGES:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return {"replay_dir": dest}
+    return copy_replays(dest, PAGES)
 
 
 def steps(report, node: int = 0) -> dict:

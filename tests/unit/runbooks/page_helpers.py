@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 
 PAGES = ("p10", "p17", "p23", "p29", "p37", "p38")
 
@@ -16,15 +15,7 @@ def isolated_replays(dest: Path) -> Path:
     A fragment another page adds (or breaks) then cannot change these tests; the notebooks use
     the full shared folder.
     """
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir(exist_ok=True)
-        for page in PAGES:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return dest
+    return copy_replays(dest, PAGES)["replay_dir"]
 
 
 def steps_of(report, node: int = 0) -> dict:

@@ -7,25 +7,16 @@ read), so a fragment another page adds cannot change these tests.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 
 PAGES = ("p11", "p31", "p32", "p33", "p39", "p42", "p44", "p45")
 
 
 def isolated_replays(dest: Path) -> Path:
     """Copy srv01/srv02 and the fragments of :data:`PAGES` into ``dest``; return it."""
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir(exist_ok=True)
-        for page in PAGES:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return dest
+    return copy_replays(dest, PAGES)["replay_dir"]
 
 
 def open_isolated(runbook, tmp_path: Path, targets: str = "replay:srv01", **values):

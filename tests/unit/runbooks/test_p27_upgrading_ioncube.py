@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 from mirtalib.asterisk.phpinfo import parse_machine, parse_php_info
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.runbook import Status, Verdict, rehearse
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 from mirtalib.runbooks import get
 from mirtalib.runbooks.p27_upgrading_ioncube import RUNBOOK, old_loader_lines
 from mirtalib.runbooks.php_pages import loader_choice, php_minor, phpinfo_check
@@ -28,15 +27,7 @@ session.save_path => no value => no value
 
 
 def isolated(dest: Path, pages=("p27",)) -> dict:
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in pages:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return {"replay_dir": dest}
+    return copy_replays(dest, pages)
 
 
 def steps_of(report, node=0):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 
 from mirtalib.errors import ParameterError, TargetError
 from mirtalib.runbook import Status
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 from mirtalib.runbooks import get, hostmove
 from mirtalib.runbooks.hostmove import find_occurrences, replace_tokens
 from mirtalib.runbooks.p36_changing_server_ip import RUNBOOK
@@ -22,15 +21,7 @@ FRAGMENTS = ("p10", "p30", "p36")
 
 
 def isolated(dest: Path, fragments=FRAGMENTS) -> dict:
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in fragments:
-            frag = src / f"{node}.d" / f"{page}.yaml"
-            if frag.is_file():
-                shutil.copy(frag, dest / f"{node}.d" / frag.name)
-    return {"replay_dir": dest}
+    return copy_replays(dest, fragments)
 
 
 @pytest.fixture

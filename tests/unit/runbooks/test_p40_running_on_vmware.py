@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from mirtalib.demo import ensure_demo
 from mirtalib.errors import DataSourceError, ParameterError
 from mirtalib.runbook import Status, Verdict
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 from mirtalib.runbooks import get
 from mirtalib.runbooks.p40_running_on_vmware import (
     RUNBOOK,
@@ -25,13 +24,7 @@ FRAGMENTS = ("p40",)
 
 
 def isolated(dest: Path, fragments=FRAGMENTS) -> dict:
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in fragments:
-            shutil.copy(src / f"{node}.d" / f"{page}.yaml", dest / f"{node}.d" / f"{page}.yaml")
-    return {"replay_dir": dest}
+    return copy_replays(dest, fragments)
 
 
 @pytest.fixture

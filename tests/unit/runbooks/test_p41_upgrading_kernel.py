@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from mirtalib.asterisk.host import parse_kernel_release
 from mirtalib.asterisk.machine import parse_module_inventory
 from mirtalib.errors import ParameterError, TargetError
 from mirtalib.runbook import Status, Verdict, rehearse
-from mirtalib.runbook.replay import replay_dir
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 from mirtalib.runbooks import get
 from mirtalib.runbooks import p41_upgrading_kernel as p41
 from mirtalib.runbooks.p41_upgrading_kernel import RUNBOOK
@@ -20,13 +19,7 @@ FRAGMENTS = ("p41",)
 
 
 def isolated(dest: Path, fragments=FRAGMENTS) -> dict:
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in fragments:
-            shutil.copy(src / f"{node}.d" / f"{page}.yaml", dest / f"{node}.d" / f"{page}.yaml")
-    return {"replay_dir": dest}
+    return copy_replays(dest, fragments)
 
 
 @pytest.fixture

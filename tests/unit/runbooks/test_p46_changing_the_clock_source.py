@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.runbook import Status, rehearse
-from mirtalib.runbook.replay import ReplayTarget, replay_dir
+from mirtalib.runbook.replay import ReplayTarget
+from mirtalib.runbook.replay import isolated_replays as copy_replays
 from mirtalib.runbooks import get
 from mirtalib.runbooks.p46_changing_the_clock_source import RUNBOOK, parse_clock_files, tsc_flags
 
@@ -17,13 +17,7 @@ FRAGMENTS = ("p46",)
 
 
 def isolated(dest: Path, fragments=FRAGMENTS) -> dict:
-    src = replay_dir()
-    for node in ("srv01", "srv02"):
-        shutil.copy(src / f"{node}.yaml", dest / f"{node}.yaml")
-        (dest / f"{node}.d").mkdir()
-        for page in fragments:
-            shutil.copy(src / f"{node}.d" / f"{page}.yaml", dest / f"{node}.d" / f"{page}.yaml")
-    return {"replay_dir": dest}
+    return copy_replays(dest, fragments)
 
 
 @pytest.fixture
