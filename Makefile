@@ -37,7 +37,7 @@ $(VENV)/.stamp-base: $(BIN)/python pyproject.toml constraints.txt
 	@touch $@
 
 $(VENV)/.stamp-test: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install -c constraints.txt -e '.[test,dev]'
+	$(PIP) install -c constraints.txt -e '.[test,dev,mysql]'
 	@touch $@ $(VENV)/.stamp-base
 
 venv: $(VENV)/.stamp-test

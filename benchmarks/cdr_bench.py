@@ -44,7 +44,8 @@ HOST, PORT = "127.0.0.1", 3306
 
 
 def _url(db: str) -> str:
-    return f"mysql+pymysql://root@{HOST}:{PORT}/{db}"
+    # no driver named: mysqlclient when installed, else PyMySQL (mirtalib.settings), for both
+    return f"mysql://root@{HOST}:{PORT}/{db}"
 
 
 def _admin():

@@ -18,6 +18,7 @@ MIRTA_TIMEZONE      time zone the PBX writes its local timestamps in (default ``
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,16 @@ def parse_db_url(raw: str) -> URL:
         raise ConfigurationError(
             f"database backend {backend!r} is not supported (use mysql+pymysql:// or sqlite://)"
         )
-    if backend in {"mysql", "mariadb"} and url.get_driver_name() not in {"pymysql"}:
-        url = url.set(drivername=f"{backend}+pymysql")
+    if backend in {"mysql", "mariadb"} and url.get_driver_name() not in MYSQL_DRIVERS:
+        url = url.set(drivername=f"{backend}+{preferred_mysql_driver()}")
     return url
+
+
+MYSQL_DRIVERS = ("mysqldb", "pymysql")
+
+
+def preferred_mysql_driver() -> str:
+    """``mysqldb`` (mysqlclient, C: several times faster at streaming rows) when it is
+    installed (``pip install 'mirta-ops[mysql]'``), else ``pymysql`` (pure Python). A URL naming
+    one of the two (``mysql+pymysql://``) keeps it."""
+    return "mysqldb" if importlib.util.find_spec("MySQLdb") else "pymysql"

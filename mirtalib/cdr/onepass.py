@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from mirtalib.cdr import grouped
 from mirtalib.cdr.sqlagg import (
     EPOCH,
     OUTCOMES,
@@ -150,19 +151,21 @@ def calls_stream_aggregates(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The same three tables as :func:`report_aggregates`, grouping the legs into calls ONCE.
 
-    The database groups the legs into calls (:func:`mirtalib.cdr.sqlagg.calls_cte`) and streams
+    The database groups the legs into calls (on MariaDB/MySQL with one ``GROUP BY``,
+    :mod:`mirtalib.cdr.grouped`; elsewhere :func:`mirtalib.cdr.sqlagg.calls_cte`) and streams
     one compact row per call through a server-side cursor; each chunk is reduced in pandas to
     partial cube, destination and concurrency-event sums, so memory stays bounded by the chunk
     and the partial aggregates. Used for MariaDB/MySQL, where repeating the grouping for every
     table is what costs.
     """
     q = _target(db)
+    if q.kind == "mysql":
+        return grouped.report_aggregates(q, start, end, tenants, short_s, top_n, chunksize)
     cte, params = calls_cte(q, start, end, tenants)
-    billable = "CAST(billable AS SIGNED)" if q.kind == "mysql" else "billable"
     sql = (
         cte
-        + f"""SELECT tenant, direction, node, trunk,
-       CASE WHEN direction = 'OUT' THEN dst END AS dst, outcome, {billable} AS billable, t0, t1
+        + """SELECT tenant, direction, node, trunk,
+       CASE WHEN direction = 'OUT' THEN dst END AS dst, outcome, billable, t0, t1
 FROM calls
 """
     )

@@ -22,6 +22,8 @@ Differences from the pandas path: the call key does not follow prevuniqueid/Loca
 from __future__ import annotations
 
 import logging
+import re
+import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
@@ -42,7 +44,8 @@ EPOCH = pd.Timestamp("2000-01-01")
 
 _SQL = {
     "mysql": {
-        "secs": "TIMESTAMPDIFF(SECOND, '2000-01-01', {c})",
+        # TO_SECONDS is several times cheaper per row than TIMESTAMPDIFF with a literal
+        "secs": "(TO_SECONDS({c}) - 63113904000)",
         "idiv": "(({a}) DIV ({b}))",
         "rankcat": "CONCAT(LPAD({n}, 9, '0'), {s})",
         "regexp": "{x} REGEXP '{p}'",
@@ -117,13 +120,23 @@ class SqlTarget:
             with db.connect() as conn:
                 return pd.read_sql(stmt, conn, params=params)
 
-        def stream(sql: str, params: dict, chunksize: int) -> Iterator[pd.DataFrame]:
+        def stream(
+            sql: str, params: dict, chunksize: int, session: Sequence[str] = ()
+        ) -> Iterator[pd.DataFrame]:
             stmt = text(sql)
             if "tenants" in params:
                 stmt = stmt.bindparams(bindparam("tenants", expanding=True))
             with db.connect() as conn:
+                for setting in session:  # session variables only (allowed read-only)
+                    conn.exec_driver_sql(setting)
+                if kind == "mysql":
+                    yield from _mysql_stream(conn, sql, params, chunksize)
+                    return
                 conn = conn.execution_options(stream_results=True)  # server-side cursor
-                yield from pd.read_sql(stmt, conn, params=params, chunksize=chunksize)
+                result = conn.execute(stmt, params)
+                cols = list(result.keys())
+                while rows := result.fetchmany(chunksize):
+                    yield pd.DataFrame.from_records(rows, columns=cols, coerce_float=False)
 
         return cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
 
@@ -131,16 +144,19 @@ class SqlTarget:
         """Run a query, return a DataFrame."""
         return self._runner(sql, params)
 
-    def stream(self, sql: str, params: dict, chunksize: int = 200_000) -> Iterator[pd.DataFrame]:
+    def stream(
+        self, sql: str, params: dict, chunksize: int = 200_000, session: Sequence[str] = ()
+    ) -> Iterator[pd.DataFrame]:
         """Run a query, yield its rows as DataFrames of at most ``chunksize`` rows.
 
-        Databases stream through a server-side cursor (bounded memory); other targets run the
-        query whole and yield it as one frame.
+        Databases stream through a server-side cursor (bounded memory), after running the
+        ``session`` statements (``SET SESSION ...``) on the same connection; other targets run
+        the query whole and yield it as one frame.
         """
         if self._streamer is None:
             yield self._runner(sql, params)
         else:
-            yield from self._streamer(sql, params, chunksize)
+            yield from self._streamer(sql, params, chunksize, session)
 
     def _t(self, key: str, **kw) -> str:
         return _SQL[self.kind][key].format(**kw)
@@ -177,8 +193,59 @@ class SqlTarget:
         return f"CASE WHEN {self.rx(x, TECH_RE)} AND NOT {self.rx(x, EXT_RE)} THEN {cut} END"
 
 
+def _mysql_stream(conn, sql: str, params: dict, chunksize: int) -> Iterator[pd.DataFrame]:
+    """Stream a query through the driver's own server-side cursor (PyMySQL or mysqlclient).
+
+    SQLAlchemy's row objects cost more than the query itself for hundreds of thousands of
+    per-call rows (measured: 4 s of 11 s), so the plain tuples are read and turned into frames.
+    ``:name`` parameters become ``%(name)s`` (lists for ``IN`` are expanded as ``name_i``).
+    """
+    args: dict = {}
+    if params:
+        sql = sql.replace("%", "%%")  # the drivers format with %
+    for name in sorted(params, key=len, reverse=True):
+        value = params[name]
+        if isinstance(value, list | tuple):
+            marks = ", ".join(f"%({name}_{i})s" for i in range(len(value)))
+            sql = re.sub(rf":{name}\b", f"({marks})", sql)
+            args.update({f"{name}_{i}": v for i, v in enumerate(value)})
+        else:
+            sql = re.sub(rf":{name}\b", f"%({name})s", sql)
+            args[name] = value
+    raw = conn.connection.dbapi_connection
+    module = sys.modules[type(raw).__module__.split(".")[0]]
+    cursor = raw.cursor(module.cursors.SSCursor)
+    try:
+        cursor.execute(sql, args or None)
+        cols = [d[0] for d in cursor.description]
+        while rows := cursor.fetchmany(chunksize):
+            yield pd.DataFrame.from_records(rows, columns=cols, coerce_float=False)
+    finally:
+        cursor.close()
+
+
 def _target(db: Database | SqlTarget) -> SqlTarget:
     return db if isinstance(db, SqlTarget) else SqlTarget.for_database(db)
+
+
+def _where(
+    q: SqlTarget,
+    start: datetime | None,
+    end: datetime | None,
+    tenants: Sequence[str] | None,
+) -> tuple[str, dict]:
+    """``WHERE ...`` for the period and tenants (or ""), and its bind parameters."""
+    where, params = [], {}
+    if start is not None:
+        where.append(f"{q.start} >= {q.param('t_from')}")
+        params["t_from"] = start
+    if end is not None:
+        where.append(f"{q.start} < {q.param('t_to')}")
+        params["t_to"] = end
+    if tenants:
+        where.append(q.in_list(q.cols["accountcode"], "tenants"))
+        params["tenants"] = list(tenants)
+    return ("WHERE " + " AND ".join(where)) if where else "", params
 
 
 def calls_cte(
@@ -194,17 +261,7 @@ def calls_cte(
     billable (seconds), day (days since 2000-01-01), hour.
     """
     q = _target(db)
-    where, params = [], {}
-    if start is not None:
-        where.append(f"{q.start} >= {q.param('t_from')}")
-        params["t_from"] = start
-    if end is not None:
-        where.append(f"{q.start} < {q.param('t_to')}")
-        params["t_to"] = end
-    if tenants:
-        where.append(q.in_list(q.cols["accountcode"], "tenants"))
-        params["tenants"] = list(tenants)
-    cond = ("WHERE " + " AND ".join(where)) if where else ""
+    cond, params = _where(q, start, end, tenants)
     firstdst = q.col("firstdst")
     linkedid = q.col("linkedid")
     seq = q.col("sequence", "0")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from mirtalib.errors import ConfigurationError, SecretError
 from mirtalib.secrets import MASK, Scrubber, resolve_secret, scrub
-from mirtalib.settings import Settings, parse_db_url
+from mirtalib.settings import Settings, parse_db_url, preferred_mysql_driver
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +35,7 @@ def test_db_url_from_env_masks_password(monkeypatch):
     monkeypatch.setenv("MIRTA_DB_URL", "mysql://ro:Sup3rS3cret@db1.example.com:3307/asterisk")
     s = Settings.load()
     assert not s.is_demo
-    assert s.db_url.drivername == "mysql+pymysql"
+    assert s.db_url.drivername == f"mysql+{preferred_mysql_driver()}"
     assert "Sup3rS3cret" not in s.safe_db_url
     assert "Sup3rS3cret" not in repr(s)
     assert "db1.example.com" in s.safe_db_url
@@ -107,3 +109,12 @@ def test_scrubber_discard():
     s.discard("long-secret-1")
     s.discard("never-added")
     assert s.scrub("long-secret-1") == "long-secret-1"
+
+
+def test_mysql_driver_choice(monkeypatch):
+    """No driver named: mysqlclient when installed, else PyMySQL; a named driver is kept."""
+    assert parse_db_url("mysql+pymysql://ro@db/asterisk").drivername == "mysql+pymysql"
+    assert parse_db_url("mysql+mysqldb://ro@db/asterisk").drivername == "mysql+mysqldb"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert parse_db_url("mysql://ro@db/asterisk").drivername == "mysql+pymysql"
+    assert parse_db_url("mariadb+mysqlconnector://ro@db/asterisk").drivername == "mariadb+pymysql"

@@ -1,0 +1,463 @@
+"""Legs grouped into calls by MariaDB/MySQL in ONE ``GROUP BY`` (no window functions).
+
+:func:`mirtalib.cdr.sqlagg.calls_cte` groups legs into calls with two window functions (the
+first leg by ``ROW_NUMBER``, the union of answered intervals by a running ``MAX``); on MariaDB
+each window is a sort of every leg and the derived tables are materialized, which made grouping
+1.1 M legs cost about 25 s. This module gets the same per-call values from a single hash
+aggregation over the table:
+
+* the first leg (by start, uniqueid, sequence) and the first leg with a trunk are the ``MIN`` of
+  a sortable key (zero-padded start, uniqueid, zero-padded sequence) with what is needed of that
+  leg appended; Python splits the key off again;
+* the union of the answered intervals ``[start + duration - billsec, start + duration]`` needs
+  only the *sorted* answer and end times, not which answer belongs to which end (the number of
+  legs up at time t is #answers <= t minus #ends <= t): ``union = last end - first answer - the
+  gaps between the k-th end and the (k+1)-th answer``. For up to three answered legs ``MIN``,
+  ``MAX`` and ``SUM`` of each give the sorted values exactly; calls with more answered legs (rare:
+  repeated transfers) have their answered legs read back by linkedid and are computed the same
+  way.
+
+The strings carried through the aggregation are converted to ASCII so MariaDB's in-memory
+temporary table stays narrow (its rows are fixed width): a non-ASCII character in a destination,
+trunk name or uniqueid becomes ``?`` in this path. The session's in-memory temporary table limit
+is raised (``tmp_mb``, default 1024 MB, this session only) so the grouping does not spill to disk
+at a few million calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from mirtalib.cdr.sqlagg import SqlTarget, _where
+
+log = logging.getLogger(__name__)
+
+# a leg whose channel is one of a MiRTA extension is not a trunk (mirtalib.cdr.naming)
+EXT_RX = "(?-i)^(PJSIP|SIP|IAX2)/[0-9*#]+-[A-Z][A-Z0-9_]*(-[0-9a-fA-F]{8})?$"
+TECHS = ("PJSIP", "SIP", "IAX2", "DAHDI", "Dahdi", "OOH323", "H323")
+NODE_PY = r"^([A-Za-z][A-Za-z0-9_.]*)-[0-9]+\.[0-9]+$"
+MAX_INLINE = 3  # calls with up to this many answered legs are computed from MIN/MAX/SUM
+SEP = "\x01"
+COLUMNS = (
+    "t0", "t1", "tenant", "outcome", "first", "tkf", "n_ans",
+    "a_min", "a_max", "a_sum", "e_min", "e_max", "e_sum", "big_key",
+)  # fmt: skip
+
+
+def _is_trunk(x: str) -> str:
+    """SQL: channel expression ``x`` is an outside (trunk) channel, as in
+    :func:`mirtalib.cdr.naming.trunk_of`: a SIP/PJSIP/IAX2/DAHDI/H323 channel with a peer name
+    that is not a MiRTA extension. The name itself is cut in Python (:func:`trunk_name`):
+    string functions per leg cost MariaDB more than the grouping."""
+    techs = ", ".join(f"'{t}'" for t in TECHS)
+    tech = f"SUBSTRING_INDEX({x}, '/', 1)"
+    return (
+        f"(BINARY {tech} IN ({techs}) AND LENGTH({x}) > LENGTH({tech}) + 1 "
+        f"AND NOT {x} REGEXP '{EXT_RX}')"
+    )
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def trunk_name(channel: str) -> str:
+    """Trunk name of a trunk channel: without technology and ``-0000002a`` suffix."""
+    peer = channel.partition("/")[2]
+    if len(peer) > 9 and peer[-9] == "-" and _HEX.issuperset(peer[-8:]):
+        return peer[:-9]
+    return peer
+
+
+def _call_key(q: SqlTarget) -> str:
+    linkedid, uniqueid = q.col("linkedid"), q.col("uniqueid")
+    return f"CONVERT(COALESCE(NULLIF({linkedid}, ''), {uniqueid}) USING ascii) COLLATE ascii_bin"
+
+
+def grouped_calls_sql(
+    q: SqlTarget,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tenants: Sequence[str] | None = None,
+) -> tuple[str, dict]:
+    """The one-``GROUP BY`` query (one row per call, :data:`COLUMNS`) and its parameters."""
+    if q.kind != "mysql":
+        raise ValueError("grouped_calls_sql is for MariaDB/MySQL")
+    cond, params = _where(q, start, end, tenants)
+    s = q.secs(q.start)
+    dur, bill = q.col("duration", "0"), q.col("billsec", "0")
+    disp, uf = q.col("disposition"), q.col("userfield")
+    ans = f"{disp} = 'ANSWERED'"  # the columns' collation is case-insensitive, as UPPER() was
+    a, e = f"{s} + {dur} - {bill}", f"{s} + {dur}"
+    key = (
+        f"CONCAT(LPAD({s} + 10000000000, 11, '0'), {q.col('uniqueid')}, CHAR(1), "
+        f"LPAD({q.col('sequence', '0')} + 10000000000, 11, '0'))"
+    )
+    code = f"CASE {uf} WHEN 'IN' THEN 'I' WHEN 'OUT' THEN 'O' WHEN 'LOCAL' THEN 'L' ELSE '-' END"
+    firstdst = q.col("firstdst")
+    dst = f"CASE WHEN {firstdst} <> '' THEN {firstdst} ELSE {q.col('dst')} END"
+    ch, dch = q.col("channel"), q.col("dstchannel")
+    trunk = (
+        f"CASE WHEN {_is_trunk(ch)} THEN CONCAT('I', {ch}) "
+        f"WHEN {_is_trunk(dch)} THEN CONCAT('O', {dch}) END"
+    )
+    outcome = (
+        f"CASE {disp} WHEN 'ANSWERED' THEN 0 WHEN 'NO ANSWER' THEN 1 WHEN 'BUSY' THEN 2 "
+        "WHEN 'CONGESTION' THEN 3 WHEN 'FAILED' THEN 4 ELSE 9 END"
+    )
+    n_ans = f"CAST(SUM({ans}) AS SIGNED)"
+    # each aggregate is named once: MariaDB computes an aggregate again for every reference
+    sql = f"""SELECT MIN({s}) AS t0, MAX({e}) AS t1, MAX({q.col("accountcode")}) AS tenant,
+  MIN({outcome}) AS outcome,
+  MIN(CONVERT(CONCAT({key}, {code}, {dst}) USING ascii)) AS first,
+  MIN(CONVERT(CONCAT({key}, {trunk}) USING ascii)) AS tkf,
+  {n_ans} AS n_ans,
+  MIN(CASE WHEN {ans} THEN {a} END) AS a_min, MAX(CASE WHEN {ans} THEN {a} END) AS a_max,
+  CAST(SUM(CASE WHEN {ans} THEN {a} END) AS SIGNED) AS a_sum,
+  MIN(CASE WHEN {ans} THEN {e} END) AS e_min, MAX(CASE WHEN {ans} THEN {e} END) AS e_max,
+  CAST(SUM(CASE WHEN {ans} THEN {e} END) AS SIGNED) AS e_sum,
+  CASE WHEN {n_ans} > {MAX_INLINE} THEN {_call_key(q)} END AS big_key
+FROM {q.table} {cond}
+GROUP BY {_call_key(q)} ORDER BY NULL
+"""
+    return sql, params
+
+
+def union_from_sorted(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Length of the union of intervals given only their sorted starts and sorted ends.
+
+    ``starts`` and ``ends`` are (calls, k) arrays, each row sorted ascending (NaN padding after
+    the real values is not allowed: pass equal-k blocks). The union is the span minus the gaps
+    between the i-th end and the (i+1)-th start.
+    """
+    span = ends[:, -1] - starts[:, 0]
+    gaps = np.clip(starts[:, 1:] - ends[:, :-1], 0, None).sum(axis=1)
+    return span - gaps
+
+
+def _inline_billable(rows: pd.DataFrame) -> np.ndarray:
+    """Billable seconds of calls with 0..3 answered legs, from MIN/MAX/SUM of answers and ends."""
+    n = rows["n_ans"].to_numpy()
+    out = np.zeros(len(rows), dtype="int64")
+    cols = {c: rows[c].to_numpy(dtype="float64") for c in COLUMNS[7:13]}
+    for k in (1, 2, 3):
+        m = n == k
+        if not m.any():
+            continue
+        lo_a, hi_a, sum_a = cols["a_min"][m], cols["a_max"][m], cols["a_sum"][m]
+        lo_e, hi_e, sum_e = cols["e_min"][m], cols["e_max"][m], cols["e_sum"][m]
+        if k == 1:
+            starts, ends = sum_a[:, None], sum_e[:, None]
+        elif k == 2:
+            starts, ends = np.c_[lo_a, hi_a], np.c_[lo_e, hi_e]
+        else:
+            starts = np.c_[lo_a, sum_a - lo_a - hi_a, hi_a]
+            ends = np.c_[lo_e, sum_e - lo_e - hi_e, hi_e]
+        out[m] = union_from_sorted(starts, ends).round().astype("int64")
+    return out
+
+
+_DIRS = {"I": "IN", "O": "OUT", "L": "LOCAL"}
+_NODE = re.compile(NODE_PY)
+
+
+class _Dims:
+    """Codes for the (tenant, direction, node, trunk) of calls, shared by all chunks."""
+
+    def __init__(self) -> None:
+        self.codes: dict[tuple[str, str, str, str], int] = {}
+        self.nodes: dict[str, str] = {}
+
+    def node(self, uid: str) -> str:
+        prefix = uid.partition("-")[0]
+        node = self.nodes.get(uid[len(prefix) :].partition(".")[0] + "|" + prefix)
+        if node is None:  # one regex per distinct (prefix, epoch digits) shape, not per call
+            match = _NODE.match(uid)
+            node = match.group(1) if match else ""
+            if "." in uid and uid.rpartition(".")[2].isdigit():
+                self.nodes[uid[len(prefix) :].partition(".")[0] + "|" + prefix] = node
+        return node
+
+    def parse(self, tenants: list, firsts: list, tkfs: list) -> tuple[np.ndarray, list[str | None]]:
+        """Dimension code of every call, and its destination (None unless outbound)."""
+        codes, dsts = [], []
+        for tenant, first, tkf in zip(tenants, firsts, tkfs, strict=True):
+            key, _, rest = (first if isinstance(first, str) else "").partition(SEP)
+            direction = _DIRS.get(rest[11:12])
+            trunk = ""
+            if isinstance(tkf, str):
+                tkey, _, trest = tkf.partition(SEP)
+                trunk = trunk_name(trest[12:])
+                if direction is None and tkey == key and trest[:11] == rest[:11]:
+                    direction = "IN" if trest[11:12] == "I" else "OUT"
+            direction = direction or "LOCAL"
+            dim = (tenant if isinstance(tenant, str) else "", direction, self.node(key[11:]), trunk)
+            code = self.codes.get(dim)
+            if code is None:
+                code = self.codes[dim] = len(self.codes)
+            codes.append(code)
+            dsts.append(rest[12:] if direction == "OUT" else None)
+        return np.array(codes, dtype="int64"), dsts
+
+    def table(self) -> pd.DataFrame:
+        """tenant, direction, node, trunk by code."""
+        return pd.DataFrame(list(self.codes), columns=["tenant", "direction", "node", "trunk"])
+
+    def groups(self, dim: str) -> tuple[np.ndarray, list[str]]:
+        """For a concurrency dimension (tenant, node, trunk): the group number of every code
+        (stable as codes are added) and the group names by number."""
+        col = ("tenant", "direction", "node", "trunk").index(dim)
+        names: dict[str, int] = {}
+        numbers = [names.setdefault(dim_[col], len(names)) for dim_ in self.codes]
+        return np.array(numbers, dtype="int64"), list(names)
+
+
+def _big_billable(
+    q: SqlTarget,
+    keys: list[str],
+    n_ans: dict[str, int],
+    start: datetime | None,
+    end: datetime | None,
+    tenants: Sequence[str] | None,
+) -> dict[str, int]:
+    """Billable seconds of the calls with many answered legs, from their answered legs."""
+    cond, params = _where(q, start, end, tenants)
+    s = q.secs(q.start)
+    dur, bill = q.col("duration", "0"), q.col("billsec", "0")
+    base = f"{q.col('disposition')} = 'ANSWERED'" + (" AND " + cond[6:] if cond else "")
+    found: dict[str, list[tuple[int, int]]] = {}
+    for lookup in ("linkedid", "uniqueid"):
+        todo = [k for k in keys if len(found.get(k, ())) < n_ans[k]]
+        if lookup == "uniqueid":
+            for k in todo:  # legs without linkedid are grouped by uniqueid: read them again
+                found.pop(k, None)
+        for i in range(0, len(todo), 1000):
+            batch = todo[i : i + 1000]
+            marks = ", ".join(f":k{j}" for j in range(len(batch)))
+            only = "" if lookup == "linkedid" else f"AND COALESCE({q.col('linkedid')}, '') = '' "
+            sql = (
+                f"SELECT {_call_key(q)} AS k, {s} + {dur} - {bill} AS a, {s} + {dur} AS e "
+                f"FROM {q.table} WHERE {base} {only}AND {q.cols[lookup]} IN ({marks})"
+            )
+            frame = q.run(sql, {**params, **{f"k{j}": k for j, k in enumerate(batch)}})
+            for k, a, e in frame.itertuples(index=False):
+                found.setdefault(str(k), []).append((int(a), int(e)))
+    out = {}
+    for k in keys:
+        legs = found.get(k, [])
+        if len(legs) != n_ans[k]:
+            raise RuntimeError(
+                f"{q.description}: call {k!r}: {n_ans[k]} answered legs grouped, "
+                f"{len(legs)} read back"
+            )
+        starts = np.sort(np.array([a for a, _ in legs], dtype="float64"))[None, :]
+        ends = np.sort(np.array([e for _, e in legs], dtype="float64"))[None, :]
+        out[k] = int(union_from_sorted(starts, ends)[0].round())
+    return out
+
+
+def _tdiv(a: np.ndarray, b: int) -> np.ndarray:
+    """Integer division truncating toward zero, as SQL ``DIV`` does."""
+    return np.sign(a) * (np.abs(a) // b)
+
+
+class _Events:
+    """Concurrency events (+1 at a call's start, -1 at its end) per group and second, summed;
+    compacted as they grow so memory follows distinct (group, second) pairs, not calls."""
+
+    SHIFT = 2**34  # seconds since 2000 (offset by 2**33) fit below; groups above
+
+    def __init__(self) -> None:
+        self.keys: list[np.ndarray] = []
+        self.sums: list[np.ndarray] = []
+        self.pending = 0
+
+    def add(self, groups: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> None:
+        base = groups * self.SHIFT + 2**33
+        keys = np.concatenate([base + t0, base + t1])
+        ones = np.ones(len(t0), dtype="int64")
+        self._push(keys, np.concatenate([ones, -ones]))
+
+    def _push(self, keys: np.ndarray, d: np.ndarray) -> None:
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        self.keys.append(uniq)
+        self.sums.append(np.bincount(inverse, weights=d, minlength=len(uniq)).astype("int64"))
+        self.pending += len(uniq)
+        if len(self.keys) > 1 and self.pending > 2 * max(len(self.keys[0]), 1_000_000):
+            self.compact()
+
+    def compact(self) -> None:
+        if len(self.keys) > 1:
+            keys, d = np.concatenate(self.keys), np.concatenate(self.sums)
+            self.keys, self.sums, self.pending = [], [], 0
+            self._push(keys, d)
+            self.pending = 0
+
+    def minutes(self) -> tuple[np.ndarray, ...]:
+        """Per (group, minute): group, minute, top level, first second at top, net change."""
+        self.compact()
+        if not self.keys:
+            empty = np.array([], dtype="int64")
+            return empty, empty, empty, empty, empty
+        keys, d = self.keys[0], self.sums[0]
+        g, t = keys // self.SHIFT, keys % self.SHIFT - 2**33
+        level = np.cumsum(d)
+        g_start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        before = np.r_[0, level[:-1]][g_start]  # level carried over from earlier groups
+        level = level - np.repeat(before, np.diff(np.r_[g_start, len(g)]))
+        m = _tdiv(t, 60)
+        run = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (m[1:] != m[:-1])])
+        top = np.maximum.reduceat(level, run)
+        at_top = np.where(level == np.repeat(top, np.diff(np.r_[run, len(g)])), t, 2**62)
+        return g[run], m[run], top, np.minimum.reduceat(at_top, run), np.add.reduceat(d, run)
+
+
+def report_aggregates(
+    q: SqlTarget,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tenants: Sequence[str] | None = None,
+    short_s: int = 6,
+    top_n: int = 10,
+    chunksize: int = 200_000,
+    tmp_mb: int = 1024,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The call cube, top destinations and concurrency minutes of
+    :func:`mirtalib.cdr.onepass.report_aggregates`, from one ``GROUP BY`` in MariaDB/MySQL.
+
+    The per-call rows are streamed (server-side cursor) and reduced chunk by chunk with
+    integer codes: memory follows the distinct (dimension, hour) cells, destinations and
+    (group, second) concurrency events, not the calls.
+    """
+    from mirtalib.cdr import onepass
+
+    sql, params = grouped_calls_sql(q, start, end, tenants)
+    size = tmp_mb << 20
+    session = [f"SET SESSION tmp_table_size = {size}, max_heap_table_size = {size}"]
+    dims = _Dims()
+    cube_parts: list[pd.DataFrame] = []
+    dst: dict[tuple[str, str], list[int]] = {}
+    events = {dim: _Events() for dim in ("all", "tenant", "node", "trunk")}
+    held: list[pd.DataFrame] = []
+
+    def reduce(codes, dsts, outcome, billable, t0, t1) -> None:
+        day = _tdiv(t0, 86400)
+        hour = _tdiv(t0 - 86400 * day, 3600)
+        frame = pd.DataFrame(
+            {
+                "code": codes,
+                "day": day,
+                "hour": hour,
+                "outcome": outcome,
+                "calls": 1,
+                "billable": billable,
+                "duration": t1 - t0,
+                "short": ((outcome == 0) & (billable < short_s)).astype("int64"),
+            }
+        )
+        keys = ["code", "day", "hour", "outcome"]
+        cube_parts.append(frame.groupby(keys, sort=False).sum().reset_index())
+        tenant_of = [dim[0] for dim in dims.codes]
+        for i in np.flatnonzero([d is not None for d in dsts]):
+            tally = dst.setdefault((tenant_of[codes[i]], dsts[i]), [0, 0, 0])
+            tally[0] += 1
+            tally[1] += int(outcome[i] == 0)
+            tally[2] += int(billable[i])
+        span = t1 > t0
+        for dim, ev in events.items():
+            if dim == "all":
+                ev.add(np.zeros(int(span.sum()), dtype="int64"), t0[span], t1[span])
+                continue
+            number, names = dims.groups(dim)
+            keep = span
+            if dim == "trunk":
+                keep = span & np.array([n != "" for n in names], dtype=bool)[number[codes]]
+            ev.add(number[codes][keep], t0[keep], t1[keep])
+
+    for chunk in q.stream(sql, params, chunksize, session=session):
+        codes, dsts = dims.parse(
+            chunk["tenant"].tolist(), chunk["first"].tolist(), chunk["tkf"].tolist()
+        )
+        n_ans = chunk["n_ans"].fillna(0).to_numpy(dtype="int64")
+        billable = _inline_billable(chunk.assign(n_ans=n_ans))
+        big = n_ans > MAX_INLINE
+        if big.any():
+            held.append(
+                pd.DataFrame(
+                    {"code": codes[big], "dst": np.array(dsts, dtype=object)[big],
+                     "key": chunk["big_key"][big].astype("str").to_numpy(),
+                     "n": n_ans[big], "outcome": chunk["outcome"][big].to_numpy(),
+                     "t0": chunk["t0"][big].to_numpy(), "t1": chunk["t1"][big].to_numpy()}
+                )
+            )  # fmt: skip
+        ok = ~big
+        reduce(
+            codes[ok],
+            [d for d, keep in zip(dsts, ok, strict=True) if keep],
+            chunk["outcome"].to_numpy(dtype="int64")[ok],
+            billable[ok],
+            chunk["t0"].to_numpy(dtype="int64")[ok],
+            chunk["t1"].to_numpy(dtype="int64")[ok],
+        )
+    if held:
+        rest = pd.concat(held, ignore_index=True)
+        keys = rest["key"].tolist()
+        log.info("%s: %d calls with more than %d answered legs", q.description, len(keys),
+                 MAX_INLINE)  # fmt: skip
+        billable = _big_billable(
+            q, keys, dict(zip(keys, rest["n"].astype(int), strict=True)), start, end, tenants
+        )
+        reduce(
+            rest["code"].to_numpy(dtype="int64"),
+            rest["dst"].tolist(),
+            rest["outcome"].to_numpy(dtype="int64"),
+            np.array([billable[k] for k in keys], dtype="int64"),
+            rest["t0"].to_numpy(dtype="int64"),
+            rest["t1"].to_numpy(dtype="int64"),
+        )
+    return (
+        _final_cube(cube_parts, dims.table(), onepass),
+        _final_top(dst, top_n, onepass),
+        _final_minutes(events, dims),
+    )
+
+
+def _final_cube(parts: list[pd.DataFrame], table: pd.DataFrame, onepass) -> pd.DataFrame:
+    cols = ["calls", "billable", "duration", "short"]
+    keys = ["code", "day", "hour", "outcome"]
+    if not parts:
+        return onepass._cube([])
+    cube = pd.concat(parts).groupby(keys, sort=False)[cols].sum().reset_index()
+    cube = pd.concat([table.iloc[cube["code"]].reset_index(drop=True), cube], axis=1)
+    cube = cube.set_index(["tenant", "direction", "node", "trunk", "day", "hour", "outcome"])
+    return onepass._cube([cube[cols]])
+
+
+def _final_top(dst: dict, top_n: int, onepass) -> pd.DataFrame:
+    if not dst:
+        return onepass._top([], top_n)
+    index = pd.MultiIndex.from_tuples(list(dst), names=["tenant", "dst"])
+    per = pd.DataFrame(list(dst.values()), index=index, columns=["calls", "answered", "billable"])
+    return onepass._top([per], top_n)
+
+
+def _final_minutes(events: dict, dims: _Dims) -> pd.DataFrame:
+    frames = []
+    for dim, ev in events.items():
+        g, m, top, at, net = ev.minutes()
+        names = np.array([""] if dim == "all" else dims.groups(dim)[1], dtype=object)
+        frames.append(
+            pd.DataFrame({"dim": dim, "g": names[g], "m": m, "top": top, "top_at": at, "net": net})
+        )
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["dim", "g", "m"], ignore_index=True)
+    for col in ("m", "top", "top_at", "net"):
+        out[col] = out[col].astype("int64")
+    out["dim"] = out["dim"].astype("str")
+    out["g"] = out["g"].fillna("").astype("str")
+    return out[["dim", "g", "m", "top", "top_at", "net"]]
