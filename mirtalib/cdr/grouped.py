@@ -27,9 +27,12 @@ at a few million calls.
 from __future__ import annotations
 
 import logging
+import queue
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -84,11 +87,22 @@ def grouped_calls_sql(
     start: datetime | None = None,
     end: datetime | None = None,
     tenants: Sequence[str] | None = None,
+    part: tuple[int, int, int] = (0, 1, 1),
 ) -> tuple[str, dict]:
-    """The one-``GROUP BY`` query (one row per call, :data:`COLUMNS`) and its parameters."""
+    """The one-``GROUP BY`` query (one row per call, :data:`COLUMNS`) and its parameters.
+
+    ``part=(lo, hi, n)``: only the calls whose key hashes to ``lo <= h < hi`` modulo ``n``.
+    """
     if q.kind != "mysql":
         raise ValueError("grouped_calls_sql is for MariaDB/MySQL")
     cond, params = _where(q, start, end, tenants)
+    lo, hi, n = (int(x) for x in part)
+    if not 0 <= lo < hi <= n:
+        raise ValueError(f"part={part}: need 0 <= lo < hi <= n")
+    if (lo, hi) != (0, n):
+        linkedid, uniqueid = q.col("linkedid"), q.col("uniqueid")
+        hashed = f"CRC32(COALESCE(NULLIF({linkedid}, ''), {uniqueid})) % {n}"
+        cond = (cond + " AND " if cond else "WHERE ") + f"{hashed} BETWEEN {lo} AND {hi - 1}"
     s = q.secs(q.start)
     dur, bill = q.col("duration", "0"), q.col("billsec", "0")
     disp, uf = q.col("disposition"), q.col("userfield")
@@ -112,15 +126,19 @@ def grouped_calls_sql(
     )
     n_ans = f"CAST(SUM({ans}) AS SIGNED)"
     # each aggregate is named once: MariaDB computes an aggregate again for every reference
-    sql = f"""SELECT MIN({s}) AS t0, MAX({e}) AS t1, MAX({q.col("accountcode")}) AS tenant,
-  MIN({outcome}) AS outcome,
+    # numbers are never NULL (0 where a call has no answered leg: n_ans tells), so the client
+    # reads each column straight into a numpy array
+    sql = f"""SELECT COALESCE(MIN({s}), 0) AS t0, COALESCE(MAX({e}), 0) AS t1,
+  MAX({q.col("accountcode")}) AS tenant, MIN({outcome}) AS outcome,
   MIN(CONVERT(CONCAT({key}, {code}, {dst}) USING ascii)) AS first,
   MIN(CONVERT(CONCAT({key}, {trunk}) USING ascii)) AS tkf,
-  {n_ans} AS n_ans,
-  MIN(CASE WHEN {ans} THEN {a} END) AS a_min, MAX(CASE WHEN {ans} THEN {a} END) AS a_max,
-  CAST(SUM(CASE WHEN {ans} THEN {a} END) AS SIGNED) AS a_sum,
-  MIN(CASE WHEN {ans} THEN {e} END) AS e_min, MAX(CASE WHEN {ans} THEN {e} END) AS e_max,
-  CAST(SUM(CASE WHEN {ans} THEN {e} END) AS SIGNED) AS e_sum,
+  COALESCE({n_ans}, 0) AS n_ans,
+  COALESCE(MIN(CASE WHEN {ans} THEN {a} END), 0) AS a_min,
+  COALESCE(MAX(CASE WHEN {ans} THEN {a} END), 0) AS a_max,
+  COALESCE(CAST(SUM(CASE WHEN {ans} THEN {a} END) AS SIGNED), 0) AS a_sum,
+  COALESCE(MIN(CASE WHEN {ans} THEN {e} END), 0) AS e_min,
+  COALESCE(MAX(CASE WHEN {ans} THEN {e} END), 0) AS e_max,
+  COALESCE(CAST(SUM(CASE WHEN {ans} THEN {e} END) AS SIGNED), 0) AS e_sum,
   CASE WHEN {n_ans} > {MAX_INLINE} THEN {_call_key(q)} END AS big_key
 FROM {q.table} {cond}
 GROUP BY {_call_key(q)} ORDER BY NULL
@@ -140,11 +158,15 @@ def union_from_sorted(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return span - gaps
 
 
-def _inline_billable(rows: pd.DataFrame) -> np.ndarray:
-    """Billable seconds of calls with 0..3 answered legs, from MIN/MAX/SUM of answers and ends."""
-    n = rows["n_ans"].to_numpy()
-    out = np.zeros(len(rows), dtype="int64")
-    cols = {c: rows[c].to_numpy(dtype="float64") for c in COLUMNS[7:13]}
+def _inline_billable(rows) -> np.ndarray:
+    """Billable seconds of calls with 0..3 answered legs, from MIN/MAX/SUM of answers and ends.
+
+    ``rows``: a DataFrame or a dict of sequences with ``n_ans`` and the six aggregates
+    (NULL/None where a call has no answered leg).
+    """
+    n = np.nan_to_num(np.asarray(rows["n_ans"], dtype="float64")).astype("int64")
+    out = np.zeros(len(n), dtype="int64")
+    cols = {c: np.asarray(rows[c], dtype="float64") for c in COLUMNS[7:13]}
     for k in (1, 2, 3):
         m = n == k
         if not m.any():
@@ -174,34 +196,53 @@ class _Dims:
         self.nodes: dict[str, str] = {}
 
     def node(self, uid: str) -> str:
-        prefix = uid.partition("-")[0]
-        node = self.nodes.get(uid[len(prefix) :].partition(".")[0] + "|" + prefix)
-        if node is None:  # one regex per distinct (prefix, epoch digits) shape, not per call
-            match = _NODE.match(uid)
-            node = match.group(1) if match else ""
-            if "." in uid and uid.rpartition(".")[2].isdigit():
-                self.nodes[uid[len(prefix) :].partition(".")[0] + "|" + prefix] = node
-        return node
+        """Node name from a uniqueid ``<node>-<epoch>.<n>`` (NODE_RE), else ""."""
+        prefix, dash, rest = uid.partition("-")
+        epoch, dot, seq = rest.partition(".")
+        if not (dash and dot and epoch.isdigit() and seq.isdigit() and rest.isascii()):
+            return ""
+        ok = self.nodes.get(prefix)
+        if ok is None:  # one regex per distinct prefix, not per call
+            ok = self.nodes[prefix] = prefix if _NODE.match(prefix + "-0.0") else ""
+        return ok
 
-    def parse(self, tenants: list, firsts: list, tkfs: list) -> tuple[np.ndarray, list[str | None]]:
-        """Dimension code of every call, and its destination (None unless outbound)."""
+    def parse(self, tenants, firsts, tkfs) -> tuple[np.ndarray, list[str | None]]:
+        """Dimension code of every call, and its destination (None unless outbound).
+
+        The hot loop of the MariaDB path (one pass per call): plain string operations only.
+        """
         codes, dsts = [], []
-        for tenant, first, tkf in zip(tenants, firsts, tkfs, strict=True):
-            key, _, rest = (first if isinstance(first, str) else "").partition(SEP)
-            direction = _DIRS.get(rest[11:12])
+        lookup, node_of, dirs, hexdigits = self.codes.get, self.node, _DIRS, _HEX
+        for tenant, first, tkf in zip(tenants, firsts, tkfs):  # noqa: B905 - iterators
+            if not isinstance(first, str):
+                first = ""
+            cut = first.find(SEP) + 12  # end of "<start:11><uniqueid>\x01<sequence:11>"
+            direction = dirs.get(first[cut : cut + 1])
             trunk = ""
             if isinstance(tkf, str):
-                tkey, _, trest = tkf.partition(SEP)
-                trunk = trunk_name(trest[12:])
-                if direction is None and tkey == key and trest[:11] == rest[:11]:
-                    direction = "IN" if trest[11:12] == "I" else "OUT"
-            direction = direction or "LOCAL"
-            dim = (tenant if isinstance(tenant, str) else "", direction, self.node(key[11:]), trunk)
-            code = self.codes.get(dim)
+                tcut = tkf.find(SEP) + 12  # its own key: another leg's uniqueid may be longer
+                peer = tkf[tcut + 1 :].partition("/")[2]
+                if len(peer) > 9 and peer[-9] == "-" and hexdigits.issuperset(peer[-8:]):
+                    peer = peer[:-9]
+                trunk = peer
+                if direction is None:
+                    if tkf[:tcut] == first[:cut]:  # the first leg is the one with the trunk
+                        direction = "IN" if tkf[tcut : tcut + 1] == "I" else "OUT"
+                    else:
+                        direction = "LOCAL"
+            elif direction is None:
+                direction = "LOCAL"
+            dim = (
+                tenant if isinstance(tenant, str) else "",
+                direction,
+                node_of(first[11 : cut - 12]),
+                trunk,
+            )
+            code = lookup(dim)
             if code is None:
                 code = self.codes[dim] = len(self.codes)
             codes.append(code)
-            dsts.append(rest[12:] if direction == "OUT" else None)
+            dsts.append(first[cut + 1 :] if direction == "OUT" else None)
         return np.array(codes, dtype="int64"), dsts
 
     def table(self) -> pd.DataFrame:
@@ -284,6 +325,8 @@ class _Events:
         self._push(keys, np.concatenate([ones, -ones]))
 
     def _push(self, keys: np.ndarray, d: np.ndarray) -> None:
+        if not len(keys):
+            return
         uniq, inverse = np.unique(keys, return_inverse=True)
         self.keys.append(uniq)
         self.sums.append(np.bincount(inverse, weights=d, minlength=len(uniq)).astype("int64"))
@@ -301,7 +344,7 @@ class _Events:
     def minutes(self) -> tuple[np.ndarray, ...]:
         """Per (group, minute): group, minute, top level, first second at top, net change."""
         self.compact()
-        if not self.keys:
+        if not self.keys or not len(self.keys[0]):
             empty = np.array([], dtype="int64")
             return empty, empty, empty, empty, empty
         keys, d = self.keys[0], self.sums[0]
@@ -317,6 +360,65 @@ class _Events:
         return g[run], m[run], top, np.minimum.reduceat(at_top, run), np.add.reduceat(d, run)
 
 
+def _parallel_rows(
+    q: SqlTarget,
+    start: datetime | None,
+    end: datetime | None,
+    tenants: Sequence[str] | None,
+    chunksize: int,
+    session: list[str],
+    workers: int,
+) -> Iterator[list[tuple]]:
+    """Chunks of grouped rows from ``workers`` partition queries running at once."""
+    workers = max(1, int(workers))
+    if workers == 1:
+        sql, params = grouped_calls_sql(q, start, end, tenants)
+        yield from q.stream_rows(sql, params, chunksize, session)
+        return
+    chunks: queue.Queue = queue.Queue(maxsize=4 * workers)
+    stop = threading.Event()
+    done = object()
+
+    def pump(i: int) -> None:
+        try:
+            # one partition per worker (every partition query scans the whole table); the
+            # shares are unequal (1, 2, 3 ... parts) so the first finishes early and is
+            # reduced here while the database still groups the others
+            lo, hi = i * (i + 1) // 2, (i + 1) * (i + 2) // 2
+            for part in ((lo, hi, workers * (workers + 1) // 2),):
+                sql, params = grouped_calls_sql(q, start, end, tenants, part=part)
+                for rows in q.stream_rows(sql, params, chunksize, session):
+                    while not stop.is_set():
+                        try:
+                            chunks.put(rows, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            chunks.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            chunks.put(exc)
+
+    threads = [threading.Thread(target=pump, args=(i,), daemon=True) for i in range(workers)]
+    for t in threads:
+        t.start()
+    try:
+        running = workers
+        while running:
+            item = chunks.get()
+            if item is done:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+
 def report_aggregates(
     q: SqlTarget,
     start: datetime | None = None,
@@ -326,17 +428,19 @@ def report_aggregates(
     top_n: int = 10,
     chunksize: int = 200_000,
     tmp_mb: int = 1024,
+    workers: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The call cube, top destinations and concurrency minutes of
     :func:`mirtalib.cdr.onepass.report_aggregates`, from one ``GROUP BY`` in MariaDB/MySQL.
 
     The per-call rows are streamed (server-side cursor) and reduced chunk by chunk with
     integer codes: memory follows the distinct (dimension, hour) cells, destinations and
-    (group, second) concurrency events, not the calls.
+    (group, second) concurrency events, not the calls. ``workers`` queries run at once on
+    their own connections, each grouping the calls of one hash partition of the call keys
+    (a call never spans two); MariaDB runs each query on one core.
     """
     from mirtalib.cdr import onepass
 
-    sql, params = grouped_calls_sql(q, start, end, tenants)
     size = tmp_mb << 20
     session = [f"SET SESSION tmp_table_size = {size}, max_heap_table_size = {size}"]
     dims = _Dims()
@@ -379,31 +483,32 @@ def report_aggregates(
                 keep = span & np.array([n != "" for n in names], dtype=bool)[number[codes]]
             ev.add(number[codes][keep], t0[keep], t1[keep])
 
-    for chunk in q.stream(sql, params, chunksize, session=session):
+    for rows in _parallel_rows(q, start, end, tenants, chunksize, session, workers):
+        n = len(rows)
+        col = {
+            name: np.fromiter(map(itemgetter(i), rows), dtype="int64", count=n)
+            for i, name in enumerate(COLUMNS)
+            if name not in ("tenant", "first", "tkf", "big_key")
+        }
         codes, dsts = dims.parse(
-            chunk["tenant"].tolist(), chunk["first"].tolist(), chunk["tkf"].tolist()
+            map(itemgetter(2), rows), map(itemgetter(4), rows), map(itemgetter(5), rows)
         )
-        n_ans = chunk["n_ans"].fillna(0).to_numpy(dtype="int64")
-        billable = _inline_billable(chunk.assign(n_ans=n_ans))
+        n_ans = col["n_ans"]
+        billable = _inline_billable(col)
+        outcome, t0, t1 = col["outcome"], col["t0"], col["t1"]
         big = n_ans > MAX_INLINE
         if big.any():
             held.append(
                 pd.DataFrame(
                     {"code": codes[big], "dst": np.array(dsts, dtype=object)[big],
-                     "key": chunk["big_key"][big].astype("str").to_numpy(),
-                     "n": n_ans[big], "outcome": chunk["outcome"][big].to_numpy(),
-                     "t0": chunk["t0"][big].to_numpy(), "t1": chunk["t1"][big].to_numpy()}
+                     "key": np.array([r[13] for r in rows], dtype=object)[big].astype("str"),
+                     "n": n_ans[big], "outcome": outcome[big], "t0": t0[big], "t1": t1[big]}
                 )
             )  # fmt: skip
-        ok = ~big
-        reduce(
-            codes[ok],
-            [d for d, keep in zip(dsts, ok, strict=True) if keep],
-            chunk["outcome"].to_numpy(dtype="int64")[ok],
-            billable[ok],
-            chunk["t0"].to_numpy(dtype="int64")[ok],
-            chunk["t1"].to_numpy(dtype="int64")[ok],
-        )
+            ok = ~big
+            dsts = [d for d, keep in zip(dsts, ok, strict=True) if keep]
+            codes, outcome, billable, t0, t1 = (x[ok] for x in (codes, outcome, billable, t0, t1))
+        reduce(codes, dsts, outcome, billable, t0, t1)
     if held:
         rest = pd.concat(held, ignore_index=True)
         keys = rest["key"].tolist()

@@ -138,7 +138,29 @@ class SqlTarget:
                 while rows := result.fetchmany(chunksize):
                     yield pd.DataFrame.from_records(rows, columns=cols, coerce_float=False)
 
-        return cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
+        def stream_rows(
+            sql: str, params: dict, chunksize: int, session: Sequence[str] = ()
+        ) -> Iterator[list[tuple]]:
+            with db.connect() as conn:
+                for setting in session:
+                    conn.exec_driver_sql(setting)
+                yield from _mysql_stream(conn, sql, params, chunksize, raw=True)
+
+        target = cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
+        if kind == "mysql":
+            target._row_streamer = stream_rows
+        return target
+
+    _row_streamer = None
+
+    def stream_rows(
+        self, sql: str, params: dict, chunksize: int = 200_000, session: Sequence[str] = ()
+    ) -> Iterator[list[tuple]]:
+        """MariaDB/MySQL: like :meth:`stream`, but chunks are the driver's plain tuples (no
+        DataFrame), for code that turns columns into arrays itself."""
+        if self._row_streamer is None:
+            raise SchemaError(f"{self.description}: row streaming needs MariaDB/MySQL")
+        yield from self._row_streamer(sql, params, chunksize, session)
 
     def run(self, sql: str, params: dict) -> pd.DataFrame:
         """Run a query, return a DataFrame."""
@@ -193,7 +215,9 @@ class SqlTarget:
         return f"CASE WHEN {self.rx(x, TECH_RE)} AND NOT {self.rx(x, EXT_RE)} THEN {cut} END"
 
 
-def _mysql_stream(conn, sql: str, params: dict, chunksize: int) -> Iterator[pd.DataFrame]:
+def _mysql_stream(
+    conn, sql: str, params: dict, chunksize: int, raw: bool = False
+) -> Iterator[pd.DataFrame] | Iterator[list[tuple]]:
     """Stream a query through the driver's own server-side cursor (PyMySQL or mysqlclient).
 
     SQLAlchemy's row objects cost more than the query itself for hundreds of thousands of
@@ -219,7 +243,7 @@ def _mysql_stream(conn, sql: str, params: dict, chunksize: int) -> Iterator[pd.D
         cursor.execute(sql, args or None)
         cols = [d[0] for d in cursor.description]
         while rows := cursor.fetchmany(chunksize):
-            yield pd.DataFrame.from_records(rows, columns=cols, coerce_float=False)
+            yield list(rows) if raw else pd.DataFrame.from_records(rows, columns=cols)
     finally:
         cursor.close()
 
