@@ -148,10 +148,25 @@ class SqlTarget:
 
         target = cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
         if kind == "mysql":
+
+            def estimate() -> int:
+                sql = (
+                    "SELECT TABLE_ROWS FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :name"
+                )
+                frame = run(sql, {"name": table.name})
+                return int(frame.iloc[0, 0] or 0) if len(frame) else 0
+
             target._row_streamer = stream_rows
+            target._row_estimator = estimate
         return target
 
     _row_streamer = None
+    _row_estimator = None
+
+    def estimate_rows(self) -> int:
+        """The server's estimate of the rows in the table (0 where unknown)."""
+        return int(self._row_estimator()) if self._row_estimator is not None else 0
 
     def stream_rows(
         self, sql: str, params: dict, chunksize: int = 200_000, session: Sequence[str] = ()

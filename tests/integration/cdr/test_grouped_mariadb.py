@@ -122,3 +122,14 @@ def test_period_and_tenant_filters_apply_to_the_read_back(maria):
     later = T0 + timedelta(seconds=100)  # drops the first legs of the chains
     cube, _, _ = onepass.calls_stream_aggregates(q, start=later)
     pd.testing.assert_frame_equal(_sorted(cube), _sorted(sqlagg.call_cube(maria, start=later)))
+
+
+def test_many_partitions_give_the_same_tables(maria, monkeypatch):
+    q = sqlagg.SqlTarget.for_database(maria)
+    one = grouped.report_aggregates(q, workers=1)
+    monkeypatch.setattr(grouped, "partitions", lambda q, b, w: [(i, i + 1, 5) for i in range(5)])
+    for got, want in zip(grouped.report_aggregates(q, workers=2), one, strict=True):
+        sort = list(got.columns)
+        pd.testing.assert_frame_equal(
+            got.sort_values(sort, ignore_index=True), want.sort_values(sort, ignore_index=True)
+        )

@@ -141,3 +141,22 @@ def test_events_sum_per_group_and_second_and_give_minute_peaks():
         (1, 2, 1, 130, 0),  # one ends as the next starts: the second stays, level 1
         (1, 3, 0, 200, -1),
     ]
+
+
+class _Rows:
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def estimate_rows(self) -> int:
+        return self.n
+
+
+def test_partitions_cover_every_hash_once_and_grow_with_the_table():
+    small = grouped.partitions(_Rows(1_000_000), 1 << 30, 2)
+    assert small == [(0, 1, 3), (1, 3, 3)]  # unequal: the first is reduced while the rest groups
+    big = grouped.partitions(_Rows(10_000_000), 1 << 30, 2)
+    assert len(big) == 6 and all(hi - lo == 1 for lo, hi, _ in big)
+    for shares in (small, big, grouped.partitions(_Rows(0), 1 << 30, 3)):
+        n = shares[0][2]
+        covered = sorted(h for lo, hi, _ in shares for h in range(lo, hi))
+        assert covered == list(range(n))
