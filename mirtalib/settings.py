@@ -125,7 +125,8 @@ def parse_db_url(raw: str) -> URL:
         raise ConfigurationError(
             f"database backend {backend!r} is not supported (use mysql+pymysql:// or sqlite://)"
         )
-    if backend in {"mysql", "mariadb"} and url.get_driver_name() not in MYSQL_DRIVERS:
+    named = "+" in url.drivername  # plain mysql:// means mysqlclient to SQLAlchemy
+    if backend in {"mysql", "mariadb"} and not (named and url.get_driver_name() in MYSQL_DRIVERS):
         url = url.set(drivername=f"{backend}+{preferred_mysql_driver()}")
     return url
 

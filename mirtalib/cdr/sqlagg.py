@@ -17,6 +17,9 @@ seconds since 2000-01-01 (naive PBX-local time, so a call spanning a DST change 
 change; the pandas path, :func:`mirtalib.cdr.calls.to_calls`, handles that case exactly).
 Differences from the pandas path: the call key does not follow prevuniqueid/Local/channel rules
 (legs without linkedid are grouped by uniqueid), and the tenant is the accountcode only.
+
+On MariaDB/MySQL the report does not use these window queries (each window sorts every leg):
+:mod:`mirtalib.cdr.grouped` computes the same per-call values with one ``GROUP BY``.
 """
 
 from __future__ import annotations
