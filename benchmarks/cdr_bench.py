@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/cdr_bench.py --rows 1000000            # 1M CDR rows
-    .venv/bin/python benchmarks/cdr_bench.py --rows 10000000 --json out.json
+    .venv/bin/python benchmarks/cdr_bench.py --rows 1000000,10000000 --json out.json  # + growth
     .venv/bin/python benchmarks/cdr_bench.py --rows 20000 --base-scale 0.2   # smoke run (tests)
 
 Data: the demo generator writes one month (``--base-scale``, 3.2 = about 100k CDR rows) into a
@@ -16,10 +16,12 @@ Measured, each in its own process (wall time, and peak RSS of that process sampl
 * ``db_sql``: the report's data work with aggregation in MariaDB
   (:func:`mirtalib.cdr.report.build_report` with ``engine="sql"``: call cube, concurrency per
   minute, top destinations; only those tables cross the wire).
+* ``db_sql_4g``: the same with ``sql_tmp_mb=4096`` (MariaDB may keep 4 GB of grouped calls in
+  memory per session, so a big table is scanned in fewer partitions); not run by default.
 * ``db_naive``: the baseline: ``SELECT *`` of every row into pandas, then the same tables there
   (calls by linkedid, cube, concurrency, top destinations).
 * ``csv_ours``: the same aggregates on the Master.csv with :mod:`mirtalib.cdr.duckagg` (reject
-  checks included).
+  checks included; DuckDB capped at 768 MB, spilling to disk beyond).
 * ``csv_duckdb``: DuckDB's own time for the same aggregates on the same file (auto-detected CSV,
   no checks): the reference the csv path must stay within 3x of.
 
@@ -141,6 +143,15 @@ def task_db_sql(url: str) -> dict:
     return {"kpis": report.tables["kpis_tenant"], "peaks": report.tables["concurrency"]}
 
 
+def task_db_sql_4g(url: str) -> dict:
+    """``db_sql`` with a 4 GB temporary-table allowance: fewer passes over a big table."""
+    from mirtalib.cdr.report import ReportParams, build_report
+
+    params = ReportParams(source=url, engine="sql", start="", end="", sql_tmp_mb=4096)
+    report = build_report(params)
+    return {"kpis": report.tables["kpis_tenant"], "peaks": report.tables["concurrency"]}
+
+
 def task_db_naive(url: str) -> dict:
     import pandas as pd
 
@@ -212,6 +223,7 @@ def task_csv_duckdb(csv: str) -> dict:
 
 TASKS = {
     "db_sql": task_db_sql,
+    "db_sql_4g": task_db_sql_4g,
     "db_naive": task_db_naive,
     "csv_ours": task_csv_ours,
     "csv_duckdb": task_csv_duckdb,
@@ -268,10 +280,64 @@ def run_child(task: str, arg: str, work: Path) -> dict:
     return json.loads(out.read_text())
 
 
+# the naive baseline holds every row and column in pandas: 4,028 MB peak for 1,099,197 rows here
+NAIVE_BYTES_PER_ROW = 3_700
+
+
+def naive_fits(rows: int) -> tuple[bool, str]:
+    """Whether the naive baseline can run here without exhausting memory, and why not."""
+    import psutil
+
+    need, have = rows * NAIVE_BYTES_PER_ROW, psutil.virtual_memory().available
+    if need < 0.8 * have:
+        return True, ""
+    return False, (
+        f"not run: SELECT * into pandas needs about {need / 2**30:,.0f} GB for {rows:,} rows "
+        f"(measured {NAIVE_BYTES_PER_ROW:,} bytes per row); {have / 2**30:,.0f} GB available"
+    )
+
+
+def run_size(rows: int, args, work: Path) -> dict:
+    """Build ``rows`` CDR rows, run the tasks on them, report; the database is dropped."""
+    name = ""
+    try:
+        began = time.perf_counter()
+        name, csv, n_rows, copies = build_data(rows, args.base_scale, work)
+        setup = time.perf_counter() - began
+        results = {
+            "rows": n_rows,
+            "copies": copies,
+            "setup_s": setup,
+            "csv_bytes": csv.stat().st_size,
+            "tasks": {},
+        }
+        for task in args.tasks.split(","):
+            if task == "db_naive":
+                fits, why = naive_fits(n_rows)
+                if not fits:
+                    results["tasks"][task] = {"skipped": why}
+                    continue
+            arg = _url(name) if task.startswith("db_") else str(csv)
+            results["tasks"][task] = run_child(task, arg, work)
+        report(results)
+        return results
+    finally:
+        if name:
+            with _admin().cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        for path in work.glob("*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the data, run every task, check they agree, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rows", default="1000000", help="CDR rows; several sizes: 1000000,10000000"
+    )
     parser.add_argument("--base-scale", type=float, default=3.2)
     parser.add_argument("--tasks", default="db_sql,db_naive,csv_ours,csv_duckdb")
     parser.add_argument("--json", default="", help="also write the figures to this file")
@@ -283,30 +349,28 @@ def main(argv: list[str] | None = None) -> int:
         child(args.child, args.arg, Path(args.out))
         return 0
     work = Path(tempfile.mkdtemp(prefix="cdr-bench-"))
-    name = ""
     try:
-        began = time.perf_counter()
-        name, csv, n_rows, copies = build_data(args.rows, args.base_scale, work)
-        setup = time.perf_counter() - began
-        results = {
-            "rows": n_rows,
-            "copies": copies,
-            "setup_s": setup,
-            "csv_bytes": csv.stat().st_size,
-            "tasks": {},
-        }
-        for task in args.tasks.split(","):
-            arg = _url(name) if task.startswith("db_") else str(csv)
-            results["tasks"][task] = run_child(task, arg, work)
-        report(results)
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=2, default=str))
-        return 0 if results["agree"] else 1
+        runs = [run_size(int(n), args, work) for n in str(args.rows).split(",")]
     finally:
-        if name:
-            with _admin().cursor() as cur:
-                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         shutil.rmtree(work, ignore_errors=True)
+    if len(runs) > 1:
+        scaling(runs)
+    if args.json:
+        payload = runs[0] if len(runs) == 1 else {"runs": runs}
+        Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
+    return 0 if all(r["agree"] for r in runs) else 1
+
+
+def scaling(runs: list[dict]) -> None:
+    """Print how each task's time grew from the smallest to the largest size."""
+    small, big = runs[0], runs[-1]
+    factor = big["rows"] / small["rows"]
+    out = [f"growth {small['rows']:,} -> {big['rows']:,} rows ({factor:.1f}x the rows):"]
+    for task, r in big["tasks"].items():
+        s = small["tasks"].get(task, {})
+        if "wall_s" in r and "wall_s" in s:
+            out.append(f"  {task:<11} time {r['wall_s'] / s['wall_s']:5.1f}x")
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def report(results: dict) -> None:
@@ -317,6 +381,9 @@ def report(results: dict) -> None:
         f"Master.csv {results['csv_bytes'] / 1e6:,.0f} MB; setup {results['setup_s']:.0f} s)"
     ]
     for name, r in tasks.items():
+        if "skipped" in r:
+            out.append(f"  {name:<11} {r['skipped']}")
+            continue
         if "error" in r:
             out.append(f"  {name:<11} FAILED: {r['error']}")
             continue
@@ -324,7 +391,7 @@ def report(results: dict) -> None:
             f"  {name:<11} {r['wall_s']:8.1f} s  {rows / r['wall_s']:>12,.0f} rows/s  "
             f"peak RSS {r['peak_rss_mb']:,.0f} MB"
         )
-    ok = {k: v for k, v in tasks.items() if "error" not in v}
+    ok = {k: v for k, v in tasks.items() if "error" not in v and "skipped" not in v}
     if "db_sql" in ok and "db_naive" in ok:
         speedup = ok["db_naive"]["wall_s"] / ok["db_sql"]["wall_s"]
         out.append(f"  MariaDB: naive / sql = {speedup:.1f}x")

@@ -12,6 +12,9 @@ fail the same checks as :func:`mirtalib.cdr.legs.validate`.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,13 +72,24 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def csv_target(source: str | Path | Iterable[str | Path], threads: int | None = None) -> SqlTarget:
+def csv_target(
+    source: str | Path | Iterable[str | Path],
+    threads: int | None = None,
+    memory_mb: int = 768,
+) -> SqlTarget:
     """A :class:`~mirtalib.cdr.sqlagg.SqlTarget` over Master.csv files, read by DuckDB.
 
     The relation ``cdr`` holds the checked rows; ``reject_counts(target)`` gives the rest.
+    DuckDB may use ``memory_mb`` (default 768 MB; its own default is 80 % of the machine) and
+    spills the rest to a temporary folder, so a 10-million-row month stays under 1 GB.
     """
     files = expand_sources(source)
     con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix="mirta-duckdb-")
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
+    con.execute(f"SET temp_directory = {_quote(Path(spill))}")
+    con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     by_layout: dict[tuple[str, ...], list[Path]] = {}

@@ -322,7 +322,7 @@ class _Events:
     def add(self, groups: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> None:
         base = groups * self.SHIFT + 2**33
         keys = np.concatenate([base + t0, base + t1])
-        ones = np.ones(len(t0), dtype="int64")
+        ones = np.ones(len(t0), dtype="int32")
         self._push(keys, np.concatenate([ones, -ones]))
 
     def _push(self, keys: np.ndarray, d: np.ndarray) -> None:
@@ -330,7 +330,7 @@ class _Events:
             return
         uniq, inverse = np.unique(keys, return_inverse=True)
         self.keys.append(uniq)
-        self.sums.append(np.bincount(inverse, weights=d, minlength=len(uniq)).astype("int64"))
+        self.sums.append(np.bincount(inverse, weights=d, minlength=len(uniq)).astype("int32"))
         self.pending += len(uniq)
         if len(self.keys) > 1 and self.pending > 2 * max(len(self.keys[0]), 1_000_000):
             self.compact()
@@ -350,7 +350,7 @@ class _Events:
             return empty, empty, empty, empty, empty
         keys, d = self.keys[0], self.sums[0]
         g, t = keys // self.SHIFT, keys % self.SHIFT - 2**33
-        level = np.cumsum(d)
+        level = np.cumsum(d, dtype="int64")
         g_start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
         before = np.r_[0, level[:-1]][g_start]  # level carried over from earlier groups
         level = level - np.repeat(before, np.diff(np.r_[g_start, len(g)]))
@@ -402,7 +402,7 @@ def _parallel_rows(
         yield from q.stream_rows(sql, params, chunksize, session)
         return
     workers = min(workers, len(shares))
-    chunks: queue.Queue = queue.Queue(maxsize=4 * workers)
+    chunks: queue.Queue = queue.Queue(maxsize=workers)  # each chunk is tens of MB of tuples
     stop = threading.Event()
     done = object()
 
@@ -449,7 +449,7 @@ def report_aggregates(
     tenants: Sequence[str] | None = None,
     short_s: int = 6,
     top_n: int = 10,
-    chunksize: int = 200_000,
+    chunksize: int = 50_000,
     tmp_mb: int = 1024,
     workers: int = 2,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

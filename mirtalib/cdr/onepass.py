@@ -25,6 +25,7 @@ def report_aggregates(
     tenants: Sequence[str] | None = None,
     short_s: int = 6,
     top_n: int = 10,
+    tmp_mb: int = 1024,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The cube, the top destinations and the concurrency minutes in ONE pass over the legs.
 
@@ -39,7 +40,7 @@ def report_aggregates(
     """
     q = _target(db)
     if q.kind == "mysql":
-        return calls_stream_aggregates(q, start, end, tenants, short_s, top_n)
+        return calls_stream_aggregates(q, start, end, tenants, short_s, top_n, tmp_mb=tmp_mb)
     cte, params = calls_cte(q, start, end, tenants)
     params["short_s"] = int(short_s)
     ev = ("all", "tenant", "node", "trunk")
@@ -148,8 +149,12 @@ def calls_stream_aggregates(
     short_s: int = 6,
     top_n: int = 10,
     chunksize: int = 200_000,
+    tmp_mb: int = 1024,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The same three tables as :func:`report_aggregates`, grouping the legs into calls ONCE.
+
+    ``tmp_mb``: MariaDB/MySQL only, the in-memory temporary table this session may use (see
+    :mod:`mirtalib.cdr.grouped`).
 
     The database groups the legs into calls (on MariaDB/MySQL with one ``GROUP BY``,
     :mod:`mirtalib.cdr.grouped`; elsewhere :func:`mirtalib.cdr.sqlagg.calls_cte`) and streams
@@ -160,7 +165,9 @@ def calls_stream_aggregates(
     """
     q = _target(db)
     if q.kind == "mysql":
-        return grouped.report_aggregates(q, start, end, tenants, short_s, top_n, chunksize)
+        return grouped.report_aggregates(
+            q, start, end, tenants, short_s, top_n, min(chunksize, 50_000), tmp_mb
+        )
     cte, params = calls_cte(q, start, end, tenants)
     sql = (
         cte

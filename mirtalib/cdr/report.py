@@ -67,6 +67,8 @@ class ReportParams:
         seq_min_run: sequential dialing.
         engine: "auto", "pandas" or "sql".
         sql_threshold: CDR rows above which ``auto`` uses ``sql``.
+        sql_tmp_mb: ``sql`` on MariaDB: MB of in-memory temporary table the report's session
+            may use for grouping legs into calls (more: fewer passes over the table).
     """
 
     source: str = ""
@@ -88,6 +90,7 @@ class ReportParams:
     seq_min_run: int = 5
     engine: str = "auto"
     sql_threshold: int = 2_000_000
+    sql_tmp_mb: int = 1024
 
 
 @dataclass
@@ -246,7 +249,7 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
 
 def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
     cube, top, minutes = onepass.report_aggregates(
-        db, start, end, tenants, params.short_call_s, params.top_n
+        db, start, end, tenants, params.short_call_s, params.top_n, tmp_mb=params.sql_tmp_mb
     )
     tables = _cube_tables(cube)
     span = None
