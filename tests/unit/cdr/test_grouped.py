@@ -155,7 +155,9 @@ def test_partitions_cover_every_hash_once_and_grow_with_the_table():
     small = grouped.partitions(_Rows(1_000_000), 1 << 30, 2)
     assert small == [(0, 1, 3), (1, 3, 3)]  # unequal: the first is reduced while the rest groups
     big = grouped.partitions(_Rows(10_000_000), 1 << 30, 2)
-    assert len(big) == 6 and all(hi - lo == 1 for lo, hi, _ in big)
+    assert len(big) == 8 and all(hi - lo == 1 for lo, hi, _ in big)  # 7 needed, by twos
+    # two fit, but not two thirds in one: equal halves
+    assert grouped.partitions(_Rows(10_000_000), 4 << 30, 2) == [(0, 1, 2), (1, 2, 2)]
     for shares in (small, big, grouped.partitions(_Rows(0), 1 << 30, 3)):
         n = shares[0][2]
         covered = sorted(h for lo, hi, _ in shares for h in range(lo, hi))
