@@ -136,20 +136,22 @@ def build_data(rows: int, base_scale: float, work: Path) -> tuple[str, Path, int
 
 
 # --------------------------------------------------------------------------------- tasks
-def task_db_sql(url: str) -> dict:
+def _db_sql(url: str, tmp_mb: int) -> dict:
     from mirtalib.cdr.report import ReportParams, build_report
 
-    report = build_report(ReportParams(source=url, engine="sql", start="", end=""))
+    params = ReportParams(source=url, engine="sql", start="", end="", sql_tmp_mb=tmp_mb)
+    report = build_report(params)
     return {"kpis": report.tables["kpis_tenant"], "peaks": report.tables["concurrency"]}
+
+
+def task_db_sql(url: str) -> dict:
+    """The report's sql engine with its defaults (1 GB temporary table per session)."""
+    return _db_sql(url, 1024)
 
 
 def task_db_sql_4g(url: str) -> dict:
     """``db_sql`` with a 4 GB temporary-table allowance: fewer passes over a big table."""
-    from mirtalib.cdr.report import ReportParams, build_report
-
-    params = ReportParams(source=url, engine="sql", start="", end="", sql_tmp_mb=4096)
-    report = build_report(params)
-    return {"kpis": report.tables["kpis_tenant"], "peaks": report.tables["concurrency"]}
+    return _db_sql(url, 4096)
 
 
 def task_db_naive(url: str) -> dict:

@@ -41,14 +41,14 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from mirtalib.cdr.sqlagg import SqlTarget, _where
+from mirtalib.cdr.sqlagg import NODE_RE, SqlTarget, _where
+from mirtalib.errors import DataSourceError
 
 log = logging.getLogger(__name__)
 
 # a leg whose channel is one of a MiRTA extension is not a trunk (mirtalib.cdr.naming)
 EXT_RX = "(?-i)^(PJSIP|SIP|IAX2)/[0-9*#]+-[A-Z][A-Z0-9_]*(-[0-9a-fA-F]{8})?$"
 TECHS = ("PJSIP", "SIP", "IAX2", "DAHDI", "Dahdi", "OOH323", "H323")
-NODE_PY = r"^([A-Za-z][A-Za-z0-9_.]*)-[0-9]+\.[0-9]+$"
 MAX_INLINE = 3  # calls with up to this many answered legs are computed from MIN/MAX/SUM
 SEP = "\x01"
 COLUMNS = (
@@ -189,7 +189,7 @@ def _inline_billable(rows) -> np.ndarray:
 
 
 _DIRS = {"I": "IN", "O": "OUT", "L": "LOCAL"}
-_NODE = re.compile(NODE_PY)
+_NODE = re.compile(NODE_RE)  # the SQL paths' rule
 
 
 class _Dims:
@@ -296,7 +296,7 @@ def _big_billable(
     for k in keys:
         legs = found.get(k, [])
         if len(legs) != n_ans[k]:
-            raise RuntimeError(
+            raise DataSourceError(
                 f"{q.description}: call {k!r}: {n_ans[k]} answered legs grouped, "
                 f"{len(legs)} read back"
             )

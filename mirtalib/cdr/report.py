@@ -268,6 +268,9 @@ def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
         "off-hours international, minute spikes, sequential dialing) and the "
         "international share need the pandas engine (narrow the period or tenants)"
     ]
+    missing = sqlagg.missing_start_count(db, tenants)
+    if missing:
+        notes.append(f"{missing:,} CDR rows without a start time were left out")
     return CdrReport(
         params,
         describe_source(db, db.description),

@@ -34,7 +34,7 @@ import pandas as pd
 from sqlalchemy import bindparam, inspect, text
 
 from mirtalib.data.db import Database
-from mirtalib.errors import SchemaError
+from mirtalib.errors import DataSourceError, SchemaError
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class SqlTarget:
                 for setting in session:  # session variables only (allowed read-only)
                     conn.exec_driver_sql(setting)
                 if kind == "mysql":
-                    yield from _mysql_stream(conn, sql, params, chunksize)
+                    yield from _mysql_stream(conn, sql, params, chunksize, where=db.description)
                     return
                 conn = conn.execution_options(stream_results=True)  # server-side cursor
                 result = conn.execute(stmt, params)
@@ -147,7 +147,9 @@ class SqlTarget:
             with db.connect() as conn:
                 for setting in session:
                     conn.exec_driver_sql(setting)
-                yield from _mysql_stream(conn, sql, params, chunksize, raw=True)
+                yield from _mysql_stream(
+                    conn, sql, params, chunksize, raw=True, where=db.description
+                )
 
         target = cls(kind, prep.quote(table.name), cols, start, db.description, run, stream)
         if kind == "mysql":
@@ -234,7 +236,7 @@ class SqlTarget:
 
 
 def _mysql_stream(
-    conn, sql: str, params: dict, chunksize: int, raw: bool = False
+    conn, sql: str, params: dict, chunksize: int, raw: bool = False, where: str = "database"
 ) -> Iterator[pd.DataFrame] | Iterator[list[tuple]]:
     """Stream a query through the driver's own server-side cursor (PyMySQL or mysqlclient).
 
@@ -262,6 +264,10 @@ def _mysql_stream(
         cols = [d[0] for d in cursor.description]
         while rows := cursor.fetchmany(chunksize):
             yield list(rows) if raw else pd.DataFrame.from_records(rows, columns=cols)
+    except module.Error as exc:  # the driver's own error: name the database, as db.connect does
+        code, *text_ = exc.args or ("?",)
+        reason = f"{text_[0]} (error {code})" if text_ else str(code)
+        raise DataSourceError(f"{where}: {reason}") from None
     finally:
         cursor.close()
 
@@ -277,7 +283,7 @@ def _where(
     tenants: Sequence[str] | None,
 ) -> tuple[str, dict]:
     """``WHERE ...`` for the period and tenants (or ""), and its bind parameters."""
-    where, params = [], {}
+    where, params = [f"{q.start} IS NOT NULL"], {}  # no start: rejected by the readers too
     if start is not None:
         where.append(f"{q.start} >= {q.param('t_from')}")
         params["t_from"] = start
@@ -287,7 +293,19 @@ def _where(
     if tenants:
         where.append(q.in_list(q.cols["accountcode"], "tenants"))
         params["tenants"] = list(tenants)
-    return ("WHERE " + " AND ".join(where)) if where else "", params
+    return "WHERE " + " AND ".join(where), params
+
+
+def missing_start_count(db: Database | SqlTarget, tenants: Sequence[str] | None = None) -> int:
+    """CDR rows without a start time (the SQL paths leave them out; they are counted)."""
+    q = _target(db)
+    params: dict = {}
+    cond = f"{q.start} IS NULL"
+    if tenants:
+        cond += " AND " + q.in_list(q.cols["accountcode"], "tenants")
+        params["tenants"] = list(tenants)
+    frame = q.run(f"SELECT COUNT(*) AS n FROM {q.table} WHERE {cond}", params)
+    return int(frame.iloc[0, 0] or 0)
 
 
 def calls_cte(

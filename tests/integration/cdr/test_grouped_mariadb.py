@@ -18,8 +18,10 @@ from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls, peaks_from_minutes
 from mirtalib.cdr.dbwrite import write_legs
 from mirtalib.cdr.legs import normalize
+from mirtalib.cdr.report import ReportParams, build_report
 from mirtalib.data.db import make_engine, open_database
 from mirtalib.data.schema import Schema
+from mirtalib.errors import DataSourceError
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 10, 5, 9, 0, 0)
@@ -133,3 +135,30 @@ def test_many_partitions_give_the_same_tables(maria, monkeypatch):
         pd.testing.assert_frame_equal(
             got.sort_values(sort, ignore_index=True), want.sort_values(sort, ignore_index=True)
         )
+
+
+def test_rows_without_start_are_left_out_and_counted(mariadb_factory, legs):
+    url = make_url(mariadb_factory())
+    engine = make_engine(url, read_only=False)
+    schema = Schema()
+    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
+    with engine.begin() as conn:
+        write_legs(conn, schema, legs)
+        conn.exec_driver_sql(
+            "INSERT INTO cdr (uniqueid, linkedid, disposition, accountcode, duration, billsec) "
+            "VALUES ('srv01-1.1', 'srv01-1.1', 'ANSWERED', 'DEVEL', 30, 20)"
+        )
+    engine.dispose()
+    db = open_database(url)
+    assert sqlagg.missing_start_count(db) == 1
+    assert sqlagg.missing_start_count(db, tenants=["ACME"]) == 0
+    cube, _, _ = grouped.report_aggregates(sqlagg.SqlTarget.for_database(db))
+    assert cube["calls"].sum() == 3  # the hand-built calls only
+    report = build_report(ReportParams(source=str(url), engine="sql", start="", end=""))
+    assert "1 CDR rows without a start time were left out" in report.notes
+
+
+def test_a_failing_query_names_the_database(maria):
+    q = sqlagg.SqlTarget.for_database(maria)
+    with pytest.raises(DataSourceError, match=r"mirta_cdr_.*no_such_table"):
+        list(q.stream_rows("SELECT * FROM no_such_table", {}, 10))
