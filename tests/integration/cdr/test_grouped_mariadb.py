@@ -129,12 +129,54 @@ def test_period_and_tenant_filters_apply_to_the_read_back(maria):
 def test_many_partitions_give_the_same_tables(maria, monkeypatch):
     q = sqlagg.SqlTarget.for_database(maria)
     one = grouped.report_aggregates(q, workers=1)
-    monkeypatch.setattr(grouped, "partitions", lambda q, b, w: [(i, i + 1, 5) for i in range(5)])
+    monkeypatch.setattr(
+        grouped, "partitions", lambda q, b, w, widths: [(i, i + 1, 5) for i in range(5)]
+    )
     for got, want in zip(grouped.report_aggregates(q, workers=2), one, strict=True):
         sort = list(got.columns)
         pd.testing.assert_frame_equal(
             got.sort_values(sort, ignore_index=True), want.sort_values(sort, ignore_index=True)
         )
+
+
+def test_values_longer_than_the_cut_widths_group_again_uncut(mariadb_factory, legs, caplog):
+    """Two calls whose linkedids differ only after the 48th character, a 60-character
+    destination and a 70-character trunk channel: the cut grouping would merge the calls and
+    shorten the strings, so everything is grouped again with the declared widths."""
+    long_legs = legs.copy()
+    stem = "mirta-cluster-node-with-a-very-long-system-name-01"  # 50 characters
+    long_legs["uniqueid"] = stem + "-" + long_legs["uniqueid"]
+    linked = long_legs["linkedid"].fillna("") != ""
+    long_legs.loc[linked, "linkedid"] = stem + "-" + long_legs.loc[linked, "linkedid"]
+    first = long_legs["linkedid"] == long_legs.loc[linked, "linkedid"].min()
+    long_legs.loc[first, "dst"] = "9" * 60
+    long_legs.loc[first, "dstchannel"] = "PJSIP/" + "t" * 55 + "-0000abcd"
+    db = _db_of(mariadb_factory, long_legs)
+    q = sqlagg.SqlTarget.for_database(db)
+    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
+        cube, top, minutes = grouped.report_aggregates(q, short_s=6, top_n=5)
+    assert "grouping again with the columns' declared widths" in caplog.text
+    calls = to_calls(long_legs)
+    assert len(calls) == 3 and cube["calls"].sum() == 3
+    pd.testing.assert_frame_equal(_sorted(cube), _sorted(cube_from_calls(calls)))
+    pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
+    pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))
+    # the same data with short values never regroups
+    caplog.clear()
+    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
+        grouped.report_aggregates(sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, legs)))
+    assert "grouping again" not in caplog.text
+
+
+def _db_of(mariadb_factory, legs):
+    url = make_url(mariadb_factory())
+    engine = make_engine(url, read_only=False)
+    schema = Schema()
+    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
+    with engine.begin() as conn:
+        write_legs(conn, schema, legs)
+    engine.dispose()
+    return open_database(url)
 
 
 def test_rows_without_start_are_left_out_and_counted(mariadb_factory, legs):

@@ -156,6 +156,9 @@ def test_partitions_cover_every_hash_once_and_grow_with_the_table():
     assert small == [(0, 1, 3), (1, 3, 3)]  # unequal: the first is reduced while the rest groups
     big = grouped.partitions(_Rows(10_000_000), 1 << 30, 2)
     assert len(big) == 8 and all(hi - lo == 1 for lo, hi, _ in big)  # 7 needed, by twos
+    # strings cut to CAPPED widths: about half the memory per call, half the partitions
+    cut = grouped.partitions(_Rows(10_000_000), 1 << 30, 2, grouped.CAPPED)
+    assert len(cut) == 4 and all(hi - lo == 1 for lo, hi, _ in cut)  # 3.7 needed, by twos
     # two fit, but not two thirds in one: equal halves
     assert grouped.partitions(_Rows(10_000_000), 4 << 30, 2) == [(0, 1, 2), (1, 2, 2)]
     for shares in (small, big, grouped.partitions(_Rows(0), 1 << 30, 3)):
