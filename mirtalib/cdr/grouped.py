@@ -24,12 +24,13 @@ declared): a non-ASCII character in a tenant code, destination, trunk name or un
 40, channel 64 characters; the columns allow 150, 80 and 80), which halves the memory per call
 (measured 993 -> 510 bytes) and so the number of partitions; every call says whether one of its
 legs had a longer value, and if any did, the grouping starts again with the declared widths, so
-the cut never changes a result. The session's in-memory temporary table limit
-is raised (``tmp_mb``, default 1024 MB, this session only) so the grouping does not spill to disk
+the cut never changes a result. The session's in-memory temporary table limit is raised
+(``tmp_mb``, default 1024 MB, this session only) so the grouping does not spill to disk
 (measured 2x slower); the calls are split into hash partitions of the call key, as many as keep
-each partition in memory, and two partition queries run at once on their own connections (each
-scans the table: a bigger ``tmp_mb`` means fewer scans). The driver's tuples go straight into
-numpy arrays and are reduced to the report's tables with integer codes, chunk by chunk.
+each partition in memory, and two partition queries group at once on their own connections,
+a third starting while one streams its rows (each scans the table: a bigger ``tmp_mb`` means
+fewer scans). The driver's tuples go straight into numpy arrays and are reduced to the report's
+tables with integer codes, chunk by chunk.
 """
 
 from __future__ import annotations
@@ -448,47 +449,81 @@ def _parallel_rows(
     tmp_bytes: int,
     widths: Widths,
 ) -> Iterator[list[tuple]]:
-    """Chunks of grouped rows from partition queries, ``workers`` of them running at once."""
+    """Chunks of grouped rows from the partition queries.
+
+    At most ``workers`` queries group at once (MariaDB builds a query's temporary table before
+    its first row; each uses one core). A query whose rows stream no longer groups, so one more
+    query may start grouping meanwhile: at most ``workers + 1`` queries, and their temporary
+    tables, are alive at once. The rows are read one query after the other, in the order their
+    grouping finished, so the first query to finish frees its place for the next one as soon as
+    possible. (Before, the workers grouped and then streamed in step, and the server's cores
+    idled while Python reduced the rows: 69 s at 10 M rows, 61 s with this.)
+    """
     workers = max(1, int(workers))
     shares = partitions(q, tmp_bytes, workers, widths)
     if len(shares) == 1:
         sql, params = grouped_calls_sql(q, start, end, tenants, widths=widths)
         yield from q.stream_rows(sql, params, chunksize, session)
         return
-    workers = min(workers, len(shares))
-    chunks: queue.Queue = queue.Queue(maxsize=workers)  # each chunk is tens of MB of tuples
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for part in shares:
+        todo.put(part)
+    grouping = threading.Semaphore(workers)
+    streams: queue.SimpleQueue = queue.SimpleQueue()  # one chunk queue per query, as grouped
     stop = threading.Event()
-    done = object()
+    end_of_rows = object()
 
-    def pump(i: int) -> None:
+    def put(chunks: queue.Queue, item) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(part: tuple[int, int, int]) -> None:
+        """One partition query: group (holding a grouping slot), then stream its rows."""
+        while not grouping.acquire(timeout=0.2):
+            if stop.is_set():
+                return
+        held = True
+        chunks: queue.Queue = queue.Queue(maxsize=2)  # each chunk is tens of MB of tuples
         try:
-            for part in shares[i::workers]:
-                sql, params = grouped_calls_sql(q, start, end, tenants, part, widths)
-                for rows in q.stream_rows(sql, params, chunksize, session):
-                    while not stop.is_set():
-                        try:
-                            chunks.put(rows, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        return
-            chunks.put(done)
+            sql, params = grouped_calls_sql(q, start, end, tenants, part, widths)
+            for rows in q.stream_rows(sql, params, chunksize, session):
+                if held:  # grouped: the rows stream from now on
+                    grouping.release()
+                    held = False
+                    streams.put(chunks)
+                if not put(chunks, rows):
+                    return
+            item = end_of_rows
         except BaseException as exc:  # handed to the consumer, raised there
-            chunks.put(exc)
+            item = exc
+        finally:
+            if held:
+                grouping.release()
+                streams.put(chunks)
+        put(chunks, item)
 
-    threads = [threading.Thread(target=pump, args=(i,), daemon=True) for i in range(workers)]
+    def pump() -> None:
+        while not stop.is_set():
+            try:
+                part = todo.get_nowait()
+            except queue.Empty:
+                return
+            run(part)
+
+    threads = [threading.Thread(target=pump, daemon=True) for _ in range(workers + 1)]
     for t in threads:
         t.start()
     try:
-        running = workers
-        while running:
-            item = chunks.get()
-            if item is done:
-                running -= 1
-            elif isinstance(item, BaseException):
-                raise item
-            else:
+        for _ in shares:
+            chunks = streams.get()
+            while (item := chunks.get()) is not end_of_rows:
+                if isinstance(item, BaseException):
+                    raise item
                 yield item
     finally:
         stop.set()
@@ -512,9 +547,10 @@ def report_aggregates(
 
     The per-call rows are streamed (server-side cursor) and reduced chunk by chunk with
     integer codes: memory follows the distinct (dimension, hour) cells, destinations and
-    (group, second) concurrency events, not the calls. ``workers`` queries run at once on
-    their own connections, each grouping the calls of one hash partition of the call keys
-    (a call never spans two); MariaDB runs each query on one core. Strings are grouped cut to
+    (group, second) concurrency events, not the calls. ``workers`` queries group at once on
+    their own connections (and one more while a query streams its rows), each the calls of
+    one hash partition of the call keys (a call never spans two); MariaDB runs each query on
+    one core. Strings are grouped cut to
     :data:`CAPPED` widths; where a leg has a longer value, everything is grouped again with the
     declared widths (logged), so the results never depend on the cut.
     """

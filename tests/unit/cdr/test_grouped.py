@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -165,3 +168,55 @@ def test_partitions_cover_every_hash_once_and_grow_with_the_table():
         n = shares[0][2]
         covered = sorted(h for lo, hi, _ in shares for h in range(lo, hi))
         assert covered == list(range(n))
+
+
+class _Partitions:
+    """A stand-in for the partition queries: each 'groups' (sleeps before its first chunk),
+    then yields its chunks; it records how many groupings and queries run at once."""
+
+    def __init__(self, fail: int | None = None) -> None:
+        self.lock = threading.Lock()
+        self.grouping = self.alive = self.max_grouping = self.max_alive = 0
+        self.fail = fail
+
+    def stream_rows(self, sql, params, chunksize, session):
+        part = int(sql)
+        with self.lock:
+            self.grouping += 1
+            self.alive += 1
+            self.max_grouping = max(self.max_grouping, self.grouping)
+            self.max_alive = max(self.max_alive, self.alive)
+        try:
+            time.sleep(0.02 * (1 + part % 3))
+            with self.lock:
+                self.grouping -= 1
+            if part == self.fail:
+                raise RuntimeError(f"partition {part} failed")
+            for c in range(3):
+                yield [(part, c, r) for r in range(c + 1)]
+        finally:
+            with self.lock:
+                self.alive -= 1
+
+
+def _rows(monkeypatch, fake: _Partitions, n: int, workers: int):
+    monkeypatch.setattr(grouped, "partitions", lambda *a: [(i, i + 1, n) for i in range(n)])
+    monkeypatch.setattr(grouped, "grouped_calls_sql", lambda q, s, e, t, part, w: (part[0], {}))
+    return grouped._parallel_rows(fake, None, None, None, 10, [], workers, 1, grouped.CAPPED)
+
+
+def test_partition_queries_group_at_most_workers_at_once_and_every_row_arrives(monkeypatch):
+    fake = _Partitions()
+    chunks = list(_rows(monkeypatch, fake, 7, 2))
+    rows = sorted(r for chunk in chunks for r in chunk)
+    assert rows == sorted((p, c, r) for p in range(7) for c in range(3) for r in range(c + 1))
+    for chunk in chunks:  # a query's chunks arrive together, in order
+        assert len({p for p, _, _ in chunk}) == 1
+    parts = [chunk[0][0] for chunk in chunks]
+    assert all(parts[i : i + 3] == [parts[i]] * 3 for i in range(0, len(parts), 3))
+    assert fake.max_grouping <= 2 and fake.max_alive <= 3
+
+
+def test_a_failing_partition_query_is_raised_to_the_reader(monkeypatch):
+    with pytest.raises(RuntimeError, match="partition 4 failed"):
+        list(_rows(monkeypatch, _Partitions(fail=4), 6, 2))
