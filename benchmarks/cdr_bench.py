@@ -21,7 +21,7 @@ Measured, each in its own process (wall time, and peak RSS of that process sampl
 * ``db_naive``: the baseline: ``SELECT *`` of every row into pandas, then the same tables there
   (calls by linkedid, cube, concurrency, top destinations).
 * ``csv_ours``: the same aggregates on the Master.csv with :mod:`mirtalib.cdr.duckagg` (reject
-  checks included; DuckDB capped at 768 MB, spilling to disk beyond).
+  checks included; DuckDB capped at 512 MB, spilling to disk beyond).
 * ``csv_duckdb``: DuckDB's own time for the same aggregates on the same file (auto-detected CSV,
   no checks): the reference the csv path must stay within 3x of.
 
