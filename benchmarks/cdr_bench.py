@@ -372,7 +372,26 @@ def scaling(runs: list[dict]) -> None:
         s = small["tasks"].get(task, {})
         if "wall_s" in r and "wall_s" in s:
             out.append(f"  {task:<11} time {r['wall_s'] / s['wall_s']:5.1f}x")
+    out += naive_estimate(small, big)
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def naive_estimate(small: dict, big: dict) -> list[str]:
+    """Where the naive baseline could not run at the larger size: its time there estimated
+    from the smaller size as growing no faster than the rows (a lower bound: it groups in
+    memory, and grouping does not get cheaper per row), and how db_sql compares with that."""
+    naive, sql = small["tasks"].get("db_naive", {}), big["tasks"].get("db_sql", {})
+    if (
+        "wall_s" not in naive
+        or "wall_s" not in sql
+        or "skipped" not in big["tasks"].get("db_naive", {})
+    ):
+        return []
+    low = naive["wall_s"] * big["rows"] / small["rows"]
+    return [
+        f"  db_naive at {big['rows']:,} rows not run; at least {low:,.0f} s if it could "
+        f"(its {small['rows']:,}-row time x the rows): naive / sql >= {low / sql['wall_s']:.1f}x"
+    ]
 
 
 def report(results: dict) -> None:

@@ -45,3 +45,20 @@ def test_naive_baseline_is_skipped_where_it_cannot_fit():
     assert bench.naive_fits(1_000)[0]
     fits, why = bench.naive_fits(10**12)
     assert not fits and "GB" in why and "available" in why
+
+
+def test_naive_time_is_estimated_where_it_was_skipped():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cdr_bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    small = {"rows": 1_000, "tasks": {"db_naive": {"wall_s": 60.0}}}
+    big = {
+        "rows": 10_000,
+        "tasks": {"db_naive": {"skipped": "no room"}, "db_sql": {"wall_s": 50.0}},
+    }
+    (line,) = bench.naive_estimate(small, big)
+    assert "at least 600 s" in line and "naive / sql >= 12.0x" in line
+    big["tasks"]["db_naive"] = {"wall_s": 700.0}  # it ran: measured, nothing estimated
+    assert bench.naive_estimate(small, big) == []
