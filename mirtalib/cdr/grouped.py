@@ -19,12 +19,13 @@ aggregation over the table:
 
 The strings carried through the aggregation are converted to ASCII so MariaDB's in-memory
 temporary table stays narrow (its rows are fixed width, each string as wide as its column is
-declared): a non-ASCII character in a tenant code, destination, trunk name or uniqueid becomes
-``?`` in this path. The strings are also cut to :data:`CAPPED` widths (uniqueid 48, destination
-40, channel 64 characters; the columns allow 150, 80 and 80), which halves the memory per call
-(measured 993 -> 510 bytes) and so the number of partitions; every call says whether one of its
-legs had a longer value, and if any did, the grouping starts again with the declared widths, so
-the cut never changes a result. The session's in-memory temporary table limit is raised
+declared): a non-ASCII character in a destination, trunk name or uniqueid becomes ``?`` in
+this path. The strings are also cut to :data:`CAPPED` widths (uniqueid 48, destination 40,
+channel 64 characters; the columns allow 150, 80 and 80) and the tenant code converted to
+ASCII too, which halves the memory per call (measured 993 -> 510 bytes) and so the number of
+partitions; every call says whether one of its legs had a longer value (or a non-ASCII tenant
+code), and if any did, the grouping starts again with the declared widths and the tenant code
+as it is, so the cut never changes a result. The session's in-memory temporary table limit is raised
 (``tmp_mb``, default 1024 MB, this session only) so the grouping does not spill to disk
 (measured 2x slower); the calls are split into hash partitions of the call key, as many as keep
 each partition in memory, and two partition queries group at once on their own connections,
@@ -101,23 +102,32 @@ class Widths:
     uid: int | None = None  # uniqueid, linkedid
     dst: int | None = None  # dst, firstdst
     channel: int | None = None  # channel, dstchannel
+    ascii_tenant: bool = False  # the tenant code as ASCII (1 byte a character, not 4)
 
     def cut(self, expr: str, kind: str) -> str:
         width = getattr(self, kind)
         return expr if width is None else f"LEFT({expr}, {width})"
 
+    def tenant(self, q: SqlTarget) -> str:
+        code = q.col("accountcode")
+        return f"CONVERT({code} USING ascii)" if self.ascii_tenant else code
+
     def too_wide(self, q: SqlTarget) -> str:
-        """SQL: 1 where a leg has a value longer than its width, else 0 (0 when uncut)."""
+        """SQL: 1 where a leg has a value longer than its width (or a tenant code that is not
+        ASCII where it is converted), else 0 (0 when nothing is cut)."""
         checks = [
             f"CHAR_LENGTH({q.cols[col]}) > {getattr(self, kind)}"
             for col, kind in _CUT_COLUMNS
             if col in q.cols and getattr(self, kind) is not None
         ]
+        if self.ascii_tenant and "accountcode" in q.cols:
+            code = q.cols["accountcode"]
+            checks.append(f"LENGTH({code}) > CHAR_LENGTH({code})")  # a multi-byte character
         return f"COALESCE({' OR '.join(checks)}, 0)" if checks else "0"
 
 
 DECLARED = Widths()
-CAPPED = Widths(uid=48, dst=40, channel=64)
+CAPPED = Widths(uid=48, dst=40, channel=64, ascii_tenant=True)
 
 
 def _call_key(q: SqlTarget, widths: Widths = DECLARED) -> str:
@@ -178,7 +188,7 @@ def grouped_calls_sql(
     # numbers are never NULL (0 where a call has no answered leg: n_ans tells), so the client
     # reads each column straight into a numpy array
     sql = f"""SELECT COALESCE(MIN({s}), 0) AS t0, COALESCE(MAX({e}), 0) AS t1,
-  MAX(CONVERT({q.col("accountcode")} USING ascii)) AS tenant, MIN({outcome}) AS outcome,
+  MAX({widths.tenant(q)}) AS tenant, MIN({outcome}) AS outcome,
   MIN(CONVERT(CONCAT({key}, {code}, {dst}) USING ascii)) AS first,
   MIN(CONVERT(CONCAT({key}, {trunk}) USING ascii)) AS tkf,
   COALESCE({n_ans}, 0) AS n_ans,

@@ -168,6 +168,17 @@ def test_values_longer_than_the_cut_widths_group_again_uncut(mariadb_factory, le
     assert "grouping again" not in caplog.text
 
 
+def test_a_tenant_code_that_is_not_ascii_groups_again_as_it_is(mariadb_factory, legs, caplog):
+    accented = legs.copy()
+    accented.loc[accented["accountcode"] == "DEVEL", "accountcode"] = "CAFÉ"
+    q = sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, accented))
+    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
+        cube, _, _ = grouped.report_aggregates(q)
+    assert "grouping again" in caplog.text
+    assert set(cube["tenant"]) == {"ACME", "CAFÉ"}
+    pd.testing.assert_frame_equal(_sorted(cube), _sorted(cube_from_calls(to_calls(accented))))
+
+
 def _db_of(mariadb_factory, legs):
     url = make_url(mariadb_factory())
     engine = make_engine(url, read_only=False)
