@@ -175,9 +175,10 @@ def grouped_calls_sql(
     firstdst = q.col("firstdst")
     dst = widths.cut(f"CASE WHEN {firstdst} <> '' THEN {firstdst} ELSE {q.col('dst')} END", "dst")
     ch, dch = q.col("channel"), q.col("dstchannel")
-    trunk = (
-        f"CASE WHEN {_is_trunk(ch)} THEN CONCAT('I', {widths.cut(ch, 'channel')}) "
-        f"WHEN {_is_trunk(dch)} THEN CONCAT('O', {widths.cut(dch, 'channel')}) END"
+    # the key is built only for legs with a trunk (NULL for the others: MIN skips them)
+    trunk_leg = (
+        f"CASE WHEN {_is_trunk(ch)} THEN CONCAT({key}, 'I', {widths.cut(ch, 'channel')}) "
+        f"WHEN {_is_trunk(dch)} THEN CONCAT({key}, 'O', {widths.cut(dch, 'channel')}) END"
     )
     outcome = (
         f"CASE {disp} WHEN 'ANSWERED' THEN 0 WHEN 'NO ANSWER' THEN 1 WHEN 'BUSY' THEN 2 "
@@ -190,7 +191,7 @@ def grouped_calls_sql(
     sql = f"""SELECT COALESCE(MIN({s}), 0) AS t0, COALESCE(MAX({e}), 0) AS t1,
   MAX({widths.tenant(q)}) AS tenant, MIN({outcome}) AS outcome,
   MIN(CONVERT(CONCAT({key}, {code}, {dst}) USING ascii)) AS first,
-  MIN(CONVERT(CONCAT({key}, {trunk}) USING ascii)) AS tkf,
+  MIN(CONVERT({trunk_leg} USING ascii)) AS tkf,
   COALESCE({n_ans}, 0) AS n_ans,
   COALESCE(MIN(CASE WHEN {ans} THEN {a} END), 0) AS a_min,
   COALESCE(MAX(CASE WHEN {ans} THEN {a} END), 0) AS a_max,
