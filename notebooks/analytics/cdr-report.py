@@ -41,6 +41,7 @@ spike_factor: float = 5.0  # outbound minutes of a caller this many times its da
 spike_min_minutes: float = 30.0  # and at least this many minutes in the day
 seq_min_run: int = 5  # consecutive numbers dialed by one caller that make a finding
 engine: str = "auto"  # auto, pandas (every call in memory) or sql (aggregates in the database)
+sql_tmp_mb: int = 1024  # sql engine on MariaDB: MB of temporary table a session may use (up to 3 at once; more: fewer passes)
 export_dir: str = "../../reports/cdr-report"  # CSV + XLSX of every table go here; empty: no export
 html_dir: str = "../../reports/cdr-report"  # one HTML page per tenant goes here; empty: none
 mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
@@ -67,7 +68,7 @@ params = ReportParams(source=source, start=start, end=end, tenants=tenants, time
                       top_n=top_n, burst_gap_s=burst_gap_s, burst_min_failures=burst_min_failures,
                       asr_min_attempts=asr_min_attempts, asr_z=asr_z, asr_min_drop=asr_min_drop,
                       spike_factor=spike_factor, spike_min_minutes=spike_min_minutes,
-                      seq_min_run=seq_min_run, engine=engine)
+                      seq_min_run=seq_min_run, engine=engine, sql_tmp_mb=sql_tmp_mb)
 report = build_report(params)
 T = report.tables
 
