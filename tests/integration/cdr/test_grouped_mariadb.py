@@ -84,16 +84,23 @@ def legs() -> pd.DataFrame:
     return normalize(pd.DataFrame(rows))
 
 
-@pytest.fixture(scope="module")
-def maria(mariadb_factory, legs):
+def _db_of(mariadb_factory, legs: pd.DataFrame, *statements: str):
+    """A new MariaDB database holding ``legs`` in its cdr table (then ``statements``)."""
     url = make_url(mariadb_factory())
     engine = make_engine(url, read_only=False)
     schema = Schema()
     schema.metadata.create_all(engine, tables=[schema.table("cdr")])
     with engine.begin() as conn:
         write_legs(conn, schema, legs)
+        for statement in statements:
+            conn.exec_driver_sql(statement)
     engine.dispose()
     return open_database(url)
+
+
+@pytest.fixture(scope="module")
+def maria(mariadb_factory, legs):
+    return _db_of(mariadb_factory, legs)
 
 
 def _sorted(cube: pd.DataFrame) -> pd.DataFrame:
@@ -179,30 +186,14 @@ def test_a_tenant_code_that_is_not_ascii_groups_again_as_it_is(mariadb_factory, 
     pd.testing.assert_frame_equal(_sorted(cube), _sorted(cube_from_calls(to_calls(accented))))
 
 
-def _db_of(mariadb_factory, legs):
-    url = make_url(mariadb_factory())
-    engine = make_engine(url, read_only=False)
-    schema = Schema()
-    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
-    with engine.begin() as conn:
-        write_legs(conn, schema, legs)
-    engine.dispose()
-    return open_database(url)
-
-
 def test_rows_without_start_are_left_out_and_counted(mariadb_factory, legs):
-    url = make_url(mariadb_factory())
-    engine = make_engine(url, read_only=False)
-    schema = Schema()
-    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
-    with engine.begin() as conn:
-        write_legs(conn, schema, legs)
-        conn.exec_driver_sql(
-            "INSERT INTO cdr (uniqueid, linkedid, disposition, accountcode, duration, billsec) "
-            "VALUES ('srv01-1.1', 'srv01-1.1', 'ANSWERED', 'DEVEL', 30, 20)"
-        )
-    engine.dispose()
-    db = open_database(url)
+    db = _db_of(
+        mariadb_factory,
+        legs,
+        "INSERT INTO cdr (uniqueid, linkedid, disposition, accountcode, duration, billsec) "
+        "VALUES ('srv01-1.1', 'srv01-1.1', 'ANSWERED', 'DEVEL', 30, 20)",
+    )
+    url = db.url
     assert sqlagg.missing_start_count(db) == 1
     assert sqlagg.missing_start_count(db, tenants=["ACME"]) == 0
     cube, _, _ = grouped.report_aggregates(sqlagg.SqlTarget.for_database(db))
