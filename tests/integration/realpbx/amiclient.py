@@ -68,7 +68,7 @@ class Ami:
                     continue
                 headers = []
                 for item in lines:
-                    key, sep, value = item.partition(":")
+                    key, _sep, value = item.partition(":")
                     headers.append((key.strip(), value[1:] if value.startswith(" ") else value))
                 packet = Packet(headers, "\r\n".join(lines) + "\r\n\r\n", time.time())
                 lines = []

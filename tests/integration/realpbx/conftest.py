@@ -24,8 +24,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pbxtree import PbxError, RealPbx, free_port  # noqa: E402
-from world import World, run_world  # noqa: E402
+from pbxtree import PbxError, RealPbx, free_port
+from world import World, run_world
 
 
 def _unavailable(reason: str):

@@ -1,5 +1,6 @@
-"""The real Asterisk the tests run against: Debian sid's asterisk in a root tree (scripts/realpbx.sh),
-configured like a MiRTA node from ``etc/`` and started with chroot as the tree's asterisk user.
+"""The real Asterisk the tests run against: Debian sid's asterisk in a root tree
+(scripts/realpbx.sh), configured like a MiRTA node from ``etc/`` and started with chroot as the
+tree's asterisk user.
 
 Loopback only: AMI, PJSIP and the tree's sshd listen on 127.0.0.1 ports chosen at start. The
 configuration is rendered from the Jinja templates in ``etc/`` with :data:`NODE` (tenants,
@@ -34,8 +35,10 @@ TENANTS = [
         "ringgroup": "600",
         "ringgroup_members": ["104-DEVEL", "105-DEVEL"],
         "queues": [
-            {"name": "support-DEVEL", "number": "700", "strategy": "ringall", "members": ["100-DEVEL", "101-DEVEL"]},
-            {"name": "sales-DEVEL", "number": "701", "strategy": "rrmemory", "members": ["102-DEVEL", "103-DEVEL"]},
+            {"name": "support-DEVEL", "number": "700", "strategy": "ringall",
+             "members": ["100-DEVEL", "101-DEVEL"]},
+            {"name": "sales-DEVEL", "number": "701", "strategy": "rrmemory",
+             "members": ["102-DEVEL", "103-DEVEL"]},
         ],
         "parkext": "800",
         "parkpos": "801-810",

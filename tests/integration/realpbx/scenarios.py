@@ -151,9 +151,11 @@ class Driver:
 
     def _channel_up(self, pattern: re.Pattern, since: int, timeout: float = 30) -> Packet:
         return self.ami.wait_event(
-            lambda e: e.event == "Newstate"
-            and e.get("ChannelState") == "6"
-            and bool(pattern.match(e.get("Channel"))),
+            lambda e: (
+                e.event == "Newstate"
+                and e.get("ChannelState") == "6"
+                and bool(pattern.match(e.get("Channel")))
+            ),
             timeout,
             since,
         )
@@ -175,9 +177,11 @@ class Driver:
             Variable=variables,
         )
         first = self.ami.wait_event(
-            lambda e: e.event == "Newchannel"
-            and e.get("Channel").startswith(f"Local/{sc.dial}@{sc.tenant}-")
-            and e.get("Channel").endswith(";1"),
+            lambda e: (
+                e.event == "Newchannel"
+                and e.get("Channel").startswith(f"Local/{sc.dial}@{sc.tenant}-")
+                and e.get("Channel").endswith(";1")
+            ),
             10,
             since,
         )
@@ -264,7 +268,9 @@ class Driver:
         transferer = self._callee_leg(sc.phones[0].ext, since)
         time.sleep(2)
         self.capture("channels-concise-bridged", "core show channels concise")
-        self.ami.action("BlindTransfer", Channel=transferer, Exten=sc.action_target, Context=sc.tenant)
+        self.ami.action(
+            "BlindTransfer", Channel=transferer, Exten=sc.action_target, Context=sc.tenant
+        )
 
     def _attended_transfer(self, sc: Scenario, linkedid: str, since: int) -> None:
         transferer = self._callee_leg(sc.phones[0].ext, since)
@@ -286,7 +292,7 @@ class Driver:
         def one(sc: Scenario) -> None:
             try:
                 self.run_call(sc, run)
-            except BaseException as exc:  # noqa: BLE001 - re-raised below
+            except BaseException as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=one, args=(sc,)) for sc in batch]

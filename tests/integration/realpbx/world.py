@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from amiclient import Ami  # noqa: E402
-from pbxtree import PROJECT, RealPbx  # noqa: E402
-from scenarios import CallTruth, Driver, scenario_set  # noqa: E402
+from amiclient import Ami
+from pbxtree import PROJECT, RealPbx
+from scenarios import CallTruth, Driver, scenario_set
 
 FIXTURES = PROJECT / "tests" / "fixtures" / "realpbx"
 
