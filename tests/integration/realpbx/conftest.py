@@ -131,9 +131,9 @@ def real_node(real_tree: Path, tmp_path_factory) -> RealNode:
     odbc = _odbc_database() if _mariadb_up() else None
     if odbc is None and os.environ.get("CI"):
         pytest.fail("MariaDB is not listening on 127.0.0.1:3306 (required in CI)")
-    pbx = RealPbx(real_tree, odbc_database=odbc[0] if odbc else None)
-    sshd_pid = None
     t0 = time.monotonic()
+    pbx = RealPbx.private(real_tree, workdir / "tree", odbc_database=odbc[0] if odbc else None)
+    sshd_pid = None
     try:
         pbx.configure()
         pbx.reset_logs()

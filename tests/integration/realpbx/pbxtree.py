@@ -128,6 +128,7 @@ class RealPbx:
     ami_secret: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     odbc_database: str | None = None
     context: dict = field(default_factory=dict)
+    overlay: bool = False  # tree is a private overlay mount (unmounted by unmount())
 
     # ---- the tree -------------------------------------------------------------------------
     @classmethod
@@ -153,6 +154,27 @@ class RealPbx:
     def path(self, inside: str) -> Path:
         return self.tree / inside.lstrip("/")
 
+    @classmethod
+    def private(cls, cached: Path, workdir: Path, **kw) -> RealPbx:
+        """A node on a private copy-on-write view of the cached tree (overlayfs).
+
+        Each test session (and each recording) writes its configuration and logs into its own
+        upper layer under ``workdir``, so the cached tree stays as debootstrap made it and two
+        sessions on one machine do not share a node.
+        """
+        upper, work, merged = (workdir / n for n in ("upper", "work", "root"))
+        for d in (upper, work, merged):
+            d.mkdir(parents=True, exist_ok=True)
+        opts = f"lowerdir={cached},upperdir={upper},workdir={work}"
+        proc = subprocess.run(
+            ["mount", "-t", "overlay", "overlay", "-o", opts, str(merged)],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise PbxError(f"cannot mount an overlay of {cached}: {proc.stderr.strip()}")
+        return cls(merged, overlay=True, **kw)
+
     def _mounted(self, sub: str) -> bool:
         target = os.path.realpath(self.tree / sub)
         with open("/proc/mounts") as fh:
@@ -168,6 +190,8 @@ class RealPbx:
         for sub in ("dev", "proc"):
             if self._mounted(sub):
                 subprocess.run(["umount", "-l", str(self.tree / sub)], check=False)
+        if self.overlay and self._mounted(""):
+            subprocess.run(["umount", "-l", str(self.tree)], check=False)
 
     # ---- configuration --------------------------------------------------------------------
     def configure(self) -> None:

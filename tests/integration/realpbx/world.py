@@ -108,8 +108,11 @@ def run_world(pbx: RealPbx, copy_to: Path | None = None) -> World:
 
 def record(out: Path) -> None:
     """Start the real PBX, run the world and write the fixtures under ``out``."""
+    import tempfile
+
     tree = RealPbx.build()
-    pbx = RealPbx(tree)
+    scratch = Path(tempfile.mkdtemp(prefix="realpbx-record-"))
+    pbx = RealPbx.private(tree, scratch)
     pbx.configure()
     pbx.reset_logs()
     pbx.start()
@@ -143,7 +146,7 @@ def record(out: Path) -> None:
             "node": pbx.node,
             "restarts": world.restarts,
             "timezone": subprocess.run(
-                ["chroot", str(tree), "date", "+%Z"], capture_output=True, text=True
+                ["chroot", str(pbx.tree), "date", "+%Z"], capture_output=True, text=True
             ).stdout.strip(),
         }
         (work / "truth.json").write_text(
@@ -154,6 +157,7 @@ def record(out: Path) -> None:
     finally:
         pbx.stop()
         pbx.unmount()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main() -> None:
