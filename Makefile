@@ -14,7 +14,7 @@ NOTEBOOKS ?=
 TESTS ?= tests
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help demo test test-suite test-notebooks lint regen lock system-deps venv
+.PHONY: help demo test test-suite test-notebooks lint regen lock system-deps venv realpbx
 
 help:
 	@echo "make demo    build the demo PBX and run the analytics notebooks into reports/index.html"
@@ -45,13 +45,19 @@ venv: $(VENV)/.stamp-test
 system-deps:
 	@scripts/system-deps.sh
 
+# the real Asterisk the integration tests run against (Debian sid tree, cached in ~/.cache/mirta-ops)
+realpbx:
+	@if [ "$$(id -u)" = 0 ]; then \
+	  scripts/realpbx.sh >/dev/null || echo "realpbx: could not build the real PBX (its tests say why)"; \
+	else echo "realpbx: not root, the real Asterisk tests will be skipped (run make test as root)"; fi
+
 demo: $(VENV)/.stamp-base
 	$(BIN)/mirta demo
 	$(BIN)/mirta report notebooks/analytics --params-dir parameters/demo --name demo
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
 # pytest exit status 5 means "no tests collected": a failure here, never a silent pass
-test: system-deps $(VENV)/.stamp-test
+test: system-deps realpbx $(VENV)/.stamp-test
 	@suite=0; notebooks=0; \
 	$(MAKE) --no-print-directory test-suite || suite=$$?; \
 	$(MAKE) --no-print-directory test-notebooks || notebooks=$$?; \
