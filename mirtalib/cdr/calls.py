@@ -4,9 +4,14 @@ A call is the set of legs sharing a ``linkedid`` (Asterisk gives every leg of a 
 included, the linkedid of the oldest channel). Where linkedid is missing (old layouts), legs are
 joined by these rules, as a union-find: a leg with MiRTA's ``prevuniqueid`` belongs with that
 leg; legs naming either half of one Local channel (``Local/x@ctx-0001;1`` or ``;2``, as
-channel or dstchannel) belong together; a leg
-whose channel is the dstchannel of another leg it overlaps in time belongs with that leg; and legs
-sharing a uniqueid belong together.
+channel or dstchannel) belong together when their times overlap (within
+:data:`LOCAL_TOLERANCE_S`); a leg whose channel is the dstchannel of another leg it overlaps in
+time belongs with that leg; and legs sharing a uniqueid belong together.
+
+The time bound on Local names matters: Asterisk numbers Local channels from ``-00000000`` again
+after every restart, so the same name names unrelated calls hours or weeks apart. A Local
+channel lives without interruption, and every CDR naming it covers part of its life, so the legs
+of one call naming it form one chain of overlapping intervals; a gap means another call.
 
 Times: legs carry naive PBX-local times. For durations and overlaps, every leg is placed on the
 UTC axis: ``start`` is localized in the PBX time zone (in the repeated hour of a DST change the
@@ -29,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # Outcome of a call from its legs' dispositions: the first found in this order.
 CALL_OUTCOME_ORDER = ("ANSWERED", "NO ANSWER", "BUSY", "CONGESTION", "FAILED")
+#: Seconds of slack when legs naming one Local channel are joined: their intervals must overlap
+#: or lie at most this far apart (CDR times are whole seconds).
+LOCAL_TOLERANCE_S = 2.0
 CALL_COLUMNS = (
     "call_id", "tenant", "direction", "node", "trunk", "start", "end", "day", "hour",
     "weekday", "src", "dst", "caller", "legs", "first_uniqueid", "last_uniqueid", "disposition",
@@ -96,14 +104,9 @@ def call_keys(legs: pd.DataFrame) -> pd.Series:
     for i, prev in enumerate(sub["prevuniqueid"]):
         if prev and prev in pos:
             uf.union(pos[prev], i)
-    by_local: dict[str, int] = {}
-    for col in ("channel", "dstchannel"):
-        local = sub[col].str.extract(r"^(Local/[^;]+);[12]$")[0]
-        for i, base in enumerate(local):
-            if isinstance(base, str):
-                uf.union(by_local.setdefault(base, i), i)
     starts = sub["start"].to_numpy()
     ends = sub["end"].fillna(sub["start"]).to_numpy()
+    _link_local_channels(sub, uf)
     by_dst: dict[str, list[int]] = {}
     for i, d in enumerate(sub["dstchannel"]):
         if d:
@@ -117,6 +120,37 @@ def call_keys(legs: pd.DataFrame) -> pd.Series:
     fallback = pd.Series(ids.to_numpy()[roots], index=sub.index)
     key = key.where(~missing, fallback)
     return key.astype("str")
+
+
+def _link_local_channels(sub: pd.DataFrame, uf: _UnionFind) -> None:
+    """Union legs naming the same Local channel (either half) whose times overlap.
+
+    Per Local name, the legs are swept in start order: a leg starting no later than
+    :data:`LOCAL_TOLERANCE_S` after the latest end seen so far joins the chain, otherwise a new
+    chain (another call, e.g. after a restart reused the name) begins.
+    """
+    start = sub["start"].to_numpy(dtype="datetime64[ns]").astype("int64") / 1e9
+    end = sub["end"].to_numpy(dtype="datetime64[ns]").astype("int64") / 1e9
+    end = np.fmax(np.where(sub["end"].isna().to_numpy(), np.nan, end), start)
+    end = np.fmax(end, start + sub["duration"].to_numpy(dtype=float))
+    parts = []
+    for col in ("channel", "dstchannel"):
+        base = sub[col].str.extract(r"^(Local/[^;]+);[12]$")[0].to_numpy()
+        has = pd.notna(base)
+        idx = np.flatnonzero(has)
+        parts.append(pd.DataFrame({"base": base[has], "s": start[idx], "e": end[idx], "i": idx}))
+    named = pd.concat(parts, ignore_index=True).sort_values(["base", "s", "i"], kind="stable")
+    if named.empty:
+        return
+    base = named["base"].to_numpy()
+    s, e, i = named["s"].to_numpy(), named["e"].to_numpy(), named["i"].to_numpy()
+    same = np.r_[False, base[1:] == base[:-1]]
+    group = np.cumsum(~same)
+    reach = pd.Series(e).groupby(group).cummax().to_numpy()  # latest end so far in the name
+    prev_reach = np.r_[-np.inf, reach[:-1]]
+    joins = np.flatnonzero(same & (s <= prev_reach + LOCAL_TOLERANCE_S))
+    for k in joins:
+        uf.union(int(i[k - 1]), int(i[k]))
 
 
 def _union_length(frame: pd.DataFrame) -> pd.Series:
