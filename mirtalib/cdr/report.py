@@ -6,7 +6,10 @@ database: the volume/KPI/heatmap/disposition tables come from the call cube, con
 per-minute levels and top destinations from SQL, and only those small tables cross the wire; the
 call-level findings that need every call (sequential dialing, failure bursts, off-hours
 international) are then skipped and the report says so. ``auto`` picks ``sql`` above
-``sql_threshold`` CDR rows.
+``sql_threshold`` CDR rows. ``sql`` groups legs into calls by linkedid; where legs of the period
+have none (cdr_csv's 18-column layout imported, old cdr_mysql tables) only the pandas engine joins
+them correctly (on real Asterisk 22 data, grouping them by uniqueid gave 86 calls for 24), so
+``auto`` then uses ``pandas`` and an explicit ``sql`` is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, inspect, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -166,6 +169,22 @@ def _check(params: ReportParams) -> tuple[datetime | None, datetime | None, list
     return start, end, normalize_tenants(params.tenants)
 
 
+def rows_without_linkedid(db: Database, start, end, tenants) -> int:
+    """CDR rows of the period (and tenants) whose linkedid is empty or absent (all of them when
+    the table has no linkedid column, as in old cdr_mysql tables): the sql engines can group
+    only legs that carry one."""
+    table = db.schema.table("cdr")
+    physical = {c["name"].lower() for c in inspect(db.engine).get_columns(table.name)}
+    terms = cdr_filter(db, start, end, tenants)
+    if "linkedid" not in table.c or table.c["linkedid"].name.lower() not in physical:
+        return count_rows(db, start, end, tenants)
+    linkedid = table.c["linkedid"]
+    query = select(func.count()).select_from(table)
+    query = query.where(and_(*terms, or_(linkedid.is_(None), linkedid == "")))
+    with db.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
 def count_rows(db: Database, start, end, tenants) -> int:
     """CDR rows of the period (and tenants) in ``db``, counted in SQL."""
     terms = cdr_filter(db, start, end, tenants)
@@ -193,6 +212,21 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
         if engine == "auto":
             rows = count_rows(source, start, end, tenants)
             engine = "sql" if rows > params.sql_threshold else "pandas"
+        if engine == "sql":
+            missing = rows_without_linkedid(source, start, end, tenants)
+            if missing and params.engine == "sql":
+                raise ParameterError(
+                    f"engine='sql' groups legs into calls by linkedid, and {missing} CDR rows of "
+                    "the period have none: use engine='pandas' (it joins such legs by the "
+                    "fallback rules of mirtalib.cdr.calls)"
+                )
+            if missing:
+                log.warning(
+                    "%d CDR rows of the period have no linkedid: the pandas engine groups them "
+                    "(the sql engine would group them by uniqueid only)",
+                    missing,
+                )
+                engine = "pandas"
         if engine == "sql":
             return _sql_report(params, source, start, end, tenants)
     elif engine == "sql":
