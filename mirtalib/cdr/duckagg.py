@@ -80,6 +80,7 @@ def csv_target(
     """A :class:`~mirtalib.cdr.sqlagg.SqlTarget` over Master.csv files, read by DuckDB.
 
     The relation ``cdr`` holds the checked rows; ``reject_counts(target)`` gives the rest.
+    Files in a layout without linkedid (16 to 19 columns) are refused: see the check below.
     DuckDB may use ``memory_mb`` (default 512 MB; its own default is 80 % of the machine) and
     spills the rest to a temporary folder, so a 10-million-row month stays under 1 GB
     (measured at 10 M rows: 680 MB peak with 512, 935 MB with 768, in the same time).
@@ -96,6 +97,15 @@ def csv_target(
     by_layout: dict[tuple[str, ...], list[Path]] = {}
     for path in files:
         by_layout.setdefault(sniff_layout(path), []).append(path)
+    for layout, paths in by_layout.items():
+        if "linkedid" not in layout:
+            # the SQL groups legs by linkedid (else uniqueid); without linkedid only the Local
+            # and overlap rules of mirtalib.cdr.calls join a call's legs (real Asterisk 22,
+            # 18 columns: 86 "calls" for 24)
+            raise DataSourceError(
+                f"{paths[0].name}: {len(layout)}-column Master.csv has no linkedid, so its legs "
+                "cannot be grouped into calls here: use load_legs() and to_calls()"
+            )
     parts = []
     for n, (layout, paths) in enumerate(sorted(by_layout.items())):
         cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in layout) + "}"

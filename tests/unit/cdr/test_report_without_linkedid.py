@@ -62,3 +62,23 @@ def test_auto_engine_groups_them_with_the_fallback_rules(db_url, caplog):
     assert "have no linkedid" in caplog.text
     assert len(report.calls) == len(calls)
     assert int(report.calls["answered"].sum()) == sum(c["answered"] for c in calls)
+
+
+@pytest.mark.parametrize("name", ["cdr-csv_Master.csv", "cdr-custom_Master16.csv"])
+def test_duckdb_target_refuses_master_csv_without_linkedid(name):
+    from mirtalib.cdr.duckagg import csv_target
+    from mirtalib.errors import DataSourceError
+
+    with pytest.raises(DataSourceError, match="has no linkedid"):
+        csv_target(REAL / "logs" / name)
+
+
+def test_duckdb_target_groups_the_21_column_layout_exactly():
+    from mirtalib.cdr import sqlagg
+    from mirtalib.cdr.duckagg import csv_target
+
+    calls = _truth()["calls"]
+    cube = sqlagg.call_cube(csv_target(REAL / "logs" / "cdr-custom_Master21.csv"))
+    assert int(cube["calls"].sum()) == len(calls)
+    answered = cube.loc[cube["disposition"].eq("ANSWERED"), "calls"].sum()
+    assert int(answered) == sum(c["answered"] for c in calls)
