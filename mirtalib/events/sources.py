@@ -11,11 +11,24 @@ AMI capture (a text file of the manager stream, e.g. recorded by a small AMI cli
   way Asterisk does (Ringing/Pre-ring -> RINGING, Busy -> BUSY, Down -> NOT_INUSE, others INUSE)
   and combined over the extension's live channels.
 
-``full`` log: the device-state lines (``devicestate.c: Changing state for Custom:100-DEVEL -
-state 2 (In use)``, printed with debug level 3 or more) and the dialplan setting a custom state
-(``Set("...", "DEVICE_STATE(Custom:100-DEVEL)=INUSE")``). Timestamps ``[2026-10-05 10:42:13]``
-(optionally with milliseconds) or the old ``[Oct  5 10:42:13]`` (give ``year``). Other lines are
-counted as skipped; device-state lines that cannot be read are rejects.
+``full`` log: the device-state lines (``devicestate.c: Changing state for PJSIP/100-DEVEL -
+state 2 (In use)``, written with ``core set debug 3 devicestate.c``) and the dialplan setting a
+custom state (``pbx.c: Executing [...] Set("...", "DEVICE_STATE(Custom:100-DEVEL)=INUSE")``,
+written when the ``full`` channel has verbose level 3: ``full => ...,verbose(3)`` in
+``logger.conf``). Asterisk 22 logs "Changing state for" only for devices whose state it computes
+(the phones' channel technologies, Local channels); a custom state is published with its value
+known and never gets that line, so the ``full`` log shows custom states only through the dialplan's
+``Set(DEVICE_STATE(...))`` lines (a state set over AMI or with ``devstate change`` has none).
+Timestamps ``[2026-10-05 10:42:13]`` (optionally with milliseconds) or the old
+``[Oct  5 10:42:13]`` (give ``year``). Other lines are counted as skipped; device-state lines that
+cannot be read are rejects.
+
+Device names: only ``Custom:<extension>`` (kind ``custom``) and a phone's own device
+(``PJSIP/100-DEVEL``, ``SIP/100-DEVEL``: kind ``device``) are extension state. ``Local/...``
+devices (``Local/100-DEVEL@phones``, queue members ``Local/AG-000-NF-12@fromotherpbx``) say that
+a Local channel into that extension exists, which starts while the phone is still ringing:
+they, queues (``Queue:support-DEVEL``) and parking spaces (``park:801@parkedcalls_DEVEL``) are
+counted as skipped, like trunks.
 """
 
 from __future__ import annotations
@@ -78,6 +91,18 @@ def _tz(timezone: str) -> ZoneInfo:
 
 def _kind_of(device: str) -> str:
     return "custom" if device.lower().startswith("custom:") else "device"
+
+
+def device_extension(device: str) -> str:
+    """The extension whose state a device carries: ``Custom:100-DEVEL`` and a phone's own device
+    (``PJSIP/100-DEVEL``) give ``100-DEVEL``; Local channels, queues, parking spaces, trunks and
+    anything else give ''."""
+    head = device.split("/", 1)[0] if "/" in device else ""
+    if device.lower().startswith("custom:"):
+        return extension_of(device[len("custom:") :])
+    if not head or ":" in head or head.lower() == "local":
+        return ""
+    return extension_of(device)
 
 
 def _combine(channels: dict[str, str]) -> str:
@@ -154,10 +179,11 @@ def read_ami_capture(
         uid = h.get("uniqueid", "")
         where = node or h.get("systemname", "") or (uid.split("-", 1)[0] if "-" in uid else "")
         if event == "DeviceStateChange":
-            device, ext = h.get("device", ""), extension_of(h.get("device", ""))
+            device = h.get("device", "")
+            ext = device_extension(device)
             state = normalize_state(h.get("state"))
             if not ext:
-                skipped += 1  # trunks, queues, parking lots: not extension state
+                skipped += 1  # Local channels, trunks, queues, parking: not extension state
                 continue
             if state == "UNKNOWN":
                 reason = "state not understood"
@@ -176,7 +202,7 @@ def read_ami_capture(
             )
             continue
         channel = h.get("channel", "")
-        ext = extension_of(channel) if not channel.startswith("Local/") else ""
+        ext = device_extension(channel)
         if not ext:
             skipped += 1
             continue
@@ -261,9 +287,9 @@ def read_full_log(
             continue
         ref = f"line {line_no}"
         device = m.group("device")
-        ext = extension_of(device)
+        ext = device_extension(device)
         if not ext:
-            skipped += 1  # trunks, queues, parking: not extension state
+            skipped += 1  # Local channels, trunks, queues, parking: not extension state
             continue
         state = normalize_state(m.groupdict().get("state") or m.groupdict().get("code"))
         t = _LOG_TIME.match(line)

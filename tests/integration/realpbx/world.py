@@ -132,7 +132,7 @@ def record(out: Path) -> None:
         keep = work / "logs"
         keep.mkdir()
         for rel in ("cdr-csv/Master.csv", "cdr-custom/Master16.csv", "cdr-custom/Master21.csv",
-                    "queue_log", "cel-custom/Master.csv"):  # fmt: skip
+                    "queue_log", "cel-custom/Master.csv", "full"):  # fmt: skip
             name = rel.replace("/", "_").replace("cel-custom_Master.csv", "cel.csv")
             shutil.copy(logs / rel, keep / name)
         shutil.rmtree(logs)
