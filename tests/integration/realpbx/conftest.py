@@ -121,8 +121,15 @@ def _start_sshd(pbx: RealPbx, workdir: Path) -> tuple[TreeSsh, int]:
     pub = pbx.path("/etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
     known = workdir / "known_hosts"
     known.write_text(f"[127.0.0.1]:{port} {pub[0]} {pub[1]}\n")
-    pid = int(pbx.path("/run/sshd-mirta.pid").read_text())
-    return TreeSsh(port, key, known), pid
+    pidfile = pbx.path("/run/sshd-mirta.pid")
+    deadline = time.monotonic() + 10
+    while True:  # sshd writes its pid file just after it starts listening
+        pid = pidfile.read_text().strip() if pidfile.exists() else ""
+        if pid:
+            return TreeSsh(port, key, known), int(pid)
+        if time.monotonic() > deadline:
+            raise PbxError("sshd in the tree listens but wrote no pid file within 10 s")
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
