@@ -79,15 +79,76 @@ def _row(
     )
 
 
+VCPUS_FROM_VMS, VCPUS_FROM_VHOST = "VM rows", "vHost # vCPUs"
+
+
+def _vcpu_choice(
+    host: str, listed_vms: int, listed: int, vms: float, reported: float
+) -> tuple[int, int, str, str]:
+    """Which vCPU count a host's ratio uses: ``(vcpus, vms, from, note)``.
+
+    The VM rows (vInfo) give the count VM by VM; vHost's ``# vCPUs`` is RVTools' own total of
+    the host's running VMs (assumption documented in :mod:`mirtalib.vmware.rvtools`). When both
+    exist and differ the larger is used: a ratio that misses vCPUs hides exactly the contention
+    this check looks for.
+    """
+    if not np.isfinite(reported) or int(reported) == listed:
+        return listed, listed_vms, VCPUS_FROM_VMS, ""
+    reported_i = int(reported)
+    on = f"{int(vms)} running VM(s)" if np.isfinite(vms) else "its running VMs"
+    if reported_i > listed:
+        why = (
+            "vInfo lists none of its powered-on VMs"
+            if listed_vms == 0
+            else f"vInfo lists only {listed} vCPU(s) on {listed_vms} powered-on VM(s)"
+        )
+        note = (
+            f"{host}: {why}, vHost '# vCPUs' counts {reported_i} on {on}: ratio from vHost "
+            "(vInfo is missing VMs of this host: filtered export, or folders the export account "
+            "cannot see)"
+        )
+        return reported_i, int(vms) if np.isfinite(vms) else listed_vms, VCPUS_FROM_VHOST, note
+    note = (
+        f"{host}: vHost '# vCPUs' counts {reported_i} on {on}, fewer than the {listed} vCPU(s) of "
+        f"the {listed_vms} powered-on VM(s) vInfo lists: ratio from vInfo, the larger (tabs "
+        "taken at different moments, or an edited export?)"
+    )
+    return listed, listed_vms, VCPUS_FROM_VMS, note
+
+
 def host_table(inv: Inventory, th: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFrame:
-    """Per host: cores, threads, powered-on VMs and vCPUs, ratio to cores and to HT capacity."""
+    """Per host: cores, threads, powered-on VMs and vCPUs, ratio to cores and to HT capacity.
+
+    ``vcpus_vms`` counts the vCPUs of the host's powered-on VM rows, ``vcpus_vhost`` is the
+    host's own total when the source has one (RVTools vHost ``# vCPUs``; NaN otherwise).
+    ``vcpus_on`` is the one the ratios use, ``vcpus_from`` says which (``VM rows`` or
+    ``vHost # vCPUs``: the larger when both exist), and ``note`` says why when they differ or a
+    vHost count could not be read ('' otherwise). ``vms_on`` comes from the same source.
+    """
     on = inv.powered_on()
     agg = on.groupby("host").agg(
-        vms_on=("vm", "size"),
-        vcpus_on=("vcpus", "sum"),
+        vms_listed=("vm", "size"),
+        vcpus_vms=("vcpus", "sum"),
         pbx_vms=("role", lambda r: int((r == "pbx").sum())),
     )
-    hosts = inv.hosts.set_index("host").join(agg).fillna({"vms_on": 0, "vcpus_on": 0, "pbx_vms": 0})
+    hosts = inv.hosts.set_index("host").join(agg)
+    hosts = hosts.fillna({"vms_listed": 0, "vcpus_vms": 0, "pbx_vms": 0})
+    for c in ("vms_listed", "vcpus_vms", "pbx_vms"):
+        hosts[c] = hosts[c].astype(int)
+    chosen = [
+        _vcpu_choice(
+            str(h), int(r["vms_listed"]), int(r["vcpus_vms"]), r["vhost_vms"], r["vhost_vcpus"]
+        )
+        for h, r in hosts.iterrows()
+    ]
+    hosts["vcpus_on"] = [c[0] for c in chosen]
+    hosts["vms_on"] = [c[1] for c in chosen]
+    hosts["vcpus_from"] = [c[2] for c in chosen]
+    hosts["note"] = [
+        "; ".join(n for n in (c[3], str(v)) if n)
+        for c, v in zip(chosen, hosts["vhost_note"], strict=True)
+    ]
+    hosts["vcpus_vhost"] = hosts["vhost_vcpus"]
     hosts["capacity"] = hosts["cores"] * np.where(hosts["ht_active"], 1.0 + th.ht_credit, 1.0)
     hosts["ratio_cores"] = hosts["vcpus_on"] / hosts["cores"]
     hosts["ratio_capacity"] = hosts["vcpus_on"] / hosts["capacity"]
@@ -99,14 +160,20 @@ def host_table(inv: Inventory, th: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFr
         "hypervisor",
         "vms_on",
         "vcpus_on",
+        "vcpus_vms",
+        "vcpus_vhost",
+        "vcpus_from",
         "pbx_vms",
         "capacity",
         "ratio_cores",
         "ratio_capacity",
+        "note",
     ]
     out = hosts[cols].reset_index()
-    for c in ("vms_on", "vcpus_on", "pbx_vms"):
+    for c in ("vms_on", "vcpus_on", "vcpus_vms", "pbx_vms"):
         out[c] = out[c].astype(int)
+    for c in ("vcpus_from", "note"):
+        out[c] = out[c].astype("string")
     return out
 
 
@@ -144,12 +211,16 @@ def inventory_findings(inv: Inventory, th: Thresholds = DEFAULT_THRESHOLDS) -> p
             if moves:
                 options.append(f"move VM {', '.join(moves)} off {vm['host']}")
             action = " or ".join(options)
+        from_vhost = h["vcpus_from"] == VCPUS_FROM_VHOST
         rows.append(
             _row(
                 name,
                 "host vCPU:core ratio",
-                f"{int(h['vcpus_on'])} vCPU / {cores} cores = {h['ratio_cores']:.2f}:1",
-                "sum(vCPUs of powered-on VMs) / physical cores",
+                f"{int(h['vcpus_on'])} vCPU / {cores} cores = {h['ratio_cores']:.2f}:1"
+                + (f" (vHost # vCPUs; vInfo lists {int(h['vcpus_vms'])})" if from_vhost else ""),
+                "vHost # vCPUs (vCPUs of the host's running VMs) / physical cores"
+                if from_vhost
+                else "sum(vCPUs of powered-on VMs) / physical cores",
                 f"<= 1:1 OK; > {1 + th.ht_credit:.2f}:1 (cores + {th.ht_credit:.0%} HT credit)"
                 " harmful"
                 if h["ht_active"]

@@ -58,6 +58,9 @@ HOST_COLUMNS = [
     "ht_active",
     "mhz",
     "hypervisor",
+    "vhost_vms",
+    "vhost_vcpus",
+    "vhost_note",
 ]
 KVM_NAMES = ("kvm", "proxmox", "pve", "qemu", "libvirt")
 VM_COLUMNS = [
@@ -83,7 +86,10 @@ class Inventory:
     Attributes:
         hosts: one row per usable host: ``host, cluster, sockets, cores_per_socket, cores``
             (physical), ``threads`` (logical CPUs), ``ht_active`` (bool), ``mhz`` (NaN if unknown),
-            ``hypervisor`` (``esxi``, ``kvm`` or '' when not said).
+            ``hypervisor`` (``esxi``, ``kvm`` or '' when not said), and the host's own counts
+            when the source has them (RVTools vHost ``# VMs`` / ``# vCPUs``: running VMs and
+            their vCPUs) ``vhost_vms``, ``vhost_vcpus`` (float, NaN unknown) with
+            ``vhost_note`` ('' or why a count is unknown).
         vms: one row per usable VM: ``vm, host, cluster, power`` (on/off/suspended), ``vcpus``,
             ``role`` (``pbx`` or ``other``), ``latency_sensitivity`` (lower case, '' unknown),
             ``reservation_mhz``, ``limit_mhz`` (NaN = unlimited), ``shares``, ``readiness_pct``.
@@ -150,6 +156,9 @@ def build_inventory(hosts_raw: pd.DataFrame, vms_raw: pd.DataFrame, source: str)
     hosts["cluster"] = hosts["cluster"].astype("string").fillna("")
     hyp = hosts["hypervisor"].astype("string").fillna("").str.strip().str.lower()
     hosts["hypervisor"] = hyp.where(~hyp.isin(KVM_NAMES), "kvm")
+    for col in ("vhost_vms", "vhost_vcpus"):
+        hosts[col] = pd.to_numeric(hosts[col], errors="coerce").astype(float)
+    hosts["vhost_note"] = hosts["vhost_note"].astype("string").fillna("")
     hosts = hosts[HOST_COLUMNS].reset_index(drop=True)
 
     vms = vms_raw.copy()
@@ -205,7 +214,8 @@ def build_inventory(hosts_raw: pd.DataFrame, vms_raw: pd.DataFrame, source: str)
             )
         )
     busy_hosts = set(vms.loc[~off, "host"])
-    idle = ~hosts["host"].isin(busy_hosts)
+    # a host whose vHost row counts running vCPUs is busy even when vInfo lists none of its VMs
+    idle = ~hosts["host"].isin(busy_hosts) & ~(hosts["vhost_vcpus"] > 0)
     if idle.any():
         excl.append(exclusions("host", hosts.loc[idle, "host"], "no powered-on VMs"))
     hosts["cores"] = hosts["cores"].astype(int)

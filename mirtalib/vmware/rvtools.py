@@ -6,6 +6,23 @@ Headers are matched case- and space-insensitively with the spellings of several 
 (``# CPU`` / ``Num CPU``, ``Powerstate`` / ``Power State``, ``Cores p/s`` / ``Cores per Socket``).
 The ``vCPU`` tab is optional (without it reservations and limits are unknown); templates and
 powered-off VMs are listed as exclusions.
+
+The vHost tab's own counts, ``# VMs`` and ``# vCPUs``, are kept next to the VM rows
+(``vhost_vms``, ``vhost_vcpus``): a filtered export, or one made by an account that cannot see
+every folder, lists only some of a host's VMs in vInfo while vHost still counts them all.
+:func:`mirtalib.vmware.findings.host_table` compares the two.
+
+What the columns mean. RVTools' documentation, as quoted by public readers of its exports (the
+manual itself could not be read here), describes ``# VMs total`` as all VMs of the host, ``# VMs``
+as the *running* VMs, ``# vCPUs`` as the total number of running virtual CPUs on the host and
+``vCPUs per Core`` as ``# vCPUs`` / ``# Cores``. This module therefore **assumes** that ``# vCPUs``
+counts the vCPUs of the host's powered-on VMs, the numerator of the host ratio. Were it to count
+powered-off VMs too, the ratio taken from it could only come out too high, never too low.
+
+The vCluster tab is not read: a real RVTools 4.x export's vCluster header (``Name, Config status,
+OverallStatus, NumHosts, numEffectiveHosts, TotalCpu, NumCpuCores, NumCpuThreads, Effective
+Cpu, TotalMemory, ...``) has no VM or vCPU count, so a host's ratio can come from vHost only
+(``# VMs total`` / ``# VMs`` / ``# vCPUs`` exist per resource pool in vRP, not per cluster).
 """
 
 from __future__ import annotations
@@ -19,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 
 from mirtalib.errors import DataSourceError, ParseError
-from mirtalib.vmware.columns import exclusions, pick_columns, to_bool
+from mirtalib.vmware.columns import exclusions, pick_columns, to_bool, to_number
 from mirtalib.vmware.inventory import Inventory, build_inventory
 
 log = logging.getLogger(__name__)
@@ -43,10 +60,10 @@ VHOST = {
     "cores": ["# Cores", "Num Cores", "Cores"],
     "ht_active": ["HT Active", "Hyperthreading Active"],
     "mhz": ["Speed", "CPU Speed"],
-    "rv_vms": ["# VMs", "Num VMs"],
-    "rv_vcpus": ["# vCPUs", "Num vCPUs"],
-    "rv_vcpus_per_core": ["vCPUs per Core"],
+    "vhost_vms": ["# VMs", "Num VMs"],  # running VMs ('# VMs total' is another column)
+    "vhost_vcpus": ["# vCPUs", "Num vCPUs"],  # vCPUs of the running VMs (module docstring)
 }
+VHOST_COUNTS = {"vhost_vms": "# VMs", "vhost_vcpus": "# vCPUs"}
 VCPU = {
     "vm": ["VM", "VM Name"],
     "vcpus": ["CPUs", "Num CPU"],
@@ -139,6 +156,25 @@ def _read_tabs(path: Path) -> tuple[dict[str, pd.DataFrame], str]:
     raise DataSourceError(f"{path.name}: give a folder of RVTools CSV files or an .xlsx workbook")
 
 
+def _vhost_counts(host: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Read vHost's ``# VMs`` / ``# vCPUs`` as numbers; a cell that is not a whole number >= 0
+    becomes NaN and the host's ``vhost_note`` says which tab, column and value."""
+    host = host.copy()
+    notes = pd.Series("", index=host.index, dtype="string")
+    for col, header in VHOST_COUNTS.items():
+        if col not in host:
+            host[col] = float("nan")
+            continue
+        values, bad = to_number(host[col])
+        bad |= values.notna() & ((values < 0) | (values != values.round()))
+        for i in host.index[bad]:
+            text = f"{what}: column {header!r} is not a whole number >= 0: {host.at[i, col]!r}"
+            notes[i] = f"{notes[i]}; {text}" if notes[i] else text
+        host[col] = values.mask(bad)
+    host["vhost_note"] = notes
+    return host
+
+
 def read_rvtools(path: str | Path) -> Inventory:
     """Read an RVTools export (folder of CSV files, or the .xlsx workbook).
 
@@ -148,7 +184,9 @@ def read_rvtools(path: str | Path) -> Inventory:
 
     Returns:
         The inventory; PBX roles are not set (use :meth:`Inventory.mark_pbx`). VM templates,
-        powered-off VMs and unusable rows are in ``exclusions``.
+        powered-off VMs and unusable rows are in ``exclusions``. Hosts carry vHost's own counts
+        ``vhost_vms`` / ``vhost_vcpus`` (NaN when the column is absent or the cell unusable, then
+        ``vhost_note`` names the tab, column and value).
 
     Raises:
         DataSourceError: files or sheets are missing; SchemaError: a needed column is missing;
@@ -175,6 +213,7 @@ def read_rvtools(path: str | Path) -> Inventory:
     else:
         log.info("%s: no vCPU tab; reservations and limits unknown", source)
     host["hypervisor"] = "esxi"
+    host = _vhost_counts(host, f"{source} vHost")
     inv = build_inventory(host, info, source)
     if extra:
         inv.exclusions = pd.concat([*extra, inv.exclusions], ignore_index=True)

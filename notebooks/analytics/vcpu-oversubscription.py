@@ -80,10 +80,19 @@ print(inv.exclusions.to_string(index=False))
 # `ratio_capacity` divides by cores x (1 + HT credit) when hyper-threading is on: a sibling
 # thread adds at most about 25 % throughput. A host carrying a PBX should stay at or below 1:1;
 # beyond the HT-credited capacity the vCPUs *will* queue whenever the VMs are busy together.
+#
+# RVTools' vHost tab counts each host's running VMs and their vCPUs itself (`vcpus_vhost`); the
+# VM rows of vInfo give `vcpus_vms`. A filtered export, or one made by an account that cannot see
+# every folder, lists only some of a host's VMs in vInfo: then the two differ, the larger is used
+# (`vcpus_from`) and a note below says why.
 
 # %%
 result = assess(inputs, th)
-print(result.hosts.round(2).to_string(index=False))
+print(result.hosts.drop(columns="note").round(2).to_string(index=False))
+notes = [n for n in result.hosts["note"] if n]
+compared = int(result.hosts["vcpus_vhost"].notna().sum())
+print("\nNotes:\n" + "\n".join(notes) if notes else
+      f"\nNotes: none ({compared} of {len(result.hosts)} hosts have a vHost count, all agree)")
 
 # %% [markdown]
 # ## Findings, with formula and threshold
@@ -98,7 +107,7 @@ print(result.hosts.round(2).to_string(index=False))
 cols = ["subject", "check", "value", "threshold", "level"]
 print(result.findings[cols].to_string(index=False))
 print("\nFormulas:")
-print(result.findings[["check", "formula"]].drop_duplicates("check").to_string(index=False))
+print(result.findings[["check", "formula"]].drop_duplicates().to_string(index=False))
 
 # %% [markdown]
 # ## Verdict per PBX VM
