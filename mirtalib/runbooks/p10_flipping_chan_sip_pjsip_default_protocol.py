@@ -20,11 +20,22 @@ What this runbook adds:
 Operator notes: phones provisioned for PJSIP on 5080 must be re-provisioned (or their DNS SRV
 records changed) to 5060; firewalls must allow the new ports; every node of the cluster must be
 flipped in the same window, since each node's ``[other node]`` section points at port 5080.
+
+A node without chan_sip (Asterisk 21 and later have none; found on a real Asterisk 22 node, which
+has no sip.conf at all): there is nothing of chan_sip to move. The mapping then holds the PJSIP
+moves only and says "chan_sip is not loaded on this Asterisk 22 node: ..." (a warning), and verify
+expects no chan_sip listener. Give ``sip_conf=""`` for such a node: the sip.conf step is left out
+(an existing sip.conf without ``[general]`` is left alone too). With a sip.conf path that does not
+exist on a node without chan_sip, the mapping check fails, so apply stops before it writes
+anything (it would create an empty sip.conf and restart Asterisk for it). Whether chan_sip is
+loaded and the version are asked from the node only when sip.conf has no ``[general]`` or
+chan_sip's new port is not listened on.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pandas as pd
@@ -32,7 +43,7 @@ import pandas as pd
 from mirtalib.asterisk.conf import ConfDocument, parse_conf
 from mirtalib.asterisk.conftree import effective_value, find_effective
 from mirtalib.asterisk.pjsip import parse_pjsip_transports
-from mirtalib.asterisk.sockets import parse_ss
+from mirtalib.asterisk.sockets import SocketTable, parse_ss
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.runbook import (
     Check,
@@ -49,6 +60,7 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbook.targets import Target
+from mirtalib.runbooks.cli_answers import ChanSipState, chan_sip_missing, chan_sip_state
 from mirtalib.runbooks.sipconf import mask_live_secrets
 from mirtalib.validate import asterisk_name, checker, cmd, path, port
 
@@ -81,7 +93,12 @@ PARAMS = (
     Param(
         "pjsip_conf", "/etc/asterisk/pjsip.conf", "pjsip.conf", check=checker(path, "pjsip_conf")
     ),
-    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", check=checker(path, "sip_conf")),
+    Param(
+        "sip_conf",
+        "/etc/asterisk/sip.conf",
+        "sip.conf; empty: the node has no chan_sip (Asterisk 21+), only PJSIP moves",
+        check=lambda value: value if value == "" else path(value, "sip_conf"),
+    ),
     Param("pjsip_base", 5080, "first port PJSIP uses today", check=checker(port, "pjsip_base")),
     Param("sip_base", 5060, "first port chan_sip uses today", check=checker(port, "sip_base")),
     Param(
@@ -110,9 +127,17 @@ def _with_port(bind: str, new: int) -> str:
 
 
 def port_mapping(
-    pjsip_text: str, sip_text: str, *, pjsip_base: int, sip_base: int, pbx_sections=()
+    pjsip_text: str,
+    sip_text: str,
+    *,
+    pjsip_base: int,
+    sip_base: int,
+    pbx_sections=(),
+    chan_sip: bool = True,
 ) -> list[PortMove]:
     """The listeners that swap: PJSIP ``pjsip_base+n`` -> ``sip_base+n`` and chan_sip the reverse.
+
+    ``chan_sip=False`` (the node has no chan_sip): only the PJSIP moves; sip.conf is not read.
 
     Raises:
         ParseError: when a file cannot be used (no ``[general]``, a transport without a port) or
@@ -132,6 +157,9 @@ def port_mapping(
             moves.append(PortMove("pjsip.conf", t.name, "bind", proto, old, old - shift))
         else:
             stays.append(PortMove("pjsip.conf", t.name, "bind", proto, old, old))
+    if not chan_sip:
+        _refuse_clashes(moves, stays)
+        return moves
     general = sip.find("general")
     if not general:
         raise ParseError("sip.conf has no [general] section")
@@ -183,14 +211,21 @@ def mapping_frame(moves: list[PortMove]) -> pd.DataFrame:
     return pd.DataFrame([dataclasses.astuple(m) for m in moves], columns=cols)
 
 
-def target_mapping(target: Target, values: dict[str, Any]) -> list[PortMove]:
-    """The mapping computed from a target's live files."""
+def has_general(sip_text: str | None) -> bool:
+    """True when sip.conf has a ``[general]`` section (what chan_sip's ports are read from)."""
+    return bool(parse_conf(sip_text or "").find("general"))
+
+
+def target_mapping(target: Target, values: dict[str, Any], chan_sip: bool = True) -> list[PortMove]:
+    """The mapping computed from a target's live files (``chan_sip=False``: PJSIP moves only)."""
+    sip_conf = values["sip_conf"]
     return port_mapping(
         target.read_text(values["pjsip_conf"]) or "",
-        target.read_text(values["sip_conf"]) or "",
+        (target.read_text(sip_conf) or "") if sip_conf and chan_sip else "",
         pjsip_base=values["pjsip_base"],
         sip_base=values["sip_base"],
         pbx_sections=values["pbx_sections"],
+        chan_sip=chan_sip,
     )
 
 
@@ -210,6 +245,8 @@ def _edit_pjsip(v: dict[str, Any]):
 
 def _edit_sip(v: dict[str, Any]):
     def edit(doc: ConfDocument) -> None:
+        if not doc.find("general"):
+            return  # no chan_sip settings (a node without chan_sip): the mapping says why
         mask_live_secrets(doc)  # diffs show ******** for the secrets around the edits
         shift = v["pjsip_base"] - v["sip_base"]
         g = doc.section("general")
@@ -228,16 +265,74 @@ def _edit_sip(v: dict[str, Any]):
     return edit
 
 
+@dataclasses.dataclass(frozen=True)
+class MappingFound:
+    """What the mapping probe found: ``verdict`` and the text shown (also the evidence)."""
+
+    verdict: Verdict
+    text: str
+    evidence: str = ""
+
+    def __repr__(self) -> str:
+        return self.evidence or self.text
+
+
+def _moves_text(moves: list[PortMove]) -> str:
+    return "; ".join(f"{m.file} [{m.section}] {m.key} {m.protocol} {m.old}->{m.new}" for m in moves)
+
+
 def _show_mapping(v: dict[str, Any]):
     def probe(target: Target) -> str:
-        moves = target_mapping(target, v)
-        if not moves:
-            return "nothing to move: no listener on the old ports"
-        return "; ".join(
-            f"{m.file} [{m.section}] {m.key} {m.protocol} {m.old}->{m.new}" for m in moves
+        sip_conf = v["sip_conf"]
+        sip_text = target.read_text(sip_conf) if sip_conf else None
+        if has_general(sip_text):
+            moves = target_mapping(target, v)
+            text = _moves_text(moves) or "nothing to move: no listener on the old ports"
+            return json.dumps({"verdict": Verdict.PASS.value, "text": text})
+        state = chan_sip_state(target)
+        if state.loaded:
+            raise ParseError(
+                f"{sip_conf or 'sip_conf'} has no [general] section but chan_sip is loaded (it "
+                "listens on 5060 by default): give sip.conf a [general] with bindport first"
+            )
+        moves = target_mapping(target, v, chan_sip=False)
+        pjsip = _moves_text(moves) or (
+            f"no PJSIP transport on {v['pjsip_base']}-{v['pjsip_base'] + 9}, nothing to move"
         )
+        verdict, what = Verdict.WARN, "there is no chan_sip listener to move out of the way"
+        if sip_conf and sip_text is None:
+            verdict = Verdict.FAIL
+            what += (
+                f"; {sip_conf} does not exist: give sip_conf='' to leave chan_sip out (apply "
+                "would create an empty sip.conf and restart Asterisk for it)"
+            )
+        text = chan_sip_missing(
+            f"{what}; PJSIP can take {v['sip_base']} by itself. PJSIP: {pjsip}", state.version
+        )
+        short = f"chan_sip not loaded ({state.version.version if state.version else '?'}); {pjsip}"
+        return json.dumps({"verdict": verdict.value, "text": text, "evidence": short})
 
     return probe
+
+
+def _read_mapping(text: str) -> MappingFound:
+    data = _read_json(text)
+    try:
+        return MappingFound(
+            Verdict(data["verdict"]), str(data["text"]), str(data.get("evidence", ""))
+        )
+    except (KeyError, ValueError) as exc:
+        raise ParseError(f"not the mapping probe's JSON: {exc}") from None
+
+
+def _read_json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ParseError(f"not the probe's JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ParseError("not the probe's JSON object")
+    return data
 
 
 def _expected(v: dict[str, Any]) -> dict[str, set[int]]:
@@ -266,20 +361,60 @@ def _transports_moved(v: dict[str, Any]):
     return expect
 
 
-def _listeners(v: dict[str, Any]):
-    wanted = _expected(v)
+def _listener_probe(v: dict[str, Any]):
+    def probe(target: Target) -> str:
+        out = target.run(cmd("ss", "-lnu"))
+        if out.exit_code != 0:
+            raise ParseError(f"ss -lnu exited {out.exit_code}: {out.stderr.strip()[:200]}")
+        found: dict[str, Any] = {"ss": out.stdout}
+        if not parse_ss(out.stdout, proto_hint="udp").listening(v["pjsip_base"], "udp"):
+            found["chan_sip"] = chan_sip_state(target).to_dict()  # is there a chan_sip at all?
+        return json.dumps(found)
 
-    def expect(table) -> tuple[Verdict, str]:
+    return probe
+
+
+@dataclasses.dataclass(frozen=True)
+class Listeners:
+    """The UDP listeners, and chan_sip's state when it was asked (chan_sip's port was idle)."""
+
+    table: SocketTable
+    chan_sip: ChanSipState | None
+
+    def __repr__(self) -> str:
+        return repr(self.table)
+
+
+def _read_listeners(text: str) -> Listeners:
+    data = _read_json(text)
+    table = parse_ss(str(data.get("ss", "")), proto_hint="udp")
+    state = ChanSipState.from_dict(data["chan_sip"]) if "chan_sip" in data else None
+    return Listeners(table, state)
+
+
+def _listeners(v: dict[str, Any]):
+    def expect(found: Listeners) -> tuple[Verdict, str]:
+        table, state = found.table, found.chan_sip
+        wanted = _expected(v)
+        note = ""
+        if not v["sip_conf"]:
+            wanted["udp"].discard(v["pjsip_base"])
+            note = "; sip_conf='': no chan_sip listener expected"
+        elif state is not None and not state.loaded:
+            wanted["udp"].discard(v["pjsip_base"])
+            note = "; " + chan_sip_missing(
+                f"no chan_sip listener on {v['pjsip_base']} is expected", state.version
+            )
         missing = []
         for proto, ports in wanted.items():
             for p in sorted(ports):
                 if not table.listening(p, proto):
                     missing.append(f"{proto}/{p}")
         if missing:
-            return Verdict.FAIL, f"nothing listens on {', '.join(missing)}"
+            return Verdict.FAIL, f"nothing listens on {', '.join(missing)}" + note
         return Verdict.PASS, "listening: " + ", ".join(
             f"{proto}/{p}" for proto, ports in wanted.items() for p in sorted(ports)
-        )
+        ) + note
 
     return expect
 
@@ -287,6 +422,20 @@ def _listeners(v: dict[str, Any]):
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 10 for validated parameter values ``v``."""
     restart = RESTARTS[v["restart"]]
+    with_sip = bool(v["sip_conf"])  # sip_conf="": a node without chan_sip
+    sip_steps = (
+        [
+            conf_edit(
+                "sip-ports",
+                "Move chan_sip out of the way (bindport, node sections)",
+                v["sip_conf"],
+                _edit_sip(v),
+                summary=f"chan_sip {v['sip_base']}+n -> {v['pjsip_base']}+n",
+            )
+        ]
+        if with_sip
+        else []
+    )
     return [
         Manual(
             id="phones-and-firewall",
@@ -302,7 +451,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="Port mapping computed from the live files",
             phase=Phase.BEFORE,
             probe=_show_mapping(v),
-            expect=lambda text: (Verdict.PASS, text),
+            parse=_read_mapping,
+            expect=lambda found: (found.verdict, found.text),
         ),
         Check(
             id="transports-before",
@@ -322,19 +472,13 @@ def build(v: dict[str, Any]) -> list[Step]:
             _edit_pjsip(v),
             summary=f"PJSIP {v['pjsip_base']}+n -> {v['sip_base']}+n",
         ),
-        conf_edit(
-            "sip-ports",
-            "Move chan_sip out of the way (bindport, node sections)",
-            v["sip_conf"],
-            _edit_sip(v),
-            summary=f"chan_sip {v['sip_base']}+n -> {v['pjsip_base']}+n",
-        ),
+        *sip_steps,
         Command(
             id="restart",
-            title="Restart Asterisk (both stacks re-bind)",
+            title="Restart Asterisk (both stacks re-bind)" if with_sip else "Restart Asterisk",
             command=restart,
             risk=Risk.SERVICE_AFFECTING,
-            when_changed=("pjsip-ports", "sip-ports"),
+            when_changed=("pjsip-ports", "sip-ports") if with_sip else ("pjsip-ports",),
             undo=restart,
             timeout=600,
             failure=failure_lines(r"unable to connect", r"no such command"),
@@ -349,8 +493,8 @@ def build(v: dict[str, Any]) -> list[Step]:
         Check(
             id="listeners",
             title="Listeners on the new ports",
-            command=cmd("ss", "-lnu"),
-            parse=lambda text: parse_ss(text, proto_hint="udp"),
+            probe=_listener_probe(v),
+            parse=_read_listeners,
             expect=_listeners(v),
         ),
     ]

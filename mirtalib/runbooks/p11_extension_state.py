@@ -99,7 +99,13 @@ PARAMS = (
 
 
 def three_way(target, v: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Collect on one target; the reconciliation table and the commands that failed (and why)."""
+    """Collect on one target; the reconciliation table and the commands that failed (and why).
+
+    When ``st_states`` could not be read (no mysql client on the node, no access ...), the
+    database copy is unknown rather than missing: the other copies are compared with each other
+    (custom device state, queue members, hint, live channels) and ``db_state`` reads
+    ``(not read)``, instead of blaming the state daemon for rows nobody could read.
+    """
     snap = collect(
         target,
         v["extensions"] or None,
@@ -107,15 +113,36 @@ def three_way(target, v: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, str]]:
         database=v["database"],
         mysql_client=v["mysql_client"],
     )
+    db_states = snap.db_states
+    unread = "db_states" in snap.errors
+    if unread:
+        db_states = _custom_as_db(snap.frame("devstates"))
     table = reconcile(
         snap.extensions,
-        snap.db_states,
+        db_states,
         snap.frame("devstates"),
         snap.frame("queues"),
         snap.frame("hints"),
         snap.frame("channels"),
     )
+    if unread:
+        table["db_state"] = NOT_READ
+        table["db_updated"] = ""
     return table, snap.errors
+
+
+NOT_READ = "(not read)"
+
+
+def _custom_as_db(devstates: pd.DataFrame | None) -> pd.DataFrame:
+    """A stand-in for unread ``st_states``: each custom device state as its own DB copy, so the
+    DB comparison is neutral and the other links of the chain are judged."""
+    if devstates is None or devstates.empty:
+        return pd.DataFrame(columns=["st_extension", "st_state"])
+    custom = devstates[devstates["device"].str.lower().str.startswith("custom:")]
+    return pd.DataFrame(
+        {"st_extension": custom["extension"].to_numpy(), "st_state": custom["devstate"].to_numpy()}
+    )
 
 
 def next_steps(table: pd.DataFrame) -> pd.DataFrame:
@@ -155,8 +182,16 @@ def _judge(fail: bool):
         note = f"; not collected: {', '.join(sorted(errors))}" if errors else ""
         if table.empty:
             return Verdict.WARN, "no extension to check (unknown tenant?)" + note
+        unread = "db_states" in errors
+        if unread:
+            note += f" ({' '.join(errors['db_states'].split())})"
         bad = table[table["agree"] != "True"]
         if bad.empty:
+            if unread:
+                return Verdict.WARN, (
+                    f"{len(table)} extensions: the copies read on the node agree; the database "
+                    "copy (st_states) was not read" + note
+                )
             return Verdict.PASS, f"{len(table)} extensions: the copies agree" + note
         items = ", ".join(f"{r.extension} ({r.stage})" for r in bad.itertuples())
         verdict = Verdict.FAIL if fail else Verdict.WARN

@@ -11,7 +11,12 @@ What this runbook adds:
   ``NN-current`` counts as reached when the node already runs major NN (give an exact version to
   move within a major);
 * a target of 21 or later is warned about: Asterisk 21 removed chan_sip, which MiRTA uses for the
-  calls between nodes;
+  calls between nodes; on a node already on 21 or later, a watched chan_sip that does not run is
+  reported as such ("chan_sip is not loaded on this Asterisk 22 node: ...", a warning), not as a
+  module lost by the change;
+* distribution builds print their package version (Debian: ``Asterisk 22.10.1+dfsg+~cs6...-1``):
+  the Asterisk release (``22.10.1``) is what targets are compared with and what the "go back"
+  hint gives;
 * active calls are counted first: the build restarts Asterisk and drops them;
 * the list of running modules is saved on the node before the build, and verify compares it with
   the modules running afterwards (every module that ran before must run again), plus a watch list
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from mirtalib.asterisk.cli import ModuleList, parse_module_show
@@ -43,6 +49,11 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbook.targets import Target
+from mirtalib.runbooks.cli_answers import (
+    FIRST_WITHOUT_CHAN_SIP,
+    VERSION_COMMAND,
+    chan_sip_missing,
+)
 from mirtalib.validate import Command as Cmd
 from mirtalib.validate import checker, cmd, path
 
@@ -93,6 +104,19 @@ def target_major(target: str) -> int:
     return int(target.split("-")[0].split(".")[0])
 
 
+_RELEASE = re.compile(r"^(?:certified/)?(?P<release>\d+\.\d+(?:\.\d+)?(?:-cert\d+)?)")
+
+
+def release(current: AsteriskVersion) -> str:
+    """The Asterisk release of a version string, without a distribution's package suffix.
+
+    ``22.10.1+dfsg+~cs6.17.60671434-1`` (Debian) -> ``22.10.1``; ``certified/18.9-cert5`` ->
+    ``18.9-cert5``; a version that is no release (``GIT-master-1a2b3c``) is kept as it is.
+    """
+    m = _RELEASE.match(current.version)
+    return m.group("release") if m else current.version
+
+
 def target_reached(current: AsteriskVersion, target: str) -> bool:
     """True when ``current`` satisfies ``target`` (same major for NN-current, else equal)."""
     m = _TARGET.match(target)
@@ -100,7 +124,7 @@ def target_reached(current: AsteriskVersion, target: str) -> bool:
         raise ParameterError(f"target version {target!r} is not understood")
     if m.group("major"):
         return current.major == int(m.group("major"))
-    return current.version.removeprefix("certified/") == m.group("exact")
+    return release(current) == m.group("exact")
 
 
 def compare(current: AsteriskVersion, target: str) -> tuple[Verdict, str]:
@@ -108,7 +132,7 @@ def compare(current: AsteriskVersion, target: str) -> tuple[Verdict, str]:
     major = target_major(target)
     now = current.version
     notes = []
-    if major >= 21:
+    if major >= FIRST_WITHOUT_CHAN_SIP:
         notes.append("Asterisk 21 and later have no chan_sip: MiRTA's calls between nodes use it")
     if target_reached(current, target):
         return Verdict.PASS, f"runs {now}: {target} already reached, nothing to build"
@@ -118,9 +142,13 @@ def compare(current: AsteriskVersion, target: str) -> tuple[Verdict, str]:
     kind = "DOWNGRADE" if down else "upgrade"
     if down:
         notes.append("a downgrade may leave newer modules and libraries behind: test first")
-    notes.append(f"to go back later: target_version={now.removeprefix('certified/')}")
+    back = release(current)
+    if _TARGET.match(back):
+        notes.append(f"to go back later: target_version={back}")
+    else:
+        notes.append(f"{now} is not a release installAsterisk.sh can build back")
     text = f"{kind} {now} -> {target}; " + "; ".join(notes)
-    return (Verdict.WARN if down or major >= 21 else Verdict.PASS), text
+    return (Verdict.WARN if down or major >= FIRST_WITHOUT_CHAN_SIP else Verdict.PASS), text
 
 
 _COUNT = re.compile(r"^(\d+) active calls?$", re.MULTILINE)
@@ -147,25 +175,62 @@ def _snapshot_probe(target: Target) -> str:
     return out.stdout
 
 
+VERSION_MARK = "\n=== version ===\n"
+
+
 def _modules_compared(v: dict[str, Any]):
     def probe(target: Target) -> str:
         now = target.run(cmd("asterisk", "-rx", "module show"))
         if now.exit_code != 0:
             raise ParseError(f"module show exited {now.exit_code}: {now.stderr.strip()[:200]}")
-        return _snapshot_probe(target) + "\n=== now ===\n" + now.stdout
+        text = _snapshot_probe(target) + "\n=== now ===\n" + now.stdout
+        running = parse_module_show(now.stdout).running()
+        if any(f"{m}.so" not in running for m in v["watch_modules"]):
+            # a watched module is missing: the version says whether it can exist at all
+            version = target.run(VERSION_COMMAND)
+            if version.exit_code == 0:
+                text += VERSION_MARK + version.stdout
+        return text
 
     return probe
 
 
-def _parse_pair(text: str) -> tuple[ModuleList | None, ModuleList]:
-    before, _, now = text.partition("\n=== now ===\n")
-    return (parse_module_show(before) if before.strip() else None), parse_module_show(now)
+@dataclass(frozen=True)
+class ModulesNow:
+    """The modules-after probe, parsed: the snapshot (None: no snapshot), the modules running
+    now, and the node's version when it was asked (a watched module was missing)."""
+
+    before: ModuleList | None
+    now: ModuleList
+    version: AsteriskVersion | None = None
+
+    def __repr__(self) -> str:
+        before = "no snapshot" if self.before is None else f"{len(self.before.running())} before"
+        shown = f", {self.version.version}" if self.version else ""
+        return f"{len(self.now.running())} modules running now, {before}{shown}"
+
+
+def _parse_pair(text: str) -> ModulesNow:
+    rest, _, version_text = text.partition(VERSION_MARK)
+    before, _, now = rest.partition("\n=== now ===\n")
+    version = parse_asterisk_version(version_text) if version_text.strip() else None
+    return ModulesNow(
+        parse_module_show(before) if before.strip() else None, parse_module_show(now), version
+    )
+
+
+def _removed_here(module: str, version: AsteriskVersion | None) -> bool:
+    """True for a module the node's Asterisk cannot have (chan_sip on 21 and later)."""
+    major = version.major if version else None
+    return module == "chan_sip" and major is not None and major >= FIRST_WITHOUT_CHAN_SIP
 
 
 def _pair_expect(v: dict[str, Any]):
-    def expect(pair: tuple[ModuleList | None, ModuleList]) -> tuple[Verdict, str]:
-        before, now = pair
-        missing_watch = [m for m in v["watch_modules"] if f"{m}.so" not in now.running()]
+    def expect(pair: ModulesNow) -> tuple[Verdict, str]:
+        before, now = pair.before, pair.now
+        missing = [m for m in v["watch_modules"] if f"{m}.so" not in now.running()]
+        gone = [m for m in missing if _removed_here(m, pair.version)]
+        missing_watch = [m for m in missing if m not in gone]
         lost = module_regressions(before, now) if before is not None else []
         problems = []
         if lost:
@@ -173,13 +238,30 @@ def _pair_expect(v: dict[str, Any]):
         if missing_watch:
             problems.append(f"watch list not running: {', '.join(missing_watch)}")
         if problems:
+            if gone:
+                problems.append(_gone_text(gone, pair.version))
             return Verdict.FAIL, "; ".join(problems)
         base = f"{len(now.running())} modules running, watch list all running"
+        if gone:
+            base = f"{len(now.running())} modules running, the rest of the watch list running"
         if before is None:
-            return Verdict.WARN, base + f" (no snapshot {SNAPSHOT} to compare with)"
-        return Verdict.PASS, base + f"; all {len(before.running())} modules of before run again"
+            verdict, text = Verdict.WARN, base + f" (no snapshot {SNAPSHOT} to compare with)"
+        else:
+            verdict = Verdict.PASS
+            text = base + f"; all {len(before.running())} modules of before run again"
+        if gone:
+            verdict, text = Verdict.WARN, _gone_text(gone, pair.version) + "; " + text
+        return verdict, text
 
     return expect
+
+
+def _gone_text(gone: list[str], version: AsteriskVersion | None) -> str:
+    return chan_sip_missing(
+        f"{' and '.join(gone)} of the watch list cannot run here, and MiRTA's calls between "
+        "nodes use chan_sip: move them to PJSIP, or stay on Asterisk 20",
+        version,
+    )
 
 
 def _version_check(v: dict[str, Any], *, phase: Phase, final: bool) -> Check:

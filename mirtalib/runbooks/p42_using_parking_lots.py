@@ -11,25 +11,34 @@ Operator notes kept by this runbook:
 
 * the range is fixed when the tenant is created, because changing it needs a restart of the
   parking module (the *parking* icon in Admin/PBX Nodes): that drops the calls parked on the node,
-  so the runbook lists them first (``parkedcalls show``, :mod:`mirtalib.asterisk.parking`);
+  so the runbook lists them first (:mod:`mirtalib.asterisk.parking`). The page's command,
+  ``parkedcalls show``, exists only up to Asterisk 11: Asterisk 12 replaced that parking with
+  res_parking, whose command is ``parking show <lot>`` (MiRTA installs Asterisk 20). With
+  ``parking_cli="auto"`` (the default) the runbook asks ``parkedcalls show`` and, when Asterisk
+  answers that it has no such command, ``parking show`` for each lot of the tenant; a command the
+  node does not have is reported as such, never read as "nothing parked";
 * the caller ID of a parked call reaches the phone that picks it up only with *Trust RPID* on the
   extension and the phone reading RPID (Yealink *Caller ID Source* RPID-PAI-FROM; page 44).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pandas as pd
 
 from mirtalib.asterisk.parking import ParkedCalls, parse_parkedcalls, parse_parking_show
+from mirtalib.errors import ParameterError, ParseError
 from mirtalib.phones.blf import BRANDS, brand_string
 from mirtalib.phones.blfsteps import directory
 from mirtalib.phones.directory import monitors
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbooks.cli_answers import MissingCommand, missing_command
 from mirtalib.validate import checker, cmd, tenant
 
 PARKED_COMMAND = cmd("asterisk", "-rx", "parkedcalls show")
+CLI_CHOICES = ("auto", "parking", "parkedcalls")
 
 PARAMS = (
     Param(
@@ -41,9 +50,10 @@ PARAMS = (
     Param("brand", "yealink", "phone brand the BLF key strings are written for", choices=BRANDS),
     Param(
         "parking_cli",
-        "parkedcalls",
-        "parkedcalls (Asterisk up to 11, the page) or parking (Asterisk 12+: parking show <lot>)",
-        choices=("parkedcalls", "parking"),
+        "auto",
+        "auto (parkedcalls show, else parking show <lot> on Asterisk 12+), parkedcalls (Asterisk "
+        "up to 11, the page) or parking (Asterisk 12+)",
+        choices=CLI_CHOICES,
     ),
     Param(
         "return_warn_s",
@@ -67,16 +77,113 @@ def lot_names(tenant_code: str) -> list[str]:
     ]
 
 
+def parking_commands(tenant_code: str) -> list[str]:
+    """``asterisk -rx 'parking show <lot>'`` for each lot of the tenant (Asterisk 12+)."""
+    return [cmd("asterisk", "-rx", f"parking show {lot}") for lot in lot_names(tenant_code)]
+
+
+@dataclasses.dataclass
+class ParkedReading:
+    """What the parked-calls reader found on one node.
+
+    Attributes:
+        command: the command read (``parkedcalls show`` or ``parking show``).
+        parked: the parked calls (None when the node has no such command).
+        missing: the node's "No such command" answer, when it has none.
+        lots_asked: the lots ``parking show`` was asked for (empty for ``parkedcalls show``).
+    """
+
+    command: str
+    parked: ParkedCalls | None
+    missing: MissingCommand | None = None
+    lots_asked: tuple[str, ...] = ()
+
+    @property
+    def lots_not_found(self) -> list[str]:
+        """Lots asked with ``parking show`` that the node does not have."""
+        seen = set(self.parked.lots) if self.parked is not None else set()
+        return [lot for lot in self.lots_asked if lot not in seen]
+
+    def __repr__(self) -> str:
+        if self.missing is not None:
+            return repr(self.missing)
+        return f"{self.command}: {self.parked!r}"
+
+
+def _missing_text(missing: MissingCommand, cli: str) -> str:
+    if missing.command.startswith("parkedcalls"):
+        return (
+            f"this node's Asterisk has no '{missing.command}' command: Asterisk 12 and later park "
+            "with res_parking ('parking show <lot>'); use parking_cli='auto' or 'parking'"
+        )
+    if missing.command.startswith("parking"):
+        return (
+            f"this node's Asterisk has no '{missing.command}' command: Asterisk 11 and older "
+            "park with features.c ('parkedcalls show'); use parking_cli='auto' or 'parkedcalls'"
+        )
+    return f"this node's Asterisk has no '{missing.command}' command (parking_cli={cli!r})"
+
+
+def read_parked(text: str, lots: tuple[str, ...] = ()) -> ParkedReading:
+    """The parked-calls reading of a probe's text: ``parking show`` output (when ``lots`` were
+    asked), ``parkedcalls show`` output, or the node's "No such command" answer."""
+    missing = missing_command(text)
+    if missing is not None:
+        return ParkedReading(missing.command, None, missing, lots)
+    if lots:
+        return ParkedReading("parking show", parse_parking_show(text), None, lots)
+    return ParkedReading("parkedcalls show", parse_parkedcalls(text))
+
+
+_PARKING_MARK = "# parking show\n"  # first line of the probe's text when it read parking show
+
+
 def parked_probe(tenant_code: str, cli: str):
-    """The parked-calls reader: ``parkedcalls show``, or ``parking show <lot>`` per lot."""
+    """The parked-calls reader of ``cli``: ``(command, probe, parse)`` (one of command/probe).
+
+    ``parse`` gives :class:`~mirtalib.asterisk.parking.ParkedCalls` and raises ParseError naming
+    the cause when the node has no such command (``parkedcalls show`` on Asterisk 12+).
+    ``auto`` asks ``parkedcalls show`` and, when the node has no such command, ``parking show``
+    for each lot of the tenant (:func:`reading_probe` gives the steps' fuller reading).
+    """
+    if cli not in CLI_CHOICES:
+        raise ParameterError(f"parking_cli={cli!r} is not one of {list(CLI_CHOICES)}")
+    probe, read = reading_probe(tenant_code, cli)
+
+    def parse(text: str) -> ParkedCalls:
+        reading = read(text)
+        if reading.parked is None:
+            raise ParseError(_missing_text(reading.missing, cli))  # type: ignore[arg-type]
+        return reading.parked
+
     if cli == "parkedcalls":
-        return PARKED_COMMAND, None, parse_parkedcalls
-    commands = [cmd("asterisk", "-rx", f"parking show {lot}") for lot in lot_names(tenant_code)]
+        return PARKED_COMMAND, None, parse
+    return None, probe, parse
+
+
+def reading_probe(tenant_code: str, cli: str):
+    """``(probe, read)``: the probe runs the command(s) of ``cli`` on a target and returns their
+    text; ``read`` turns it into a :class:`ParkedReading`."""
+    lots = tuple(lot_names(tenant_code))
+    commands = parking_commands(tenant_code)
+
+    def parking(target) -> str:
+        return _PARKING_MARK + "\n".join(target.run(c).stdout for c in commands)
 
     def probe(target) -> str:
-        return "\n".join(target.run(c).stdout for c in commands)
+        if cli == "parking":
+            return parking(target)
+        first = target.run(PARKED_COMMAND).stdout
+        if cli == "auto" and missing_command(first) is not None:
+            return parking(target)
+        return first
 
-    return None, probe, parse_parking_show
+    def read(text: str) -> ParkedReading:
+        if text.startswith(_PARKING_MARK):
+            return read_parked(text.removeprefix(_PARKING_MARK), lots)
+        return read_parked(text)
+
+    return probe, read
 
 
 def lot_keys(tenant_code: str, brand: str) -> pd.DataFrame:
@@ -114,11 +221,21 @@ def _range_text(tenant_code: str) -> str:
     return ", ".join(f"{r.name} {r.start}-{r.end}" for r in lots.itertuples()) or "none"
 
 
-def _judge(tenant_code: str, warn_s: int, *, final: bool):
-    def expect(parked: ParkedCalls) -> tuple[Verdict, str]:
+def _judge(tenant_code: str, warn_s: int, cli: str, *, final: bool):
+    def expect(reading: ParkedReading) -> tuple[Verdict, str]:
+        if reading.missing is not None:
+            return Verdict.FAIL, _missing_text(reading.missing, cli)
+        parked = reading.parked
+        assert parked is not None
         mine = [c for c in parked.calls if c.tenant == tenant_code]
         verdict = Verdict.PASS
         notes = [f"{len(parked.calls)} parked in the lots read, {len(mine)} of {tenant_code}"]
+        if reading.command == "parking show" and cli == "auto":
+            notes[0] += " (parking show: this Asterisk has no parkedcalls show)"
+        absent = reading.lots_not_found
+        if absent:
+            verdict = Verdict.WARN
+            notes.append("lot(s) not on this node: " + ", ".join(absent))
         positions = set(directory(tenant_code).parking_numbers())
         outside = [c.space for c in mine if c.space not in positions]
         if outside:
@@ -145,10 +262,30 @@ def _judge(tenant_code: str, warn_s: int, *, final: bool):
     return expect
 
 
+def _parked_check(v: dict[str, Any], *, final: bool) -> Check:
+    t, cli = v["tenant"], v["parking_cli"]
+    probe, read = reading_probe(t, cli)
+    shown = {
+        "auto": "parkedcalls show, or parking show on Asterisk 12+",
+        "parking": "parking show",
+        "parkedcalls": "parkedcalls show",
+    }[cli]
+    common = {"parse": read, "expect": _judge(t, v["return_warn_s"], cli, final=final)}
+    if cli == "parkedcalls":  # one command: shown as such in the plan
+        common["command"] = PARKED_COMMAND
+        common["parse"] = read_parked
+    else:
+        common["probe"] = probe
+    if final:
+        return Check(id="parked-after", title="Parked calls are where they should be", **common)
+    return Check(
+        id="parked-before", title=f"Calls parked now ({shown})", phase=Phase.BEFORE, **common
+    )
+
+
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 42 for validated parameter values ``v``."""
     t = v["tenant"]
-    command, probe, parse = parked_probe(t, v["parking_cli"])
     numbers = directory(t).parking_numbers()
     first, last = (numbers[0], numbers[-1]) if numbers else ("?", "?")
     return [
@@ -160,15 +297,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="the range is set when the tenant is created; changing it needs a restart of "
             "the parking module ('parking' icon in Admin/PBX Nodes), which drops parked calls",
         ),
-        Check(
-            id="parked-before",
-            title=f"Calls parked now ({v['parking_cli']} show)",
-            phase=Phase.BEFORE,
-            command=command,
-            probe=probe,
-            parse=parse,
-            expect=_judge(t, v["return_warn_s"], final=False),
-        ),
+        _parked_check(v, final=False),
         Manual(
             id="timeout",
             title="Parking time before the call returns",
@@ -196,14 +325,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail=f"transfer a call to {first} (or use the Park feature code), watch the BLF key "
             f"of the position light up, retrieve it by dialing the position from another phone",
         ),
-        Check(
-            id="parked-after",
-            title="Parked calls are where they should be",
-            command=command,
-            probe=probe,
-            parse=parse,
-            expect=_judge(t, v["return_warn_s"], final=True),
-        ),
+        _parked_check(v, final=True),
     ]
 
 

@@ -17,11 +17,16 @@ What this runbook does:
 * counts registered phones per tenant on each node from ``pjsip show contacts`` (or chan_sip's
   ``sip show peers``); :func:`placement` turns the per-node counts into the tenants that are split
   and the pool each one should use.
+
+Found on a real Asterisk 22 node: ``sip show peers`` does not exist there (no chan_sip since
+Asterisk 21), and a node without Python cannot run the SRV query; both are reported as such
+instead of "0 phones" or an unexplained exit code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -40,8 +45,8 @@ from mirtalib.runbook import (
     Step,
     Verdict,
     Verification,
-    info,
 )
+from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, missing_command
 from mirtalib.validate import EXTENSION_RE, checker, hostname, ip_address, port
 
 CONTACT_COMMANDS = {
@@ -132,11 +137,24 @@ def shares_text(records: Sequence[SrvRecord]) -> str:
     return "\n".join(out)
 
 
+NO_PYTHON = 127  # what the shell exits with when the node has neither python3 nor python
+
+
+@dataclass(frozen=True)
+class NoPython:
+    """The node could not run the query: it has neither ``python3`` nor ``python``."""
+
+    def __repr__(self) -> str:
+        return "no python3 or python on the node"
+
+
 def _srv_probe(records: Sequence[SrvRecord], resolver: str, dns_port: int):
     queries = [DnsQuery(resolver, o, "SRV", dns_port) for o in _owners(records)]
     command = node_command(queries)
 
-    def parse(text: str) -> list[tuple[str, str, list[SrvRecord]]]:
+    def parse(text: str) -> list[tuple[str, str, list[SrvRecord]]] | NoPython:
+        if not text.strip():  # the query prints one line per record set, or did not run
+            return NoPython()
         out = []
         for r in parse_node_output(text, queries):
             live = [SrvRecord(*(int(x) for x in a.split()[:3]), a.split()[3]) for a in r.answers]
@@ -151,7 +169,12 @@ def _rdata(records: Sequence[SrvRecord]) -> str:
 
 
 def _srv_expect(records: Sequence[SrvRecord], worst: Verdict):
-    def expect(found: list[tuple[str, str, list[SrvRecord]]]) -> tuple[Verdict, str]:
+    def expect(found: list[tuple[str, str, list[SrvRecord]]] | NoPython) -> tuple[Verdict, str]:
+        if isinstance(found, NoPython):
+            return worst, (
+                "the node has neither python3 nor python, which the SRV query runs with: ask "
+                "the resolver from another node, or install python3"
+            )
         problems, good = [], []
         for name, status, live in found:
             wanted = [r for r in records if r.owner == name]
@@ -177,7 +200,15 @@ def tenant_of(aor: str) -> str:
 
 
 def registered_phones(text: str, driver: str = "pjsip") -> dict[str, int]:
-    """Registered phones per tenant in ``pjsip show contacts`` / ``sip show peers`` output."""
+    """Registered phones per tenant in ``pjsip show contacts`` / ``sip show peers`` output.
+
+    Raises:
+        ParseError: when the node has no such command (chan_sip's ``sip show peers`` on Asterisk
+            21 and later), naming the cause, or the output is not understood.
+    """
+    missing = missing_command(text)
+    if missing is not None:
+        raise ParseError(_missing_text(missing, driver))
     counts: dict[str, int] = {}
     if driver == "pjsip":
         report = parse_pjsip_show(text)
@@ -194,18 +225,42 @@ def registered_phones(text: str, driver: str = "pjsip") -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _phones_expect(counts: dict[str, int]) -> tuple[Verdict, str]:
-    total = sum(counts.values())
-    return Verdict.PASS, f"{total} phone(s) registered: " + (
-        ", ".join(f"{t} {n}" for t, n in counts.items()) or "none"
-    )
+def _missing_text(missing: MissingCommand, driver: str) -> str:
+    if driver == "sip":
+        return chan_sip_missing(
+            f"'{missing.command}' does not exist, so its phones cannot be counted; count the "
+            "PJSIP registrations with channel_driver='pjsip'"
+        )
+    return f"'{missing.command}' does not exist on this node (is res_pjsip loaded?)"
+
+
+def _phones(driver: str):
+    def parse(text: str) -> dict[str, int] | MissingCommand:
+        return missing_command(text) or registered_phones(text, driver)
+
+    return parse
+
+
+def _phones_expect(driver: str, worst: Verdict, *, final: bool):
+    def expect(counts: dict[str, int] | MissingCommand) -> tuple[Verdict, str]:
+        if isinstance(counts, MissingCommand):
+            return worst, _missing_text(counts, driver)
+        if final:
+            return Verdict.PASS, f"phones per tenant: {counts}"
+        total = sum(counts.values())
+        return Verdict.PASS, f"{total} phone(s) registered: " + (
+            ", ".join(f"{t} {n}" for t, n in counts.items()) or "none"
+        )
+
+    return expect
 
 
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 43 for validated values ``v``."""
     records = design(v)
     command, parse = _srv_probe(records, v["resolver"], v["dns_port"])
-    contacts = CONTACT_COMMANDS[v["channel_driver"]]
+    driver = v["channel_driver"]
+    contacts = CONTACT_COMMANDS[driver]
     return [
         Manual(
             id="srv-model",
@@ -221,14 +276,15 @@ def build(v: dict[str, Any]) -> list[Step]:
             command=command,
             parse=parse,
             expect=_srv_expect(records, Verdict.WARN),
+            ok_codes=(0, NO_PYTHON),
         ),
         Check(
             id="phones-before",
             title="Phones registered on this node, per tenant",
             phase=Phase.BEFORE,
             command=contacts,
-            parse=lambda text: registered_phones(text, v["channel_driver"]),
-            expect=_phones_expect,
+            parse=_phones(driver),
+            expect=_phones_expect(driver, Verdict.WARN, final=False),
         ),
         Manual(
             id="publish-zone",
@@ -250,13 +306,14 @@ def build(v: dict[str, Any]) -> list[Step]:
             command=command,
             parse=parse,
             expect=_srv_expect(records, Verdict.FAIL),
+            ok_codes=(0, NO_PYTHON),
         ),
         Check(
             id="phones-after",
             title="Phones registered on this node, per tenant (after)",
             command=contacts,
-            parse=lambda text: registered_phones(text, v["channel_driver"]),
-            expect=info("phones per tenant"),
+            parse=_phones(driver),
+            expect=_phones_expect(driver, Verdict.FAIL, final=True),
         ),
     ]
 

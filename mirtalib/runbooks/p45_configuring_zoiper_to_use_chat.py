@@ -10,16 +10,20 @@ Steps: an ordinary Zoiper account (username ``103-DEVEL``, domain the node, othe
 the peer added as a Zoiper contact with presence; the extension configured for presence. The
 runbook checks that last part in Asterisk: subscriptions accepted (chan_sip *Subscriptions*,
 PJSIP ``allow_subscribe``) and a hint for the extension in ``core show hints`` (what a presence
-subscription watches).
+subscription watches). A SIP (chan_sip) extension on a node without chan_sip (Asterisk 21 and
+later) is reported as such: the node answers ``No such command 'sip show peer ...'``, which says
+nothing about subscriptions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mirtalib.asterisk.states import parse_core_show_hints
 from mirtalib.phones.endpoint import resolve_tech, settings_check
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
 from mirtalib.validate import checker, cmd, extension
 
 WANTED = {"subscriptions": True}
@@ -64,6 +68,35 @@ def _hint_expect(names: list[str]):
     return expect
 
 
+def presence_check(ext: str, tech: str, chosen: str, *, final: bool) -> Check:
+    """The subscriptions check of ``ext``; a node without the driver's commands is a finding."""
+    check = settings_check(
+        ext,
+        tech,
+        WANTED,
+        final=final,
+        check_id="presence-after" if final else "presence-before",
+        title=f"{ext}: subscriptions accepted" + ("" if final else " now"),
+        why=WHY,
+    )
+    judge = check.expect
+    source = "the MiRTA database says it is a SIP extension" if chosen == "auto" else "tech=sip"
+
+    def expect(value) -> tuple[Verdict, str]:
+        if isinstance(value, MissingCommand):
+            what = (
+                f"'{value.command}' does not exist, so {ext}'s subscriptions cannot be read as "
+                f"a chan_sip peer ({source}); make it a PJSIP extension (tech=pjsip reads it so)"
+            )
+            if tech != "sip":
+                what = f"'{value.command}' does not exist on this node"
+                return Verdict.FAIL, what
+            return Verdict.FAIL, chan_sip_missing(what)
+        return judge(value)  # type: ignore[return-value]
+
+    return dataclasses.replace(check, parse=tolerant(check.parse), expect=expect)
+
+
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 45 for validated parameter values ``v``."""
     ext = v["extension"]
@@ -79,15 +112,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="recent Zoiper releases send SIP message formats Asterisk does not accept: "
             "test chat and presence with the exact version first",
         ),
-        settings_check(
-            ext,
-            tech,
-            WANTED,
-            final=False,
-            check_id="presence-before",
-            title=f"{ext}: subscriptions accepted now",
-            why=WHY,
-        ),
+        presence_check(ext, tech, v["tech"], final=False),
         Manual(
             id="zoiper-account",
             title="Zoiper account",
@@ -109,15 +134,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="enable presence (subscriptions) on the extension, as the page's screenshot "
             "shows; the peers need it too",
         ),
-        settings_check(
-            ext,
-            tech,
-            WANTED,
-            final=True,
-            check_id="presence-after",
-            title=f"{ext}: subscriptions accepted",
-            why=WHY,
-        ),
+        presence_check(ext, tech, v["tech"], final=True),
         Check(
             id="peer-hints",
             title="Hints for the extension and its contacts",
