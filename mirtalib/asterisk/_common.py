@@ -3,7 +3,9 @@
 * :func:`parser` makes the "a parser raises nothing but ParseError" promise hold: an unexpected
   exception inside a parser becomes :class:`UnforeseenInput` (a ParseError) chained to it, so the
   hypothesis tests can tell a deliberate refusal from a bug.
-* :func:`as_text` accepts ``str`` or ``bytes``, plain CLI text or an AMI capture.
+* :func:`as_text` accepts ``str`` or ``bytes``, plain CLI text or an AMI capture; for Asterisk
+  commands it also drops colour codes and raises on an unknown or refused command
+  (:func:`mirtalib.asterisk.ami.read_command_output`).
 * :class:`Reject` is how a parser reports a line it could not use (never silently dropped).
 """
 
@@ -78,10 +80,13 @@ def as_text(text: str | bytes, *, what: str, ami: bool = True) -> str:
     Args:
         text: the command output (str, or bytes decoded as UTF-8 with replacement).
         what: the command, for error messages.
-        ami: unwrap AMI ``Action: Command`` captures (Asterisk commands); False for host commands.
+        ami: an Asterisk command: unwrap AMI ``Action: Command`` captures, drop colour codes and
+            refuse Asterisk's refusals; False for host commands.
 
     Raises:
-        ParseError: when ``text`` is not text, is too large, or is an AMI error response.
+        ParseError: when ``text`` is not text, is too large, or is an AMI error response;
+            :class:`~mirtalib.asterisk.ami.CommandNotFound` when the command does not exist on
+            that Asterisk (``No such command ...``).
     """
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8", errors="replace")
@@ -90,9 +95,9 @@ def as_text(text: str | bytes, *, what: str, ami: bool = True) -> str:
     if len(text) > MAX_INPUT:
         raise ParseError(f"{what}: output of {len(text)} characters is too large to be plausible")
     if ami:
-        from mirtalib.asterisk.ami import unwrap_command_output
+        from mirtalib.asterisk.ami import read_command_output
 
-        return unwrap_command_output(text)
+        return read_command_output(text, what=what)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

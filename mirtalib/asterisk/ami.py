@@ -15,6 +15,13 @@ unrelated ``Event:`` packets; those are skipped. When a capture holds several co
 their outputs are joined in order. A ``Response: Error`` raises :class:`ParseError` with the message
 Asterisk gave, so a refused or unknown command never looks like an empty result.
 
+:func:`read_command_output` is what the parsers call: it unwraps, removes the colour escape codes
+``asterisk -rx`` prints even into a pipe (``ESC[1;32;40mNot in use ESC[0m``; AMI strips them), and
+turns the answers Asterisk gives *instead of* a command's output into a :class:`AsteriskRefused`
+(a ParseError): an unknown command (``No such command 'parkedcalls show' ...``, on Asterisk 22
+also ``Response: Error`` over AMI) raises :class:`CommandNotFound`, so a runbook can report "this
+Asterisk has no such command" rather than read an empty "all fine" result.
+
 >>> unwrap_command_output("Response: Success\\nMessage: Command output follows\\nOutput: hi\\n\\n")
 'hi\\n'
 """
@@ -34,6 +41,52 @@ _AMI_START = re.compile(
 )
 _HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(?: (.*))?$")
 _OLD_HEADERS = {"privilege", "actionid"}
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_NO_SUCH = re.compile(r"^No such command '(?P<command>[^']*)'")
+# answers Asterisk prints instead of a command's output (main/cli.c, main/asterisk.c)
+_REFUSALS = (
+    (re.compile(r"^Unable to connect to remote asterisk\b"), "Asterisk is not running here"),
+    (re.compile(r"^You don't have permissions to run '"), "Asterisk refused the command"),
+    (re.compile(r"^Command '.*' cannot be run during shutdown"), "Asterisk is shutting down"),
+    (re.compile(r"^Command '.*' failed\.\s*$"), "Asterisk reports the command failed"),
+)
+
+
+class AsteriskRefused(ParseError):
+    """Asterisk answered with a refusal or an error instead of the command's output.
+
+    Attributes:
+        answer: what Asterisk printed (the first lines), for the operator.
+    """
+
+    def __init__(self, message: str, *, answer: str = "") -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
+class CommandNotFound(AsteriskRefused):
+    """The command does not exist on this Asterisk (another version, or its module is not loaded).
+
+    Attributes:
+        command: the command as Asterisk echoed it (``parkedcalls show``).
+    """
+
+    def __init__(self, message: str, *, command: str, answer: str = "") -> None:
+        super().__init__(message, answer=answer)
+        self.command = command
+
+
+def _prefix(what: str) -> str:
+    return f"{what}: " if what else ""
+
+
+def _not_found(what: str, answer: str, command: str) -> CommandNotFound:
+    return CommandNotFound(
+        f"{_prefix(what)}not the output of this command: the command '{command}' does not "
+        f"exist on this Asterisk (it answered: {answer[:200]})",
+        command=command,
+        answer=answer,
+    )
 
 
 def _normalize(text: str | bytes) -> str:
@@ -92,11 +145,12 @@ def _read_packet(lines: list[str], i: int) -> tuple[dict[str, str], list[str], i
     return headers, output, i
 
 
-def unwrap_command_output(text: str | bytes) -> str:
+def unwrap_command_output(text: str | bytes, *, what: str = "") -> str:
     """Return the CLI text inside ``text``, whichever of the three shapes it has.
 
     Args:
         text: plain CLI output, or an AMI capture of an ``Action: Command`` exchange.
+        what: the command, put in front of error messages.
 
     Returns:
         The command's output with ``\\n`` line endings; it ends with a newline when it has lines.
@@ -104,7 +158,8 @@ def unwrap_command_output(text: str | bytes) -> str:
     Raises:
         ParseError: when the input is not text, when AMI says ``Response: Error``, when an old-style
             response is not closed by ``--END COMMAND--``, or when an AMI capture holds no command
-            output at all.
+            output at all. An AMI error whose output is ``No such command ...`` raises
+            :class:`CommandNotFound`, any other AMI error :class:`AsteriskRefused`.
     """
     text = _normalize(text)
     if not is_ami(text):
@@ -113,6 +168,7 @@ def unwrap_command_output(text: str | bytes) -> str:
     out: list[str] = []
     found = False
     errors: list[str] = []
+    missing: list[tuple[str, str]] = []  # (command, answer) of "No such command" errors
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -127,17 +183,68 @@ def unwrap_command_output(text: str | bytes) -> str:
         response = headers.get("response", "").lower()
         message = headers.get("message", "")
         if response == "error":
+            no_such = next((m for m in map(_NO_SUCH.match, output) if m), None)
+            if no_such:
+                missing.append((no_such.group("command"), no_such.string))
+                continue
+            if message.lower() == "command output follows" and output:
+                message = ""  # Asterisk 22 says so on errors too; the output is the message
             detail = "; ".join(x for x in [message, *output] if x)
             errors.append(detail or "no message")
             continue
         if output or message.lower() == "command output follows":
             found = True
             out.extend(output)
+    if missing:
+        raise _not_found(what, missing[0][1], missing[0][0])
     if errors:
-        raise ParseError(f"AMI command failed: {' | '.join(errors)}")
+        detail = " | ".join(errors)
+        raise AsteriskRefused(f"{_prefix(what)}AMI command failed: {detail}", answer=detail)
     if not found:
         raise ParseError(
-            "AMI capture holds no command output (no 'Output:' lines and no 'Response: Follows')"
+            f"{_prefix(what)}AMI capture holds no command output "
+            "(no 'Output:' lines and no 'Response: Follows')"
         )
     log.debug("unwrapped %d lines of AMI command output", len(out))
     return "\n".join(out) + ("\n" if out else "")
+
+
+def check_answer(body: str, *, what: str = "") -> None:
+    """Raise when ``body`` (unwrapped CLI text) is Asterisk refusing the command, not its output.
+
+    ``No such command '...'`` (on any line: outputs of several commands may be joined) raises
+    :class:`CommandNotFound`; ``Unable to connect to remote asterisk``, ``You don't have
+    permissions``, ``... cannot be run during shutdown``, ``Command '...' failed.`` and a
+    ``Usage:`` text in place of the output raise :class:`AsteriskRefused`.
+    """
+    lines = [ln.strip() for ln in body.split("\n") if ln.strip()]
+    for line in lines:
+        m = _NO_SUCH.match(line)
+        if m:
+            raise _not_found(what, line, m.group("command"))
+        for pattern, meaning in _REFUSALS:
+            if pattern.match(line):
+                raise AsteriskRefused(f"{_prefix(what)}{meaning}: {line[:200]}", answer=line)
+    if lines and lines[0].startswith("Usage: "):
+        raise AsteriskRefused(
+            f"{_prefix(what)}Asterisk printed the command's usage instead of its output "
+            f"(wrong arguments?): {lines[0][:200]}",
+            answer="\n".join(lines[:5]),
+        )
+
+
+def read_command_output(text: str | bytes, *, what: str = "") -> str:
+    """Unwrap ``text`` (:func:`unwrap_command_output`), drop colour codes, refuse refusals.
+
+    Returns:
+        The command's output, ``\n`` line endings, no ANSI escape sequences.
+
+    Raises:
+        CommandNotFound: the command does not exist on this Asterisk.
+        AsteriskRefused: Asterisk answered with an error instead of the output (see
+            :func:`check_answer`).
+        ParseError: the input is not text or a broken AMI capture.
+    """
+    body = ANSI_ESCAPE.sub("", unwrap_command_output(text, what=what))
+    check_answer(body, what=what)
+    return body

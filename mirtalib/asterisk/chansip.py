@@ -112,7 +112,13 @@ def _peer(fields: dict[str, str], tail: re.Match[str]) -> SipPeer:
 
 @parser
 def parse_sip_peers(text: str | bytes) -> SipPeers:
-    """Parse ``sip show peers`` output into :class:`SipPeers`."""
+    """Parse ``sip show peers`` output into :class:`SipPeers`.
+
+    Raises:
+        ParseError: when no line is a peer, the header or the footer (not this command's output);
+            :class:`~mirtalib.asterisk.ami.CommandNotFound` on an Asterisk without chan_sip
+            (Asterisk 21 and later: ``No such command 'sip show peers'``).
+    """
     text = as_text(text, what="sip show peers")
     peers: list[SipPeer] = []
     rejects: list[Reject] = []
@@ -153,6 +159,9 @@ def parse_sip_peers(text: str | bytes) -> SipPeers:
             peers.append(_peer(fields, tail))
         except ParseError as exc:
             rejects.append(reject(lineno, str(exc), line))
+    if not (peers or cols is not None or footer):
+        first = rejects[0].raw[:80] if rejects else ""
+        raise ParseError(f"sip show peers: not the output of this command (first line {first!r})")
     g = (lambda k: int(footer.group(k))) if footer else (lambda k: None)
     if footer and int(footer.group("n")) != len(peers):
         log.debug("sip show peers: footer says %s peers, read %d", footer.group("n"), len(peers))

@@ -26,6 +26,7 @@ _MODULE = re.compile(
     re.ASCII,
 )
 _MODULES_FOOTER = re.compile(r"^(\d+) modules? loaded\s*$", re.ASCII)
+_MODULES_HEADER = re.compile(r"^Module\s+Description\b")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,10 +146,11 @@ class ModuleList:
     rejects: list[Reject]
 
     def get(self, name: str) -> Module | None:
-        """The module called ``name`` (``res_pjsip`` or ``res_pjsip.so``), None when absent."""
-        if not name.endswith(".so"):
-            name += ".so"
-        return next((m for m in self.modules if m.name == name), None)
+        """The module called ``name`` (``res_pjsip`` or ``res_pjsip.so``; built-in parts of the
+        core such as ``cdr`` or ``manager`` are listed without ``.so``), None when absent."""
+        wanted = {name, name.removesuffix(".so"), name.removesuffix(".so") + ".so"}
+        exact = next((m for m in self.modules if m.name == name), None)
+        return exact or next((m for m in self.modules if m.name in wanted), None)
 
     def running(self) -> list[str]:
         """Names of modules whose status is Running (all listed modules on old versions)."""
@@ -157,14 +159,23 @@ class ModuleList:
 
 @parser
 def parse_module_show(text: str | bytes) -> ModuleList:
-    """Parse ``module show`` / ``module show like X`` (plain CLI or AMI ``Output:`` form)."""
+    """Parse ``module show`` / ``module show like X`` (plain CLI or AMI ``Output:`` form).
+
+    Raises:
+        ParseError: when no line is a module, the header or the ``N modules loaded`` footer (not
+            this command's output), or Asterisk refused the command.
+    """
     text = as_text(text, what="module show")
     modules: list[Module] = []
     rejects: list[Reject] = []
     loaded = None
+    header = False
     for lineno, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("Module "):
+        if not stripped:
+            continue
+        if _MODULES_HEADER.match(stripped):
+            header = True
             continue
         fm = _MODULES_FOOTER.match(stripped)
         if fm:
@@ -183,4 +194,9 @@ def parse_module_show(text: str | bytes) -> ModuleList:
                 m.group("support") or "",
             )
         )
+    if not (modules or header or loaded is not None):
+        first = rejects[0].raw[:80] if rejects else ""
+        raise ParseError(f"module show: not the output of this command (first line {first!r})")
+    if loaded is not None and loaded != len(modules):
+        log.warning("module show: the footer says %d modules, %d read", loaded, len(modules))
     return ModuleList(modules, loaded, rejects)

@@ -110,7 +110,9 @@ def parse_parkedcalls(text: str | bytes) -> ParkedCalls:
     """Parse ``parkedcalls show``.
 
     Raises:
-        ParseError: when no line of the text belongs to this command's output.
+        ParseError: when no line of the text belongs to this command's output;
+            :class:`~mirtalib.asterisk.ami.CommandNotFound` on Asterisk 12 and later, which
+            answer ``No such command 'parkedcalls show'`` (read ``parking show <lot>`` there).
     """
     body = as_text(text, what="parkedcalls show")
     calls: list[ParkedCall] = []

@@ -1,10 +1,15 @@
-"""Parsers for ``pjsip show endpoints|endpoint X|aors|aor X|transports|contacts`` (plain or AMI).
+"""Parsers for the ``pjsip show ...`` listings (plain or AMI): ``endpoints``, ``endpoint X``,
+``aors``, ``aor X``, ``auths``, ``auth X``, ``contacts``, ``transports``, ``transport X``,
+``identifies``, ``channels``, ``registrations``.
 
 All these commands print the same line grammar: a header block of ``<Template....>`` lines closed
-by ``=====``, then object lines ``Endpoint:``, ``InAuth:``/``OutAuth:``, ``Aor:``, ``Contact:``,
-``Transport:``, ``Identify:``, ``Match:``, ``Channel:``, ``Exten:``; ``show endpoint X`` and ``show
-aor X`` add a ``ParameterName : ParameterValue`` table; lists end with ``Objects found: N``. One
-parser (:func:`parse_pjsip_show`) reads them all into a :class:`PjsipReport`; the wrappers
+by ``=====``, then object lines ``Endpoint:``, ``InAuth:``/``OutAuth:``, ``Auth:``, ``Aor:``,
+``Contact:``, ``Transport:``, ``Identify:``, ``Match:``, ``Channel:``, ``Exten:`` (nested in an
+endpoint block, or at top level in ``show auths|identifies|channels``); ``show registrations``
+prints ``name/server_uri  auth  status (exp. Ns)`` lines without a label; ``show X <name>`` adds a
+``ParameterName : ParameterValue`` table; lists end with ``Objects found: N``, an empty list is
+``No objects found.``, a missing object ``Unable to find object X.``. One parser
+(:func:`parse_pjsip_show`) reads them all into a :class:`PjsipReport`; the wrappers
 (:func:`parse_pjsip_transports`, :func:`parse_pjsip_endpoint` ...) pick what a command prints.
 Seed page 03 verifies the Teams transport on 5091, endpoint and AOR this way.
 """
@@ -16,8 +21,37 @@ import logging
 import math
 import re
 
-from mirtalib.asterisk._common import Reject, as_text, parser, reject
+from mirtalib.asterisk._common import as_text, parser, reject
+from mirtalib.asterisk.pjsipobjects import (
+    PjsipAor,
+    PjsipAuth,
+    PjsipChannel,
+    PjsipContact,
+    PjsipEndpoint,
+    PjsipIdentify,
+    PjsipRegistration,
+    PjsipReport,
+    PjsipTransport,
+)
 from mirtalib.errors import ParseError
+
+__all__ = [
+    "PjsipAor",
+    "PjsipAuth",
+    "PjsipChannel",
+    "PjsipContact",
+    "PjsipEndpoint",
+    "PjsipIdentify",
+    "PjsipRegistration",
+    "PjsipReport",
+    "PjsipTransport",
+    "parse_pjsip_aor",
+    "parse_pjsip_endpoint",
+    "parse_pjsip_endpoints",
+    "parse_pjsip_registrations",
+    "parse_pjsip_show",
+    "parse_pjsip_transports",
+]
 
 log = logging.getLogger(__name__)
 
@@ -31,118 +65,13 @@ _ENDPOINT = re.compile(r"^(?P<id>\S+)\s+(?P<state>\S.*?)\s+(?P<used>\d+) of (?P<
 _TEMPLATE = re.compile(r"<[A-Za-z][A-Za-z/() ]*\.*>")
 _FOUND = re.compile(r"^\s*Objects found:\s*(\d+)\s*$", re.A)
 _NOT_FOUND = re.compile(r"^\s*(?:Unable to find object (.*?)\.?|No objects found\.?)\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class PjsipTransport:
-    """``Transport:  transporttls  tls  0  0  0.0.0.0:5091``."""
-
-    name: str
-    protocol: str
-    cos: int
-    tos: int
-    bind: str
-
-    @property
-    def port(self) -> int | None:
-        """Bound port (None when the bind address has none)."""
-        _, _, port = self.bind.rpartition(":")
-        return int(port) if port.isascii() and port.isdigit() else None
-
-
-@dataclasses.dataclass(frozen=True)
-class PjsipContact:
-    """``Contact:  aor/sip:100-DEVEL@192.168.1.50:5060;ob  c3a9f2e1b4 Avail  12.345``.
-
-    ``status`` is Avail, Unavail, NonQual, Unknown, Created or Removed; ``rtt_ms`` NaN when not
-    qualified.
-    """
-
-    aor: str
-    uri: str
-    hash: str
-    status: str
-    rtt_ms: float
-
-
-@dataclasses.dataclass
-class PjsipAor:
-    """``Aor:  name  max_contacts`` with its contacts (and parameters for ``show aor X``)."""
-
-    name: str
-    max_contacts: int
-    contacts: list[PjsipContact] = dataclasses.field(default_factory=list)
-
-
-@dataclasses.dataclass(frozen=True)
-class PjsipChannel:
-    """``Channel:`` line of an endpoint (and its ``Exten:`` line when printed)."""
-
-    channel: str
-    state: str
-    time: str
-    exten: str = ""
-    clcid: str = ""
-
-
-@dataclasses.dataclass
-class PjsipEndpoint:
-    """An ``Endpoint:`` block.
-
-    Attributes:
-        name, callerid: from ``name/cid`` (callerid "" when not set).
-        state: ``Not in use``, ``In use``, ``Unavailable`` ...; channels_in_use/max_channels
-            (``inf`` -> None).
-        in_auths, out_auths: auth ids; aors: AOR blocks; transports: the endpoint's transport lines;
-        identifies: identify ids; matches: their ``Match:`` criteria; channels: active channels.
-    """
-
-    name: str
-    callerid: str
-    state: str
-    channels_in_use: int
-    max_channels: int | None
-    in_auths: list[str] = dataclasses.field(default_factory=list)
-    out_auths: list[str] = dataclasses.field(default_factory=list)
-    aors: list[PjsipAor] = dataclasses.field(default_factory=list)
-    transports: list[PjsipTransport] = dataclasses.field(default_factory=list)
-    identifies: list[str] = dataclasses.field(default_factory=list)
-    matches: list[str] = dataclasses.field(default_factory=list)
-    channels: list[PjsipChannel] = dataclasses.field(default_factory=list)
-
-    @property
-    def contacts(self) -> list[PjsipContact]:
-        """Contacts of all its AORs."""
-        return [c for a in self.aors for c in a.contacts]
-
-    @property
-    def available(self) -> bool:
-        """True when at least one contact answers qualify (Avail) or is not qualified (NonQual)."""
-        return any(c.status in {"Avail", "NonQual"} for c in self.contacts)
-
-
-@dataclasses.dataclass
-class PjsipReport:
-    """Everything a ``pjsip show ...`` output held.
-
-    Attributes:
-        endpoints, aors, transports, contacts: top-level objects in order (objects nested in an
-            endpoint block are not repeated at top level).
-        params: the ``ParameterName : ParameterValue`` table (``show endpoint X``/``show aor X``).
-        objects_found: the ``Objects found: N`` footer, None when absent.
-        not_found: the name in ``Unable to find object X.`` ("" for ``No objects found.``), None
-            when the object was found.
-        rejects: lines that could not be read.
-    """
-
-    endpoints: list[PjsipEndpoint] = dataclasses.field(default_factory=list)
-    aors: list[PjsipAor] = dataclasses.field(default_factory=list)
-    transports: list[PjsipTransport] = dataclasses.field(default_factory=list)
-    contacts: list[PjsipContact] = dataclasses.field(default_factory=list)
-    params: dict[str, str] = dataclasses.field(default_factory=dict)
-    objects_found: int | None = None
-    not_found: str | None = None
-    rejects: list[Reject] = dataclasses.field(default_factory=list)
+# res_pjsip_outbound_registration.c: " %-s/%-*.*s  %-26s  %-16s %s%d%s" (id/uri, auth, status,
+# "(exp. Ns)", "(exp. Ns ago)" or, without state, a bare 0)
+_REGISTRATION = re.compile(
+    r"^\s*(?P<id>[^/\s]+)/(?P<uri>\S+)\s+(?P<auth>\S+)\s+(?P<status>Registered|Unregistered|Rejected)"
+    r"\s*(?:\(exp\. (?P<exp>\d+)s(?P<ago> ago)?\)|(?P<zero>-?\d+))?\s*$",
+    re.A,
+)
 
 
 def _transport(rest: str) -> PjsipTransport:
@@ -190,7 +119,19 @@ def _channel(rest: str) -> PjsipChannel:
     t = rest.split()
     if len(t) < 3:
         raise ParseError(f"channel line {rest!r} is not 'channel state time'")
-    return PjsipChannel(t[0], " ".join(t[1:-1]), t[-1])
+    name, app = t[0], ""
+    if name.count("/") >= 2:  # channel/application
+        name, _, app = name.rpartition("/")
+    return PjsipChannel(name, " ".join(t[1:-1]), t[-1], application=app)
+
+
+def _registration(m: re.Match[str]) -> PjsipRegistration:
+    expires = None
+    if m.group("exp"):
+        expires = -int(m.group("exp")) if m.group("ago") else int(m.group("exp"))
+    return PjsipRegistration(
+        m.group("id"), m.group("uri"), m.group("auth"), m.group("status"), expires
+    )
 
 
 class _Builder:
@@ -198,13 +139,23 @@ class _Builder:
         self.report = PjsipReport()
         self.endpoint: PjsipEndpoint | None = None
         self.aor: PjsipAor | None = None
+        self.identify: PjsipIdentify | None = None
         self.in_params = False
+        self.registrations = False  # the header announced ``show registrations`` lines
+
+    def _channels(self) -> list[PjsipChannel]:
+        return self.endpoint.channels if self.endpoint is not None else self.report.channels
 
     def add(self, kind: str, rest: str) -> None:
         r, ep = self.report, self.endpoint
         if kind == "Endpoint":
             self.endpoint, self.aor = _endpoint(rest), None
             r.endpoints.append(self.endpoint)
+        elif kind == "Auth" and ep is None:
+            name, _, user = rest.strip().partition("/")
+            if not name or " " in name:
+                raise ParseError(f"auth line {rest!r} is not 'id/username'")
+            r.auths.append(PjsipAuth(name, user.strip()))
         elif kind in {"InAuth", "OutAuth", "I/OAuth", "Auth"}:
             if ep is None:
                 raise ParseError(f"{kind}: line outside an Endpoint block")
@@ -222,23 +173,28 @@ class _Builder:
         elif kind == "Transport":
             (ep.transports if ep is not None else r.transports).append(_transport(rest))
         elif kind == "Identify":
-            if ep is None:
-                raise ParseError("Identify: line outside an Endpoint block")
-            ep.identifies.append(rest.strip().partition("/")[0])
+            name, _, endpoint = rest.strip().partition("/")
+            if ep is not None:
+                ep.identifies.append(name)
+            else:
+                self.identify = PjsipIdentify(name, endpoint)
+                r.identifies.append(self.identify)
         elif kind == "Match":
-            if ep is None:
-                raise ParseError("Match: line outside an Endpoint block")
-            ep.matches.append(rest.strip())
+            if ep is not None:
+                ep.matches.append(rest.strip())
+            elif self.identify is not None:
+                self.identify.matches.append(rest.strip())
+            else:
+                raise ParseError("Match: line outside an Endpoint or Identify block")
         elif kind == "Channel":
-            if ep is None:
-                raise ParseError("Channel: line outside an Endpoint block")
-            ep.channels.append(_channel(rest))
+            self._channels().append(_channel(rest))
         elif kind == "Exten":
-            if ep is None or not ep.channels:
+            channels = self._channels()
+            if not channels:
                 raise ParseError("Exten: line without a Channel line before it")
             exten, _, clcid = rest.partition("CLCID:")
-            ep.channels[-1] = dataclasses.replace(
-                ep.channels[-1], exten=exten.strip(), clcid=clcid.strip()
+            channels[-1] = dataclasses.replace(
+                channels[-1], exten=exten.strip(), clcid=clcid.strip()
             )
 
 
@@ -256,6 +212,7 @@ def parse_pjsip_show(text: str | bytes) -> PjsipReport:
             ruled = True
             continue
         if not ruled and _TEMPLATE.search(stripped):
+            b.registrations = b.registrations or "<Registration/" in stripped
             continue
         m = _FOUND.match(line)
         if m:
@@ -277,6 +234,9 @@ def parse_pjsip_show(text: str | bytes) -> PjsipReport:
                 b.report.rejects.append(reject(lineno, "not 'name : value'", line))
             continue
         om = _OBJ.match(line)
+        if not om and b.registrations and (rm := _REGISTRATION.match(line)):
+            b.report.registrations.append(_registration(rm))
+            continue
         if not om:
             b.report.rejects.append(reject(lineno, "unknown pjsip line", line))
             continue
@@ -299,6 +259,12 @@ def parse_pjsip_transports(text: str | bytes) -> list[PjsipTransport]:
 def parse_pjsip_endpoints(text: str | bytes) -> list[PjsipEndpoint]:
     """``pjsip show endpoints`` -> endpoints with their auths, AORs, contacts, transports."""
     return parse_pjsip_show(text).endpoints
+
+
+@parser
+def parse_pjsip_registrations(text: str | bytes) -> list[PjsipRegistration]:
+    """``pjsip show registrations`` -> outbound registrations in order."""
+    return parse_pjsip_show(text).registrations
 
 
 @parser

@@ -16,6 +16,7 @@ import dataclasses
 import re
 
 from mirtalib.asterisk._common import Reject, as_text, parser, reject
+from mirtalib.errors import ParseError
 
 _ROW = re.compile(
     r"^(?P<host>\S+)\s+(?:(?P<dnsmgr>[YN])\s+)?(?P<user>\S+)\s+(?P<refresh>\d+)\s+"
@@ -64,14 +65,24 @@ class RegistryList:
 
 @parser
 def parse_sip_registry(text: str | bytes) -> RegistryList:
-    """Parse ``sip show registry``."""
+    """Parse ``sip show registry``.
+
+    Raises:
+        ParseError: when no line is a registration, the header or the footer (not this command's
+            output); :class:`~mirtalib.asterisk.ami.CommandNotFound` on an Asterisk without
+            chan_sip (Asterisk 21 and later: ``No such command 'sip show registry'``).
+    """
     text = as_text(text, what="sip show registry")
     regs: list[Registration] = []
     rejects: list[Reject] = []
     count = None
+    header = False
     for lineno, line in enumerate(text.split("\n"), start=1):
         stripped = line.strip()
-        if not stripped or stripped.startswith("Host "):
+        if not stripped:
+            continue
+        if stripped.startswith("Host "):
+            header = True
             continue
         fm = _FOOTER.match(stripped)
         if fm:
@@ -93,6 +104,11 @@ def parse_sip_registry(text: str | bytes) -> RegistryList:
                 state=m.group("state"),
                 reg_time=m.group("regtime") or "",
             )
+        )
+    if not (regs or header or count is not None):
+        first = rejects[0].raw[:80] if rejects else ""
+        raise ParseError(
+            f"sip show registry: not the output of this command (first line {first!r})"
         )
     return RegistryList(regs, count, rejects)
 
