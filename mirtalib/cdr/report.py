@@ -10,6 +10,12 @@ international) are then skipped and the report says so. ``auto`` picks ``sql`` a
 have none (cdr_csv's 18-column layout imported, old cdr_mysql tables) only the pandas engine joins
 them correctly (on real Asterisk 22 data, grouping them by uniqueid gave 86 calls for 24), so
 ``auto`` then uses ``pandas`` and an explicit ``sql`` is refused.
+
+The pandas engine also checks every call for a gap between its legs longer than
+:data:`mirtalib.cdr.calls.LINK_TOLERANCE_S` (finding "call longer than its legs", listing the
+call's legs) and, when legs have no linkedid, says in the notes which rules joined them; the
+sql engine's notes say it does not check gaps. Billable time is the same in both: the union of
+the ANSWERED legs' ``[end - billsec, end]`` (billsec > 0).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sqlalchemy.exc import ArgumentError
 
 from mirtalib.cdr import cube as C
 from mirtalib.cdr import onepass, sqlagg
-from mirtalib.cdr.calls import to_calls
+from mirtalib.cdr.calls import GAP_KIND, calls_and_legs, gap_findings, grouping_note
 from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.dbsource import cdr_filter
 from mirtalib.cdr.destinations import (
@@ -243,7 +249,8 @@ def describe_source(source: Database | str, fallback: str) -> str:
 
 def _pandas_report(params, source, start, end, tenants) -> CdrReport:
     load = load_legs(source, start, end, tenants)
-    calls = classify_calls(to_calls(load.legs, params.timezone), params.home_region)
+    calls, grouped_legs = calls_and_legs(load.legs, params.timezone)
+    calls = classify_calls(calls, params.home_region)
     cube = C.cube_from_calls(calls, params.short_call_s)
     tables = _cube_tables(cube)
     frames = [
@@ -265,10 +272,14 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
             off_hours_international(calls, hours),
             minute_spikes(calls, params.spike_factor, params.spike_min_minutes),
             sequential_dialing(calls, params.seq_min_run),
+            gap_findings(calls, grouped_legs),
         ],
         ignore_index=True,
     )
     tables["rejects"] = reject_counts(load.rejects)
+    notes = [grouping_note(load.legs, grouped_legs.attrs.get("links"))]
+    notes.append(flag_note(getattr(load, "flags", None)))
+    notes = [n for n in notes if n]
     return CdrReport(
         params,
         describe_source(source, load.source),
@@ -278,7 +289,23 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
         load.rejects,
         calls=calls,
         legs=load.legs,
+        notes=notes,
     )
+
+
+def flag_note(flags: pd.DataFrame | None) -> str:
+    """A sentence counting the legs kept with a doubtful value (``LegLoad.flags``: one boolean
+    column per flag, one row per leg), or "" when there are none (or no flags)."""
+    if flags is None or flags.empty:
+        return ""
+    counts = {str(c): int(flags[c].sum()) for c in flags.columns if flags[c].dtype == bool}
+    counts = {c: n for c, n in counts.items() if n}
+    if not counts:
+        return ""
+    flagged = int(flags[list(counts)].any(axis=1).sum())
+    parts = ", ".join(f"{c} ({n:,})" for c, n in sorted(counts.items(), key=lambda x: -x[1]))
+    rows = "CDR row was" if flagged == 1 else "CDR rows were"
+    return f"{flagged:,} {rows} kept with a doubtful value: {parts}"
 
 
 def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
@@ -300,7 +327,9 @@ def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
     notes = [
         "engine sql: legs stay in the database; per-call findings (failure bursts, "
         "off-hours international, minute spikes, sequential dialing) and the "
-        "international share need the pandas engine (narrow the period or tenants)"
+        "international share need the pandas engine (narrow the period or tenants)",
+        f"engine sql: calls are not checked for gaps between their legs ('{GAP_KIND}': a "
+        "linkedid written twice); the pandas engine checks every call",
     ]
     missing = sqlagg.missing_start_count(db, tenants)
     if missing:
@@ -394,9 +423,8 @@ def tenant_tables(report: CdrReport, tenant: str) -> dict[str, pd.DataFrame]:
             out[name] = table[table["tenant"] == tenant].reset_index(drop=True)
         elif name == "concurrency":
             out[name] = table[(table["dim"] == "tenant") & (table["group"] == tenant)]
-    out["findings"] = report.findings[
-        report.findings["tenant"].str.split(",").apply(lambda ts: tenant in ts)
-    ].reset_index(drop=True)
+    mine = report.findings["tenant"].str.split(",").apply(lambda ts: tenant in ts)
+    out["findings"] = report.findings[mine.astype(bool)].reset_index(drop=True)  # also when empty
     return out
 
 

@@ -2,8 +2,9 @@
 
 For big CDR tables (millions of rows) reading every leg into pandas is slow and memory-hungry.
 These queries group the legs into calls *in SQL* (by linkedid, else uniqueid; the union of
-answered intervals with a window function, so fan-out and transfers are not counted twice) and
-return:
+the billable intervals ``[end - billsec, end]`` of the ANSWERED legs with a window function, so
+fan-out and transfers are not counted twice; a NO ANSWER leg carrying an answer time or billsec
+adds nothing, as in :func:`mirtalib.cdr.calls.to_calls`) and return:
 
 * :func:`call_cube`: calls per (tenant, direction, node, trunk, day, hour, outcome) with
   billable seconds and short-call counts; every volume/KPI/heatmap/disposition/trunk/node table

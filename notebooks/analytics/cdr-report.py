@@ -77,6 +77,12 @@ T = report.tables
 # The source, the engine used, how many CDR rows (legs) became how many calls, and every row that
 # could not be used, counted by reason (answer before start, negative billsec, unknown disposition,
 # broken quotes, truncated last line, wrong column count, unparsable timestamp ...).
+# A call is the legs sharing a `linkedid`. Where the CDR source has none (cdr_csv without
+# `newcdrcolumns`, old cdr_mysql tables) a note says which rules joined the legs instead (same
+# uniqueid, MiRTA's prevuniqueid, the two halves of a Local channel, a channel that is another
+# leg's dstchannel) and how many links each made: legs sharing a uniqueid or channel name are
+# joined only where their times overlap or lie within 2 s, because Asterisk reuses channel names
+# after every restart.
 
 # %%
 print(f"source: {report.source}   engine: {report.engine}   period: {start} to {end}")
@@ -93,7 +99,9 @@ for note in report.notes:
 # `attempts` = calls; `asr` = answered / attempts; `acd` = mean billable seconds of answered calls;
 # `ner` = (answered + busy + no answer) / attempts: the share the network delivered; `minutes` =
 # billable minutes, counted once per call even when a queue rang five phones or the call was
-# transferred twice.
+# transferred twice. Billable time is Asterisk's billsec: the union of the intervals
+# `[end - billsec, end]` of the legs whose disposition is ANSWERED with billsec > 0; a NO ANSWER
+# or FAILED leg that carries an answer time adds nothing. Both engines count it the same way.
 
 # %%
 print(as_text(T["kpis_tenant"]))
@@ -182,7 +190,10 @@ if "international" in T:
 # Each finding names its tenant and subject (extension, trunk or day), when, how many calls (their
 # ids are in the exported table), why, and how strong (`strength`, explained by the reason;
 # `severity` low / medium / high). Below: the count per kind and severity, then every medium or
-# high finding.
+# high finding. "call longer than its legs" is a data finding, not a quality one: the legs of one
+# call leave a gap of more than 2 s (a linkedid written twice, legs joined by prevuniqueid across
+# hours); its reason lists the legs. Only the pandas engine checks it (the sql engine's notes say
+# so).
 
 # %%
 F = report.findings
