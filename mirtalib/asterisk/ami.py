@@ -39,6 +39,7 @@ END_COMMAND = "--END COMMAND--"
 _AMI_START = re.compile(
     r"^(Asterisk Call Manager/|Response:\s|Action:\s|ActionID:\s|Output:|Event:\s|Message:\s)"
 )
+_PACKET_START = re.compile(r"^(Response|Event):\s", re.IGNORECASE)
 _HEADER = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(?: (.*))?$")
 _OLD_HEADERS = {"privilege", "actionid"}
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -131,8 +132,13 @@ def _read_packet(lines: list[str], i: int) -> tuple[dict[str, str], list[str], i
     """Read one new-style packet (until a blank line); return headers, Output lines, next index."""
     headers: dict[str, str] = {}
     output: list[str] = []
+    start = i
     while i < len(lines) and lines[i].strip():
         line = lines[i]
+        if i > start and _PACKET_START.match(line):
+            # a capture that lost the blank line between two packets: the next one starts here
+            log.debug("AMI packet without its closing blank line at line %d", i + 1)
+            break
         i += 1
         if line.startswith("Output:"):
             value = line[len("Output:") :]
