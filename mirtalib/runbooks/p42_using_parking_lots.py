@@ -17,6 +17,12 @@ Operator notes kept by this runbook:
   ``parking_cli="auto"`` (the default) the runbook asks ``parkedcalls show`` and, when Asterisk
   answers that it has no such command, ``parking show`` for each lot of the tenant; a command the
   node does not have is reported as such, never read as "nothing parked";
+* the time left before a parked call returns: ``parkedcalls show`` prints it per call (the
+  ``return_warn_s`` warning reads it); ``parking show <lot>`` does not (recorded on Asterisk
+  22.10.1: per call only ``Space``, ``Channel`` and ``Parker Dial String``; per lot ``Parking
+  Time : 45 sec``). Only AMI's ``ParkedCalls`` action gives it per call (``ParkingTimeout``,
+  ``ParkingDuration``), and this page reads the CLI only: on Asterisk 12+ it shows each lot's
+  parking time and says that the time left cannot be known from the CLI;
 * the caller ID of a parked call reaches the phone that picks it up only with *Trust RPID* on the
   extension and the phone reading RPID (Yealink *Caller ID Source* RPID-PAI-FROM; page 44).
 """
@@ -24,6 +30,7 @@ Operator notes kept by this runbook:
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pandas as pd
@@ -58,7 +65,8 @@ PARAMS = (
     Param(
         "return_warn_s",
         15,
-        "warn when a parked call returns to its parker within this many seconds",
+        "warn when a parked call returns to its parker within this many seconds (parkedcalls "
+        "show only: parking show prints no time left)",
         check=lambda v: v if 0 <= v <= 3600 else _bad_seconds(v),
     ),
 )
@@ -82,6 +90,34 @@ def parking_commands(tenant_code: str) -> list[str]:
     return [cmd("asterisk", "-rx", f"parking show {lot}") for lot in lot_names(tenant_code)]
 
 
+_LOT_LINE = re.compile(r"^Parking Lot: (?P<lot>\S+)\s*$")
+_SETTING_LINE = re.compile(r"^(?P<key>[A-Z][A-Za-z ]+?)\s+:\s+(?P<value>.*?)\s*$")
+_SECONDS = re.compile(r"^(?P<n>\d+) sec$")
+
+
+def lot_settings(text: str) -> dict[str, dict[str, str]]:
+    """The settings ``parking show`` prints for each lot (``Parking Extension``, ``Parking
+    Spaces``, ``Parking Time``, ``Comeback to Origin`` ...): lot name -> setting -> value.
+
+    Lines of the ``Parked Calls`` blocks are indented and so never read as settings.
+    """
+    settings: dict[str, dict[str, str]] = {}
+    lot = ""
+    for line in text.replace("\r", "").split("\n"):
+        if m := _LOT_LINE.match(line):
+            lot = m.group("lot")
+            settings.setdefault(lot, {})
+        elif lot and (m := _SETTING_LINE.match(line)):
+            settings[lot][m.group("key")] = m.group("value")
+    return settings
+
+
+def parking_seconds(settings: dict[str, str]) -> int | None:
+    """A lot's ``Parking Time : 45 sec`` in seconds (None when absent or not in seconds)."""
+    m = _SECONDS.match(settings.get("Parking Time", ""))
+    return int(m.group("n")) if m else None
+
+
 @dataclasses.dataclass
 class ParkedReading:
     """What the parked-calls reader found on one node.
@@ -91,12 +127,23 @@ class ParkedReading:
         parked: the parked calls (None when the node has no such command).
         missing: the node's "No such command" answer, when it has none.
         lots_asked: the lots ``parking show`` was asked for (empty for ``parkedcalls show``).
+        settings: ``parking show`` only: each lot's settings (:func:`lot_settings`).
     """
 
     command: str
     parked: ParkedCalls | None
     missing: MissingCommand | None = None
     lots_asked: tuple[str, ...] = ()
+    settings: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+
+    @property
+    def time_left_shown(self) -> bool:
+        """True when the command prints the time left per call (``parkedcalls show``)."""
+        return self.command == "parkedcalls show"
+
+    def parking_time_s(self, lot: str) -> int | None:
+        """The lot's parking time in seconds as ``parking show`` printed it (None: not read)."""
+        return parking_seconds(self.settings.get(lot, {}))
 
     @property
     def lots_not_found(self) -> list[str]:
@@ -131,7 +178,8 @@ def read_parked(text: str, lots: tuple[str, ...] = ()) -> ParkedReading:
     if missing is not None:
         return ParkedReading(missing.command, None, missing, lots)
     if lots:
-        return ParkedReading("parking show", parse_parking_show(text), None, lots)
+        parked = parse_parking_show(text)
+        return ParkedReading("parking show", parked, None, lots, lot_settings(text))
     return ParkedReading("parkedcalls show", parse_parkedcalls(text))
 
 
@@ -197,8 +245,17 @@ def lot_keys(tenant_code: str, brand: str) -> pd.DataFrame:
     return lots
 
 
-def parked_table(parked: ParkedCalls, tenant_code: str = "") -> pd.DataFrame:
-    """Parked calls as a table (of one tenant when given)."""
+def parked_table(reading: ParkedReading, tenant_code: str = "") -> pd.DataFrame:
+    """Parked calls as a table (of one tenant when given; empty when the command is missing).
+
+    Columns ``lot, tenant, position, blf, parked_channel, returns_to`` (``parkedcalls show``: the
+    extension it returns to; ``parking show``: the parker's dial string), then what the command
+    tells about the return: ``returns_in_s`` (``parkedcalls show``: seconds left, negative when
+    overdue) or ``lot_parking_time_s`` (``parking show``: the lot's parking time; the time left
+    per call is not printed).
+    """
+    last = "returns_in_s" if reading.time_left_shown else "lot_parking_time_s"
+    calls = reading.parked.calls if reading.parked is not None else []
     rows = [
         {
             "lot": c.lot,
@@ -207,12 +264,31 @@ def parked_table(parked: ParkedCalls, tenant_code: str = "") -> pd.DataFrame:
             "blf": c.monitor,
             "parked_channel": c.channel,
             "returns_to": c.exten,
-            "returns_in_s": c.timeout_s,
+            last: c.timeout_s if reading.time_left_shown else reading.parking_time_s(c.lot),
         }
-        for c in parked.calls
+        for c in calls
         if not tenant_code or c.tenant == tenant_code
     ]
-    cols = ["lot", "tenant", "position", "blf", "parked_channel", "returns_to", "returns_in_s"]
+    cols = ["lot", "tenant", "position", "blf", "parked_channel", "returns_to", last]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def lots_table(reading: ParkedReading) -> pd.DataFrame:
+    """``parking show``: one row per lot read, with the settings it printed and the calls in it
+    (empty for ``parkedcalls show``, which prints no lot settings)."""
+    rows = []
+    for lot, found in reading.settings.items():
+        rows.append(
+            {
+                "lot": lot,
+                "extension": found.get("Parking Extension", ""),
+                "spaces": found.get("Parking Spaces", ""),
+                "parking_time_s": parking_seconds(found),
+                "comeback_to_origin": found.get("Comeback to Origin", ""),
+                "parked": reading.parked.lots.get(lot, 0) if reading.parked is not None else 0,
+            }
+        )
+    cols = ["lot", "extension", "spaces", "parking_time_s", "comeback_to_origin", "parked"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -249,6 +325,8 @@ def _judge(tenant_code: str, warn_s: int, cli: str, *, final: bool):
         if soon:
             verdict = Verdict.WARN
             notes.append("returning to the parker now or soon: " + ", ".join(soon))
+        if parked.calls and not reading.time_left_shown:
+            notes.append(_time_left_note(reading))
         if not parked.consistent:
             verdict = Verdict.WARN
             notes.append("the footer counts disagree with the calls listed")
@@ -260,6 +338,23 @@ def _judge(tenant_code: str, warn_s: int, cli: str, *, final: bool):
         return verdict, "; ".join(notes)
 
     return expect
+
+
+def _time_left_note(reading: ParkedReading) -> str:
+    """``parking show`` prints no time left per call: say so, with the lots' parking time."""
+    assert reading.parked is not None
+    lots = sorted({c.lot for c in reading.parked.calls})
+    times = {lot: reading.parking_time_s(lot) for lot in lots}
+    if len(set(times.values())) == 1 and None not in times.values():
+        shown = f"{next(iter(times.values()))} s"
+    else:
+        shown = ", ".join(
+            f"{lot} {'not printed' if t is None else f'{t} s'}" for lot, t in times.items()
+        )
+    return (
+        "time left per call unknown: parking show prints none (only AMI ParkedCalls has it); "
+        f"parking time of the lot: {shown}"
+    )
 
 
 def _parked_check(v: dict[str, Any], *, final: bool) -> Check:
@@ -302,7 +397,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="timeout",
             title="Parking time before the call returns",
             where="MiRTA Configuration/Settings (tenant admin)",
-            detail="how long a call stays parked before ringing back the phone that parked it",
+            detail="how long a call stays parked before ringing back the phone that parked it; "
+            "on Asterisk 12+ 'parking show <lot>' prints it as the lot's 'Parking Time'",
         ),
         Manual(
             id="blf-keys",

@@ -23,7 +23,8 @@
 # The range is fixed when the tenant is created: changing it needs a restart of the parking module
 # (the *parking* icon in Admin/PBX Nodes), which drops the calls parked on that node. This
 # notebook shows the tenant's range and BLF strings from the MiRTA database and the calls parked
-# now on each node (`parkedcalls show`).
+# now on each node: `parkedcalls show` (the page's command, Asterisk up to 11) or, on Asterisk 12
+# and later, `parking show <lot>` for each lot of the tenant.
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
@@ -31,8 +32,8 @@ mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
 confirm: bool = False  # must be True for apply, after reading the plan
 tenant: str = "DEVEL"  # tenant code whose parking lots are shown
 brand: str = "yealink"  # BLF strings for: yealink, cisco-spa, grandstream or snom
-parking_cli: str = "parkedcalls"  # parkedcalls (Asterisk up to 11) or parking (12+: parking show)
-return_warn_s: int = 15  # warn when a parked call returns to its parker within this many seconds
+parking_cli: str = "auto"  # auto: parkedcalls show, else parking show <lot>; parkedcalls (up to 11); parking (12+)
+return_warn_s: int = 15  # warn when a parked call returns within this many seconds (parkedcalls show only)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -78,20 +79,29 @@ print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_s
 
 # %% [markdown]
 # ## Calls parked now, per node
-# `parkedcalls show`, parsed: position, BLF name, the parked channel, the extension it returns to
-# and the seconds left (negative: overdue, it is ringing back). Do not restart the parking module
-# while this table is not empty. `parkedcalls show` is the command of the page (Asterisk up to
-# 11); on Asterisk 12 or later set `parking_cli = "parking"`: `parking show <lot>` is read for
-# each lot of the tenant (it prints no time left, so that column is empty).
+# With `parking_cli = "auto"` each node is asked `parkedcalls show` (the page's command, Asterisk
+# up to 11) and, when its Asterisk has no such command (12 and later, like the demo nodes,
+# Asterisk 22.10.1), `parking show <lot>` for each lot of the tenant. Per lot: its extension,
+# spaces, parking time and whether a call comes back to the phone that parked it; per parked call:
+# position, BLF name, the parked channel and where it returns (`parking show`: the parker's dial
+# string). `parkedcalls show` also prints the seconds left before a call returns (negative:
+# overdue); `parking show` does not, and only the AMI `ParkedCalls` action has it per call, so on
+# Asterisk 12+ the time left cannot be known from the CLI: the lot's parking time is shown
+# instead. Do not restart the parking module while calls are parked.
 
 # %%
-from mirtalib.runbooks.p42_using_parking_lots import parked_probe, parked_table
+from mirtalib.runbooks.p42_using_parking_lots import lots_table, parked_table, reading_probe
 
-command, probe, parse = parked_probe(tenant, parking_cli)
+probe, read = reading_probe(tenant, parking_cli)
 for target in rb.targets:
-    parked = parse(target.run(command).stdout if command else probe(target))
-    print(f"== {target.name}: {len(parked.calls)} parked, lots {sorted(parked.lots)} ==")
-    print(parked_table(parked).to_string(index=False))
+    reading = read(probe(target))
+    print(f"== {target.name}: {reading!r} ==")
+    if reading.parked is None:
+        continue
+    if reading.settings:
+        print(lots_table(reading).to_string(index=False))
+    table = parked_table(reading)
+    print("no call parked" if table.empty else table.to_string(index=False))
 
 # %% [markdown]
 # ## Interactive form
