@@ -52,7 +52,11 @@ print(steps_text(rb.steps))
 # * Asterisk 21 and later no longer have chan_sip, which MiRTA uses for calls between nodes: the
 #   plan warns about such a target.
 # * A downgrade is warned too: newer modules and libraries may stay behind. The plan prints the
-#   version to give to go back later.
+#   version to give to go back later: a distribution build such as Debian's
+#   `22.10.1+dfsg+~cs6.17.60671434-1` is compared by its Asterisk release, `22.10.1`.
+#
+# The demo node srv01 answers as the recorded Asterisk 22.10.1 node (a Debian build, no chan_sip):
+# the page's documented target, `20-current`, is a downgrade there, and the plan says so.
 
 # %% [markdown]
 # ## Plan
@@ -77,6 +81,12 @@ rb.ui()
 # Apply saves the module list, copies the installer and builds; apply again has nothing to do
 # (the version is reached); verify compares the version and the modules with the saved list. A
 # build cannot be rolled back by restoring files: rerun with the previous version instead.
+#
+# On the demo node only the answers before the install are recorded (Asterisk 22.10.1); those
+# after it are hand-written, since the test PBX cannot run Asterisk 20: `asterisk -V` says
+# 20.15.2 and `module show` is the recorded 22.10.1 list unchanged. That list has no chan_sip and
+# no res_odbc, so verify reports both modules of the watch list as not running, while every
+# module of before runs again.
 
 # %%
 print(rehearse(rb))

@@ -67,16 +67,44 @@ def test_module_regressions():
     assert module_regressions(before, after) == ["chan_sip.so"]
 
 
+DEBIAN = "22.10.1+dfsg+~cs6.17.60671434-1"  # srv01's recorded `asterisk -V` (Asterisk 22.10.1)
+
+
+def test_a_debian_build_is_compared_by_its_release():
+    verdict, reason = compare(v(DEBIAN), "20-current")
+    assert verdict is Verdict.WARN
+    assert reason == (
+        f"DOWNGRADE {DEBIAN} -> 20-current; a downgrade may leave newer modules and libraries "
+        "behind: test first; to go back later: target_version=22.10.1"
+    )
+    assert target_reached(v(DEBIAN), "22.10.1") and target_reached(v(DEBIAN), "22-current")
+    assert compare(v(DEBIAN), "22.11.0")[1].startswith(f"upgrade {DEBIAN} -> 22.11.0")
+
+
 def test_plan_apply_verify_on_the_recorded_node(replays, journal):
+    """srv01 answers as the recorded Asterisk 22.10.1 node before the install. Its answers after
+    installAsterisk.sh 20-current are hand-written (srv01.d/p38.yaml says so): ``asterisk -V``
+    20.15.2, and ``module show`` the recorded 22.10.1 list, which has no chan_sip, no res_odbc."""
     rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
     plan = rb.plan()
     s = steps_of(plan)
-    assert s["version-now"].reason.startswith("upgrade 18.20.2 -> 20-current")
-    assert s["active-calls"].status is Status.PASS
+    assert s["version-now"].status is Status.WARN  # the documented 20-current: a downgrade here
+    assert s["version-now"].reason.startswith(f"DOWNGRADE {DEBIAN} -> 20-current;")
+    assert s["version-now"].reason.endswith("to go back later: target_version=22.10.1")
+    assert s["active-calls"].status is Status.PASS and s["active-calls"].reason == "no active call"
+    assert s["modules-now"].reason == "328 modules running"
     assert s["install"].status is Status.WOULD_RUN
     verify_before = steps_of(rb.verify())
     assert verify_before["version-after"].status is Status.FAIL
-    assert "no snapshot" in verify_before["modules-after"].reason
+    assert verify_before["version-after"].reason == f"runs {DEBIAN}, wanted 20-current"
+    modules = verify_before["modules-after"]
+    assert modules.status is Status.FAIL  # res_odbc does not run on the recorded node
+    assert modules.reason.startswith(
+        "watch list not running: res_odbc; chan_sip is not loaded on this Asterisk 22 node"
+    )
+    assert modules.reason.endswith(
+        "no snapshot /var/tmp/mirta-p38-modules-before.txt to compare with"
+    )
     result = rehearse(rb)
     assert result.idempotent
     applied = steps_of(result.apply)
@@ -85,8 +113,25 @@ def test_plan_apply_verify_on_the_recorded_node(replays, journal):
     )
     after = steps_of(result.verify)
     assert after["version-after"].status is Status.PASS
-    assert after["modules-after"].status is Status.PASS
-    assert "all 12 modules of before run again" in after["modules-after"].reason
+    assert after["version-after"].reason == "runs 20.15.2 (20-current)"
+    assert after["modules-after"].status is Status.FAIL  # on 20.15.2 chan_sip can run: not gone
+    assert after["modules-after"].reason == (
+        "watch list not running: chan_sip, res_odbc; all 328 modules of before run again"
+    )
+
+
+def test_rehearsal_with_a_watch_list_the_node_runs(replays, journal):
+    rb = RUNBOOK.open(
+        "replay:srv01",
+        journal=journal,
+        target_options=replays,
+        watch_modules="chan_pjsip,res_pjsip,app_queue,app_mixmonitor",
+    )
+    after = steps_of(rehearse(rb).verify)["modules-after"]
+    assert after.status is Status.PASS
+    assert after.reason == (
+        "328 modules running, watch list all running; all 328 modules of before run again"
+    )
 
 
 def test_a_call_up_stops_apply(journal):
