@@ -19,6 +19,13 @@ accepts the other nodes' addresses (``deny``/``permit``); ``dialplan reload`` ru
 context changed; ``sip reload`` (it drops phone registrations) only when ``reload_now=True``.
 Run it with ``dahdi_node=True`` on the DAHDI node and ``dahdi_node=False`` on the others (they
 only get the ``insecure`` cleanup).
+
+The page is about chan_sip (sip.conf) and DAHDI. A node without chan_sip (Asterisk 21 and later
+have none; found on a real Asterisk 22.10.1 node) answers ``No such command 'sip show peers'``:
+the first check says "chan_sip is not loaded on this node ..." and fails, so apply stops before it
+writes a sip.conf that nothing reads (the account for the other nodes is then a PJSIP endpoint,
+outside this page). Likewise a node without chan_dahdi answers ``No such command 'dahdi show
+status'``: with ``dahdi_node=True`` that fails too (no DAHDI lines to dial out through).
 """
 
 from __future__ import annotations
@@ -45,6 +52,12 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbook.targets import Target
+from mirtalib.runbooks.cli_answers import (
+    MissingCommand,
+    chan_sip_missing,
+    missing_command,
+    tolerant,
+)
 from mirtalib.runbooks.sipconf import host_accounts, mask_live_secrets, secret_conf_edit
 from mirtalib.validate import asterisk_name, checker, cmd, env_var, ip_address, path
 
@@ -242,8 +255,29 @@ def _dialplan_expect(v: dict[str, Any]):
     return expect
 
 
+def _no_chan_sip(v: dict[str, Any], missing: MissingCommand) -> str:
+    return chan_sip_missing(
+        f"'{missing.command}' does not exist, so {v['sip_conf']} (the node accounts, "
+        f"insecure=, the [{v['account']}] account) is read by nothing here; make the account "
+        "for the other nodes a PJSIP endpoint instead. This page's sip.conf steps apply to nodes "
+        "with chan_sip (Asterisk 20 and earlier)"
+    )
+
+
+def _chan_sip_expect(v: dict[str, Any]):
+    def expect(peers) -> tuple[Verdict, str]:
+        if isinstance(peers, MissingCommand):
+            return Verdict.FAIL, _no_chan_sip(v, peers)
+        names = ", ".join(p.name for p in peers.peers) or "none yet"
+        return Verdict.PASS, f"chan_sip is loaded: {len(peers.peers)} peer(s) ({names})"
+
+    return expect
+
+
 def _peer_expect(v: dict[str, Any]):
     def expect(peers) -> tuple[Verdict, str]:
+        if isinstance(peers, MissingCommand):
+            return Verdict.FAIL, _no_chan_sip(v, peers)
         peer = peers.get(v["account"])
         if peer is None and not v["reload_now"]:
             return Verdict.WARN, f"{v['account']} not loaded yet: 'sip reload' is still to do"
@@ -254,13 +288,25 @@ def _peer_expect(v: dict[str, Any]):
     return expect
 
 
-def _spans(text: str) -> list[str]:
-    """Span descriptions from ``dahdi show status`` (first column, header skipped)."""
+def _spans(text: str) -> list[str] | MissingCommand:
+    """Span descriptions from ``dahdi show status`` (first column, header skipped).
+
+    A node without chan_dahdi answers "No such command": returned as :class:`MissingCommand`.
+    """
+    missing = missing_command(text)
+    if missing is not None:
+        return missing
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    return [ln.split("  ")[0].strip() for ln in lines[1:] if "no such command" not in ln.lower()]
+    return [ln.split("  ")[0].strip() for ln in lines[1:]]
 
 
-def _spans_expect(spans: list[str]) -> tuple[Verdict, str]:
+def _spans_expect(spans: list[str] | MissingCommand) -> tuple[Verdict, str]:
+    if isinstance(spans, MissingCommand):
+        return Verdict.FAIL, (
+            f"chan_dahdi is not loaded on this node: '{spans.command}' does not exist, so it has "
+            "no DAHDI lines to dial out through; dahdi_node=True is for the node with the DAHDI "
+            "card and chan_dahdi loaded (dahdi_node=False on the others)"
+        )
     if not spans:
         return Verdict.WARN, "no DAHDI span: is this the node with the card?"
     return Verdict.PASS, f"{len(spans)} span(s): " + "; ".join(spans)
@@ -269,6 +315,15 @@ def _spans_expect(spans: list[str]) -> tuple[Verdict, str]:
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 23 for validated parameter values ``v``."""
     sip_reload = cmd("asterisk", "-rx", "sip reload")
+    sip_peers = cmd("asterisk", "-rx", "sip show peers")
+    chan_sip = Check(
+        id="chan-sip",
+        title="chan_sip runs on this node (it reads sip.conf)",
+        phase=Phase.BEFORE,
+        command=sip_peers,
+        parse=tolerant(parse_sip_peers),
+        expect=_chan_sip_expect(v),
+    )
     scan = Check(
         id="insecure-scan",
         title=f"Node accounts with insecure={INSECURE} (now)",
@@ -277,7 +332,7 @@ def build(v: dict[str, Any]) -> list[Step]:
         parse=lambda text: insecure_accounts(parse_conf(text), v["node_sections"]),
         expect=_scan_expect(after=False),
     )
-    steps: list[Step] = [scan]
+    steps: list[Step] = [chan_sip, scan]
     if v["dahdi_node"]:
         steps += [
             Check(
@@ -374,8 +429,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             Check(
                 id="account-loaded",
                 title=f"[{v['account']}] loaded by chan_sip",
-                command=cmd("asterisk", "-rx", "sip show peers"),
-                parse=parse_sip_peers,
+                command=sip_peers,
+                parse=tolerant(parse_sip_peers),
                 expect=_peer_expect(v),
             ),
         ]

@@ -13,6 +13,10 @@ missing parts to chan_sip and are enabled per peer. Concise checklist:
 Checks: the peer exists on the node, is registered, and its user agent is a Cisco phone
 (``sip show peer X``, :mod:`mirtalib.asterisk.sippeer`). ``sip show peer`` does not show whether
 chan_sip carries the patches, so that is a warning to confirm by hand, never a silent pass.
+
+The page is about chan_sip. A node without chan_sip (Asterisk 21 and later have none; found on a
+real Asterisk 22.10.1 node) answers ``No such command 'sip show peer ...'``: the peer checks say
+"chan_sip is not loaded on this node ..." and fail, instead of "output not understood".
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from mirtalib.errors import ParameterError
 from mirtalib.phones.endpoint import EndpointSettings, parse_settings, resolve_tech, show_command
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
 from mirtalib.validate import checker, extension
 
 PATCH_URL = "http://usecallmanager.nz/sip-conf.html"
@@ -42,8 +47,17 @@ PARAMS = (
 )
 
 
-def _judge(ext: str, *, final: bool):
-    def expect(s: EndpointSettings) -> tuple[Verdict, str]:
+def _judge(ext: str, *, final: bool, chosen: str):
+    source = "the MiRTA database says it is a SIP extension" if chosen == "auto" else "tech=sip"
+
+    def expect(s: EndpointSettings | MissingCommand) -> tuple[Verdict, str]:
+        if isinstance(s, MissingCommand):
+            return Verdict.FAIL, chan_sip_missing(
+                f"'{s.command}' does not exist, so {ext} cannot be a chan_sip peer here "
+                f"({source}); the usecallmanager patches this page needs are for chan_sip: "
+                "Cisco 7900/8800/9900 phones on them need a node that runs chan_sip (Asterisk 20 "
+                "and earlier)"
+            )
         if not s.found:
             return Verdict.FAIL, f"{ext} is not a chan_sip peer on this node"
         notes = [f"registered={s.registered}", f"useragent={s.useragent or '?'}"]
@@ -81,8 +95,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             title=f"{ext}: the chan_sip peer now",
             phase=Phase.BEFORE,
             command=show_command(ext, tech),
-            parse=lambda text: parse_settings(text, ext, tech),
-            expect=_judge(ext, final=False),
+            parse=tolerant(lambda text: parse_settings(text, ext, tech)),
+            expect=_judge(ext, final=False, chosen=v["tech"]),
         ),
         Manual(
             id="patches",
@@ -108,8 +122,8 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="peer-after",
             title=f"{ext}: a registered Cisco phone on chan_sip",
             command=show_command(ext, tech),
-            parse=lambda text: parse_settings(text, ext, tech),
-            expect=_judge(ext, final=True),
+            parse=tolerant(lambda text: parse_settings(text, ext, tech)),
+            expect=_judge(ext, final=True, chosen=v["tech"]),
         ),
     ]
 

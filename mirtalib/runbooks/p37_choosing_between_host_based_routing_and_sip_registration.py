@@ -17,6 +17,12 @@ What this runbook adds to the page:
 * safer defaults than the page's example: ``type=peer`` (``friend`` also matches inbound
   requests by user name), ``directmedia=no`` (the page's ``canreinvite=yes`` is the old name; it
   sends media around the PBX and breaks behind NAT and for recordings), no GSM codec.
+
+The page is about chan_sip. A node without chan_sip (Asterisk 21 and later have none; found on a
+real Asterisk 22.10.1 node) answers ``No such command 'sip show registry'``: the registration
+checks say "chan_sip is not loaded on this node ..." and fail, so apply stops before it writes a
+``register =>`` line that nothing reads (such a node registers with a PJSIP ``registration``
+object in pjsip.conf, outside this page).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from mirtalib.runbook import (
     Verification,
     failure_lines,
 )
+from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
 from mirtalib.runbooks.sipconf import (
     Register,
     parse_register,
@@ -177,7 +184,14 @@ def edit_sip_conf(v: dict[str, Any]):
 
 
 def _registered(v: dict[str, Any], *, observe: bool):
-    def expect(reg: RegistryList) -> tuple[Verdict, str]:
+    def expect(reg: RegistryList | MissingCommand) -> tuple[Verdict, str]:
+        if isinstance(reg, MissingCommand):
+            return Verdict.FAIL, chan_sip_missing(
+                f"'{reg.command}' does not exist, so a register => line in {v['sip_conf']} "
+                f"would be read by nothing and {v['username']}@{v['provider_host']} would never "
+                "register; register with PJSIP instead (a type=registration object in "
+                "pjsip.conf). This page applies to nodes with chan_sip (Asterisk 20 and earlier)"
+            )
         found = reg.find(v["username"], v["provider_host"])
         others = ", ".join(f"{r.username}@{r.host} {r.state}" for r in reg.registrations)
         if found is None:
@@ -211,7 +225,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             title="Outbound registrations now",
             phase=Phase.BEFORE,
             command=registry,
-            parse=parse_sip_registry,
+            parse=tolerant(parse_sip_registry),
             expect=_registered(v, observe=True),
         ),
         secret_conf_edit(
@@ -257,7 +271,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="registered",
             title=f"{v['username']}@{v['provider_host']} is registered",
             command=registry,
-            parse=parse_sip_registry,
+            parse=tolerant(parse_sip_registry),
             expect=_registered(v, observe=False),
         ),
     ]

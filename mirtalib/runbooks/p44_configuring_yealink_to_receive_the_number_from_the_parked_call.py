@@ -10,14 +10,22 @@ What the runbook checks: the extension's settings as Asterisk runs them, read fr
 ``sip show peer X`` or ``pjsip show endpoint X`` (the driver comes from ``ex_tech`` in the MiRTA
 database): chan_sip *Trust RPID* / *Send RPID*, PJSIP ``trust_id_inbound`` / ``send_rpid`` (or
 ``send_pai``), see :mod:`mirtalib.phones.endpoint`. The phone side stays a checklist item.
+
+A SIP (chan_sip) extension on a node without chan_sip (Asterisk 21 and later have none; found on
+a real Asterisk 22.10.1 node) answers ``No such command 'sip show peer ...'``: the checks say
+"chan_sip is not loaded on this node ..." and fail (the extension cannot work there at all; as a
+PJSIP extension it is read with ``pjsip show endpoint``), instead of failing as "output not
+understood" or reading the answer as a peer without Trust RPID.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from mirtalib.phones.endpoint import resolve_tech, settings_check
-from mirtalib.runbook import Manual, Param, RunbookDef, Step, Verification
+from mirtalib.runbook import Check, Manual, Param, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
 from mirtalib.validate import checker, extension
 
 WANTED = {"trust_rpid": True, "send_rpid": True}
@@ -39,19 +47,46 @@ PARAMS = (
 )
 
 
+def rpid_check(
+    ext: str, tech: str, chosen: str, *, final: bool, check_id: str, title: str
+) -> Check:
+    """The Trust/Send RPID check of ``ext``; a node without the driver's command is a finding.
+
+    ``chosen`` is the ``tech`` parameter (``auto``: the driver came from the MiRTA database).
+    """
+    check = settings_check(ext, tech, WANTED, final=final, check_id=check_id, title=title, why=WHY)
+    judge = check.expect
+    source = "the MiRTA database says it is a SIP extension" if chosen == "auto" else "tech=sip"
+
+    def expect(value) -> tuple[Verdict, str]:
+        if not isinstance(value, MissingCommand):
+            return judge(value)  # type: ignore[return-value]
+        if tech != "sip":
+            return Verdict.FAIL, (
+                f"'{value.command}' does not exist on this node (is res_pjsip loaded?): the "
+                "endpoint's trust_id_inbound/send_rpid cannot be read"
+            )
+        return Verdict.FAIL, chan_sip_missing(
+            f"'{value.command}' does not exist, so {ext}'s Trust RPID cannot be read as a chan_sip "
+            f"peer ({source}) and the extension cannot work here; make it a PJSIP extension "
+            "(tech=pjsip reads trust_id_inbound/send_rpid)"
+        )
+
+    return dataclasses.replace(check, parse=tolerant(check.parse), expect=expect)
+
+
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 44 for validated parameter values ``v``."""
     ext = v["extension"]
     tech = resolve_tech(ext, v["tech"])
     return [
-        settings_check(
+        rpid_check(
             ext,
             tech,
-            WANTED,
+            v["tech"],
             final=False,
             check_id="rpid-before",
             title=f"{ext}: Trust RPID now",
-            why=WHY,
         ),
         Manual(
             id="trust-rpid",
@@ -73,14 +108,13 @@ def build(v: dict[str, Any]) -> list[Step]:
             where="another phone of the tenant and the Yealink",
             detail="the Yealink shows the parked caller's number, not the parking position",
         ),
-        settings_check(
+        rpid_check(
             ext,
             tech,
-            WANTED,
+            v["tech"],
             final=True,
             check_id="rpid-after",
             title=f"{ext}: Trust RPID is on",
-            why=WHY,
         ),
     ]
 

@@ -1,15 +1,21 @@
-"""Page 37 (SIP registration): register line and peer, the secret only at apply, never shown."""
+"""Page 37 (SIP registration): register line and peer, the secret only at apply, never shown.
+
+The demo node srv01 is an Asterisk 22.10.1 node (recorded): no chan_sip, so the page says so and
+apply writes nothing. Its chan_sip logic runs on the synthetic Asterisk 20 answers of
+data/chan_sip_asterisk20 (the ``rb`` fixture and ``chan_sip`` options).
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from chan_sip_nodes import with_chan_sip
 from page_helpers import steps_of
 
 from mirtalib.asterisk.sipregistry import parse_sip_registry
 from mirtalib.errors import ParameterError
-from mirtalib.runbook import Status, rehearse
+from mirtalib.runbook import ApplyFailed, Status, rehearse
 from mirtalib.runbooks.p37_choosing_between_host_based_routing_and_sip_registration import (
     RUNBOOK,
 )
@@ -18,16 +24,72 @@ from mirtalib.runbooks.sipconf import parse_register, register_value
 SECRET = "cyj74rrjd8gg-test"  # a test value, set in the environment by the tests
 
 
+NO_CHAN_SIP = "chan_sip is not loaded on this node (Asterisk 21 and later have no chan_sip"
+
+
 @pytest.fixture
-def rb(replays, journal, monkeypatch):
+def chan_sip(replays):
+    """``target_options`` of the isolated replays with the Asterisk 20 chan_sip answers."""
+    with_chan_sip(replays["replay_dir"], "p37")
+    return replays
+
+
+@pytest.fixture
+def rb(chan_sip, journal, monkeypatch):
+    """Page 37 on a chan_sip node (srv01 with the synthetic Asterisk 20 answers)."""
     monkeypatch.delenv("MIRTA_FLOWROUTE_SECRET", raising=False)
-    runbook = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
+    runbook = RUNBOOK.open("replay:srv01", journal=journal, target_options=chan_sip)
     yield runbook
     runbook.close()
 
 
+# ---- the demo node: Asterisk 22.10.1, no chan_sip (recorded) -----------------------------------
+def test_plan_on_the_asterisk22_demo_node_says_chan_sip_is_missing(replays, journal, monkeypatch):
+    monkeypatch.delenv("MIRTA_FLOWROUTE_SECRET", raising=False)
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
+    plan = rb.plan()
+    before = steps_of(plan)["registry-before"]
+    assert before.status is Status.FAIL and before.reason.startswith(NO_CHAN_SIP)
+    assert "'sip show registry' does not exist" in before.reason
+    assert "register with PJSIP instead (a type=registration object" in before.reason
+    assert "applies to nodes with chan_sip (Asterisk 20 and earlier)" in before.reason
+    assert "output not understood" not in plan.text()
+    # the plan still shows what apply would write on a chan_sip node, secret as a placeholder
+    assert steps_of(plan)["sip-register"].status is Status.WOULD_CHANGE
+    with pytest.raises(ApplyFailed, match="chan_sip is not loaded on this node"):
+        plan.raise_for_failure()
+
+
+def test_apply_on_the_asterisk22_demo_node_writes_nothing(replays, journal, monkeypatch):
+    monkeypatch.setenv("MIRTA_FLOWROUTE_SECRET", SECRET)
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays, reload_now=True)
+    t = rb.targets[0]
+    sip_before = t.read_text("/etc/asterisk/sip.conf")
+    applied = rb.apply(confirm=True)
+    s = steps_of(applied)
+    assert s["registry-before"].status is Status.FAIL
+    assert s["sip-register"].status is Status.NOT_RUN
+    assert s["sip-reload"].status is Status.NOT_RUN
+    assert t.read_text("/etc/asterisk/sip.conf") == sip_before and SECRET not in sip_before
+    assert t.log == ["asterisk -rx 'sip show registry'"]
+    assert SECRET not in applied.text()
+    with pytest.raises(ApplyFailed, match="'sip show registry' does not exist"):
+        applied.raise_for_failure()
+
+
+def test_verify_on_the_asterisk22_demo_node(replays, journal):
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
+    registered = steps_of(rb.verify())["registered"]
+    assert registered.status is Status.FAIL and registered.reason.startswith(NO_CHAN_SIP)
+    assert "49088751@sip.flowroute.com would never register" in registered.reason
+
+
+# ---- a chan_sip node (Asterisk 20, synthetic answers) ------------------------------------------
 def test_plan_shows_a_placeholder_and_does_not_need_the_secret(rb):
     plan = rb.plan()
+    before = steps_of(plan)["registry-before"]
+    assert before.status is Status.PASS
+    assert before.reason == "no registration of 49088751@sip.flowroute.com (none at all)"
     s = steps_of(plan)["sip-register"]
     assert s.status is Status.WOULD_CHANGE
     assert "+register=>49088751:<secret from $MIRTA_FLOWROUTE_SECRET>@sip.flowroute.com" in s.diff
@@ -66,9 +128,9 @@ def test_apply_writes_the_secret_but_no_output_shows_it(rb, monkeypatch, journal
     assert not any(n.changed for n in rb.apply(confirm=True).nodes)
 
 
-def test_reload_now_and_verify(replays, journal, monkeypatch):
+def test_reload_now_and_verify(chan_sip, journal, monkeypatch):
     monkeypatch.setenv("MIRTA_FLOWROUTE_SECRET", SECRET)
-    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays, reload_now=True)
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=chan_sip, reload_now=True)
     before = steps_of(rb.verify())["registered"]
     assert before.status is Status.FAIL and "no registration of 49088751" in before.reason
     result = rehearse(rb)
@@ -78,9 +140,9 @@ def test_reload_now_and_verify(replays, journal, monkeypatch):
     assert SECRET not in result.text()
 
 
-def test_existing_register_line_is_replaced_in_place(replays, journal, monkeypatch):
+def test_existing_register_line_is_replaced_in_place(chan_sip, journal, monkeypatch):
     monkeypatch.setenv("MIRTA_FLOWROUTE_SECRET", SECRET)
-    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=chan_sip)
     t = rb.targets[0]
     old = t.read_text("/etc/asterisk/sip.conf").replace(
         "[general]\n", "[general]\nregister => 49088751:oldpass1@sip.flowroute.com\n", 1
