@@ -12,7 +12,8 @@ logged in as admin, *advanced* view, tab *Attendant Console*:
 
 The runbook writes the key strings for the chosen numbers (from the tenant's extensions, queues and
 parking lots in the database), and checks ``core show hints`` before and after: the watched names
-exist, carry the dash, and a phone watches them (page 39's checks).
+exist, carry the dash, and a phone watches them (page 39's check,
+:func:`~mirtalib.runbooks.p39_configuring_blf_on_a_phone.hints_step`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 
 from mirtalib.errors import ParameterError
 from mirtalib.phones.blf import feature_code
-from mirtalib.phones.blfsteps import hints_check, key_lines, pick_monitors
+from mirtalib.phones.blfsteps import key_lines, pick_monitors
 from mirtalib.runbook import Manual, Param, Phase, RunbookDef, Step, Verification
+from mirtalib.runbooks.p39_configuring_blf_on_a_phone import hints_step
 from mirtalib.validate import checker, tenant
 
 
@@ -69,7 +71,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail=f"Direct Pickup Code {v['pickup_code']}[EXT] must be defined: the phone "
             f"sends {v['pickup_code']}<extension> to pick up a ringing watched extension",
         ),
-        hints_check(v["tenant"], v["voicemail_prefix"], names, final=False),
+        hints_step(v["tenant"], v["voicemail_prefix"], names, final=False),
         Manual(
             id="open-admin",
             title="Open the phone's admin page, advanced view",
@@ -95,7 +97,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail=f"'Attendant Console Call Pickup Code' = {v['pickup_code']}# (the MiRTA "
             "code followed by #), then Submit All Changes (the phone reboots)",
         ),
-        hints_check(v["tenant"], v["voicemail_prefix"], names, final=True),
+        hints_step(v["tenant"], v["voicemail_prefix"], names, final=True),
     ]
 
 

@@ -78,8 +78,10 @@ print(f"Attendant Console Call Pickup Code: {pickup_code}#")
 # %% [markdown]
 # ## The hints on each node
 # Every hint of `core show hints`, classified: `no-dash` (a phone watched a name without the dash:
-# fix the phone, then restart Asterisk in a maintenance window), `unknown` (the tenant's code but
-# no such number), `ok`, other tenants' names and pattern hints. Problems first.
+# fix the phone, then restart Asterisk in a maintenance window; page 39's case, never listed by the
+# recorded Asterisk 22 demo nodes, which count such a phone as a watcher of the dashed hint),
+# `unknown` (the tenant's code but no such number: on srv02, `150-DEVEL`, made by the pattern hint
+# `_X.` for a phone watching it), `ok`, other tenants' names and pattern hints. Problems first.
 
 # %%
 from mirtalib.phones.blfsteps import findings

@@ -23,6 +23,14 @@
 # The trap of the page: a key watching `100DEVEL` (no dash) creates a hint that never changes, and
 # Asterisk keeps watching it after the phone is corrected, until Asterisk restarts. This notebook
 # writes the key strings per brand and finds such hints in `core show hints` on each node.
+#
+# The demo nodes answer as a real Asterisk 22.10.1 recorded with phones subscribed to the hints.
+# There the trap does not show: a phone on srv02 subscribed to `100DEVEL`, and Asterisk, which
+# ignores the dash when it matches extensions, counted it as one of the 3 watchers of
+# `100-DEVEL`'s hint; no `100DEVEL` hint was made, so there is nothing to restart for, and
+# `core show hints` cannot tell that key from the right ones (check the keys themselves). What
+# srv02 does show is a hint for `150-DEVEL`, a number DEVEL does not have: MiRTA's pattern hint
+# `_X.` made it for the phone that subscribed to it, so a key watches a wrong number.
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
@@ -77,10 +85,11 @@ print(keys[["key", "kind", "monitor", brand]].to_string(index=False))
 
 # %% [markdown]
 # ## The hints on each node
-# `core show hints`, one row per watched name: `no-dash` needs the phone fixed *and* an Asterisk
-# restart (it drops every call of the node: maintenance window, `core restart when convenient`);
-# `unknown` is a name of the tenant that matches nothing; a `Watchers 0` hint is not watched by
-# any phone. Other tenants' hints are left out.
+# `core show hints`, one row per watched name: `no-dash` (the page's case; none on the recorded
+# Asterisk 22 nodes) needs the phone fixed *and* an Asterisk restart (it drops every call of the
+# node: maintenance window, `core restart when convenient`); `unknown` is a name of the tenant
+# that matches nothing (with a `pattern` hint listed, the pattern made it for a subscribing phone);
+# a `Watchers 0` hint is not watched by any phone. Other tenants' hints are left out.
 
 # %%
 from mirtalib.phones.blfsteps import findings
