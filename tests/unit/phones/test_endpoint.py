@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mirtalib.asterisk.ami import CommandNotFound
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.phones.endpoint import differences, parse_settings, resolve_tech, show_command
 
@@ -13,8 +14,14 @@ def srv01(node):
     return node("srv01")
 
 
-def test_chan_sip_peer(srv01):
-    s = parse_settings(srv01.run(show_command("104-DEVEL", "sip")).stdout, "104-DEVEL", "sip")
+def test_chan_sip_peer_on_the_recorded_asterisk22_node(srv01):
+    with pytest.raises(CommandNotFound, match="does not exist on this Asterisk"):
+        parse_settings(srv01.run(show_command("104-DEVEL", "sip")).stdout, "104-DEVEL", "sip")
+
+
+def test_chan_sip_peer(sip_node):
+    text = sip_node("srv01").run(show_command("104-DEVEL", "sip")).stdout
+    s = parse_settings(text, "104-DEVEL", "sip")
     assert (s.found, s.trust_rpid, s.send_rpid, s.subscriptions, s.registered) == (
         True,
         False,

@@ -62,8 +62,8 @@ def test_not_parkedcalls_output():
     assert tenant_of_lot("default") == ""
 
 
-def test_sip_show_peer_settings(node):
-    text = node("srv01").run("asterisk -rx 'sip show peer 104-DEVEL'").stdout
+def test_sip_show_peer_settings(sip_node):
+    text = sip_node("srv01").run("asterisk -rx 'sip show peer 104-DEVEL'").stdout
     peer = parse_sip_show_peer(text)
     assert peer.name == "104-DEVEL" and peer.not_found is None
     assert peer.flag("Trust RPID") is False and peer.flag("subscriptions") is True
