@@ -15,8 +15,13 @@ deliberate faults below, which are listed in ``<demo root>/events-truth.json`` f
 
 Files under ``paths.logs_dir/<node>/``: ``ami-events.txt`` (AMI capture with
 ``timestampevents=yes``: DeviceStateChange of the custom states as logged, Newchannel / Newstate /
-Hangup from the CDR legs) and ``full`` (Asterisk full log: device-state debug lines and a few
-dialplan lines), both for the day of the reported problem, 2026-10-14.
+Hangup from the CDR legs) and ``full`` (the Asterisk 22 ``full`` log's state lines, in the shape
+of the real log in tests/fixtures/realpbx/logs/full: ``devicestate.c: Changing state for
+PJSIP/100-DEVEL - state 2 (In use)`` at debug level 3 for the phones' own devices, and the
+dialplan's ``pbx.c: Executing [s@phone-state:1] Set("PJSIP/100-DEVEL-0000001a",
+"DEVICE_STATE(Custom:100-DEVEL)=INUSE") in new stack`` at verbose level 3 for the custom states,
+which Asterisk never logs as "Changing state for Custom:..."), both for the day of the reported
+problem, 2026-10-14.
 """
 
 from __future__ import annotations
@@ -308,12 +313,18 @@ def _mirta_state(state: str) -> str:
     return "NOT INUSE" if state == "NOT_INUSE" else state
 
 
+_PHONE_CHANNEL = r"^(PJSIP|SIP)/\d+-[A-Z]"
+#: PBX thread ids (LWP) of the first call of the day on each node, callids (C-%08x) likewise
+_THREAD_BASE = {"srv01": 31407, "srv02": 27861}
+_CALLID_BASE = {"srv01": 0x2A7C, "srv02": 0x1F05}
+
+
 def _channel_marks(legs: pd.DataFrame, day: pd.Timestamp, end: pd.Timestamp):
     """(channel, time, channel state, event, uniqueid) of the phones' channels in one day: one
     Newchannel / Newstate / Hangup per channel even when several legs share it (transfers)."""
     parts = []
     for col, first in (("channel", 4), ("dstchannel", 5)):
-        part = legs[legs[col].str.match(r"^(PJSIP|SIP)/\d+-[A-Z]")]
+        part = legs[legs[col].str.match(_PHONE_CHANNEL)]
         parts.append(
             pd.DataFrame(
                 {
@@ -346,36 +357,105 @@ def _channel_marks(legs: pd.DataFrame, day: pd.Timestamp, end: pd.Timestamp):
     return out
 
 
+def _device_lines(marks, order: dict[str, int]) -> list[tuple[pd.Timestamp, int, str]]:
+    """devicestate.c lines of the phones' own devices: at each channel event, the state of the
+    device (``PJSIP/100-DEVEL``) over its live channels, as chan_pjsip combines them."""
+    live: dict[str, dict[str, int]] = {}
+    lines = []
+    for chan, t, cstate, event, _uid in sorted(marks, key=lambda m: (m[1], order[m[3]], m[0])):
+        device = chan.rsplit("-", 1)[0]
+        channels = live.setdefault(device, {})
+        if event == "Hangup":
+            channels.pop(chan, None)
+        else:
+            channels[chan] = fmt.CHANNEL_DEVICE_CODE[cstate]
+        code = fmt.aggregate_device_code(tuple(channels.values()))
+        lines.append((t, order[event], fmt.device_state_log_line(t, device, code)))
+    return lines
+
+
+def _set_lines(
+    ev: pd.DataFrame, legs: pd.DataFrame, node: str, home: dict[tuple[str, str], str]
+) -> list[tuple[pd.Timestamp, str]]:
+    """The dialplan lines setting the custom states of one node's events (verbose level 3).
+
+    The demo nodes set ``Custom:<ext>`` from the dialplan, like the project's real test PBX
+    (tests/integration/realpbx/etc/extensions.conf, which does it on the Local channel into the
+    phone and in the hangup handler ``s@phone-hangup``), here on the phone's own channel of the
+    call (the leg's channel or destination channel): a Gosub ``s@phone-state`` when the phone
+    rings, answers or dials out, the hangup handler ``s@phone-hangup`` when its channel hangs up,
+    with the state the daemons computed. The phone's channel lives on the node the call's first
+    event came from (``home``: (uniqueid, extension) -> node). States set with no call of the node
+    (a phone registering, the daemons restarting, the node a phone moved to during a call) are set
+    over AMI: they reach the AMI stream but write no line.
+    """
+    chans: dict[tuple[str, str], tuple[str, str]] = {}  # (uniqueid, ext) -> channel, linkedid
+    for col in ("dstchannel", "channel"):  # the caller's channel wins when both are the phone
+        part = legs[legs[col].str.match(_PHONE_CHANNEL)]
+        for chan, uid, linked in part[[col, "uniqueid", "linkedid"]].itertuples(index=False):
+            chans[(uid, str(chan).rsplit("-", 1)[0].split("/", 1)[1])] = (chan, linked or uid)
+    threads: dict[str, int] = {}
+    callids: dict[str, int] = {}
+    out = []
+    for r in ev.itertuples():
+        hit = chans.get((r.uniqueid, r.extension)) if r.uniqueid else None
+        if hit is None or home.get((r.uniqueid, r.extension)) != node:
+            continue
+        chan, linked = hit
+        thread = threads.setdefault(r.uniqueid, _THREAD_BASE[node] + 4 * len(threads))
+        callid = callids.setdefault(linked, _CALLID_BASE[node] + len(callids))
+        location = "s@phone-hangup:1" if r.event == "Hangup" else "s@phone-state:1"
+        line = fmt.set_device_state_log_line(
+            r.time,
+            chan,
+            f"Custom:{r.extension}",
+            r.state,
+            location=location,
+            thread=thread,
+            callid=callid,
+        )
+        out.append((r.time, line))
+    return out
+
+
 def write_logs(ev: pd.DataFrame, legs: pd.DataFrame, logs_dir: Path, day: pd.Timestamp) -> None:
     """Write ``<node>/ami-events.txt`` and ``<node>/full`` for one day."""
     end = day + pd.Timedelta(days=1)
     ev = ev[(ev["time"] >= day) & (ev["time"] < end) & ev["node"].ne("")]
     legs = legs[(legs["start"] < end) & (legs["end"] >= day)]
     order = {"Newchannel": 0, "Newstate": 1, "DeviceStateChange": 2, "Hangup": 3}
+    home = ev.groupby(["uniqueid", "extension"])["node"].first().to_dict()
     for node in ("srv01", "srv02"):
-        rec: list[tuple[pd.Timestamp, int, str, str]] = []  # time, order, AMI packet, log line
-        for r in ev[ev["node"] == node].itertuples():
-            dev = f"Custom:{r.extension}"
-            rec.append(
-                (
-                    r.time,
-                    order["DeviceStateChange"],
-                    fmt.device_state_packet(fmt.epoch_text(r.time, TIMEZONE), dev, r.state),
-                    fmt.full_log_line(r.time, dev, fmt.state_code(r.state)),
-                )
+        mine = ev[ev["node"] == node]
+        marks = _channel_marks(legs[legs["node"] == node], day, end)
+        packets: list[tuple[pd.Timestamp, int, str]] = [
+            (
+                r.time,
+                order["DeviceStateChange"],
+                fmt.device_state_packet(
+                    fmt.epoch_text(r.time, TIMEZONE), f"Custom:{r.extension}", r.state
+                ),
             )
-        for chan, t, cstate, event, uid in _channel_marks(legs[legs["node"] == node], day, end):
-            packet = fmt.channel_packet(event, fmt.epoch_text(t, TIMEZONE), chan, cstate, uid)
-            line = fmt.full_log_line(t, chan.rsplit("-", 1)[0], fmt.CHANNEL_DEVICE_CODE[cstate])
-            rec.append((t, order[event], packet, line))
-        rec.sort(key=lambda x: (x[0], x[1], x[2]))
+            for r in mine.itertuples()
+        ]
+        packets += [
+            (t, order[event], fmt.channel_packet(event, fmt.epoch_text(t, TIMEZONE), c, cs, uid))
+            for c, t, cs, event, uid in marks
+        ]
+        packets.sort(key=lambda x: (x[0], x[1], x[2]))
+        lines = [(t, o, i, line) for i, (t, o, line) in enumerate(_device_lines(marks, order))]
+        lines += [
+            (t, order["DeviceStateChange"], i, line)
+            for i, (t, line) in enumerate(_set_lines(mine, legs, node, home))
+        ]
+        lines.sort(key=lambda x: x[:3])
         folder = logs_dir / node
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / "ami-events.txt", "w", newline="") as fh:
             fh.write("Asterisk Call Manager/5.0.1\r\n")
-            fh.writelines(packet for _, _, packet, _ in rec)
+            fh.writelines(packet for _, _, packet in packets)
         with open(folder / "full", "w") as fh:
-            fh.writelines(line for _, _, _, line in rec)
+            fh.writelines(line for *_, line in lines)
 
 
 def generate(

@@ -130,10 +130,16 @@ print(f"node moves in the window: {len(fx.moves)}")
 # %% [markdown]
 # ## Further sources: AMI event captures and the Asterisk full log
 # Where the operator recorded the AMI event stream (`timestampevents = yes`) and kept the `full`
-# log with device-state debugging, they give two more views of the same day: the custom device
-# states as Asterisk received them, and the phones' own channels. The table compares the event
-# log with the channel view: seconds each extension was busy in the log but had no channel
-# (`only_a_s`), and the reverse (`only_b_s`).
+# log, they give two more views of the same day: the custom device states as Asterisk received
+# them, and the phones' own channels. In the `full` log a custom state appears only as the
+# dialplan line that set it, `pbx.c: Executing [...] Set("PJSIP/100-DEVEL-0000001a",
+# "DEVICE_STATE(Custom:100-DEVEL)=INUSE")`, written at verbose level 3
+# (`full => notice,warning,error,debug,verbose(3)` in `logger.conf`); a state set over AMI or with
+# `devstate change` leaves no line, and Asterisk never logs "Changing state for Custom:...". The
+# phones' devices appear as `devicestate.c: Changing state for PJSIP/100-DEVEL - state 2 (In use)`
+# at debug level 3 (`core set debug 3`). The table compares the event log with the channel view of
+# the AMI capture: seconds each extension was busy in the log but had no channel (`only_a_s`), and
+# the reverse (`only_b_s`).
 
 # %%
 logs = load_log_files(logs_dir or ensure_demo().logs_dir)
