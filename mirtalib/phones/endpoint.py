@@ -25,6 +25,8 @@ import dataclasses
 import logging
 from typing import Any
 
+import pandas as pd
+
 from mirtalib.asterisk.pjsip import parse_pjsip_endpoint
 from mirtalib.asterisk.sippeer import parse_sip_show_peer
 from mirtalib.errors import ParameterError, ParseError
@@ -186,3 +188,45 @@ def settings_check(
         parse=lambda text: parse_settings(text, extension, tech),
         expect=expect,
     )
+
+
+def settings_on_nodes(
+    targets,
+    extension: str,
+    tech: str,
+    keys: list[str] | None = None,
+    wanted: dict[str, Any] | None = None,
+) -> dict[str, pd.Series | str]:
+    """Per node, the extension's settings as Asterisk runs them, for a notebook table.
+
+    Args:
+        targets: runbook targets (``rb.targets``).
+        extension: the extension (``104-DEVEL``).
+        tech: ``sip`` or ``pjsip``.
+        keys: raw fields to show (``Useragent``, ``Status`` ...); default the normalized values.
+        wanted: values the page wants; adds a ``to change`` entry (:func:`differences`).
+
+    Returns:
+        node name -> a Series of the values, or the reason they cannot be read there (the node's
+        Asterisk has no such command, e.g. ``sip show peer`` without chan_sip on Asterisk 21+).
+    """
+    from mirtalib.asterisk.ami import CommandNotFound
+    from mirtalib.runbooks.cli_answers import chan_sip_missing
+
+    out: dict[str, pd.Series | str] = {}
+    for target in targets:
+        text = target.run(show_command(extension, tech)).stdout
+        try:
+            found = parse_settings(text, extension, tech)
+        except CommandNotFound as err:
+            what = f"cannot read {extension}'s settings ({err.answer.strip()})"
+            out[target.name] = chan_sip_missing(what) if tech == "sip" else what
+            continue
+        if keys is None:
+            values = found.as_dict()
+        else:
+            values = {k: found.raw.get(k, "(absent)") for k in keys}
+        if wanted is not None:
+            values["to change"] = "; ".join(differences(found, wanted)) or "nothing"
+        out[target.name] = pd.Series(values)
+    return out

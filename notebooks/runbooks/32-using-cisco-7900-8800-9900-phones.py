@@ -63,13 +63,12 @@ print(plan)
 # A few lines of `sip show peer` that matter for these phones.
 
 # %%
-from mirtalib.phones.endpoint import parse_settings, show_command
+from mirtalib.phones.endpoint import settings_on_nodes
 
-for target in rb.targets:
-    found = parse_settings(target.run(show_command(extension, "sip")).stdout, extension, "sip")
-    print(f"== {target.name} ==")
-    wanted = ["Useragent", "Status", "Reg. Contact", "Context", "Subscriptions", "Codecs"]
-    print(pd.Series({k: found.raw.get(k, "(absent)") for k in wanted}).to_string())
+wanted = ["Useragent", "Status", "Reg. Contact", "Context", "Subscriptions", "Codecs"]
+for node, found in settings_on_nodes(rb.targets, extension, "sip", keys=wanted).items():
+    print(f"== {node} ==")
+    print(found if isinstance(found, str) else found.to_string())
 
 # %% [markdown]
 # ## Interactive form
@@ -86,7 +85,7 @@ rb.ui()
 # settings are changed, and a failed check raises here, so a scheduled headless run exits
 # non-zero.
 
-# %%
+# %% tags=["raises-exception"]
 final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
 if mode != "plan":
     print(final)

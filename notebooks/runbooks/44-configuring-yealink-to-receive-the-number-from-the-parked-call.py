@@ -21,7 +21,10 @@
 #
 # This notebook reads the extension's settings as Asterisk runs them (`sip show peer X` or `pjsip
 # show endpoint X`, the driver taken from the MiRTA database) and checks that RPID is trusted and
-# sent; the phone side is a checklist item. The demo extension 104-DEVEL does not have it yet.
+# sent; the phone side is a checklist item. The demo extension 104-DEVEL is a chan_sip peer in
+# the MiRTA database, but the demo node runs Asterisk 22 (recorded from a real one), which has no
+# chan_sip: the page says so instead of reading its settings, as it would on any Asterisk 21+ node
+# still holding SIP extensions. Run it with `extension = "100-DEVEL"` to see a PJSIP endpoint.
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
@@ -65,17 +68,15 @@ print(plan)
 # values.
 
 # %%
-from mirtalib.phones.endpoint import differences, parse_settings, resolve_tech, show_command
+from mirtalib.phones.endpoint import resolve_tech, settings_on_nodes
 from mirtalib.runbooks.p44_configuring_yealink_to_receive_the_number_from_the_parked_call import (
     WANTED,
 )
 
 driver = resolve_tech(extension, tech)
-for target in rb.targets:
-    found = parse_settings(target.run(show_command(extension, driver)).stdout, extension, driver)
-    print(f"== {target.name} ==")
-    print(pd.Series(found.as_dict()).to_string())
-    print("to change: " + ("; ".join(differences(found, WANTED)) or "nothing"))
+for node, found in settings_on_nodes(rb.targets, extension, driver, wanted=WANTED).items():
+    print(f"== {node} ==")
+    print(found if isinstance(found, str) else found.to_string())
 
 # %% [markdown]
 # ## Interactive form
@@ -92,7 +93,7 @@ rb.ui()
 # settings are changed, and a failed check raises here, so a scheduled headless run exits
 # non-zero.
 
-# %%
+# %% tags=["raises-exception"]
 final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
 if mode != "plan":
     print(final)

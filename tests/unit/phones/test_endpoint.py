@@ -59,3 +59,16 @@ def test_tech_from_the_demo_database():
     with pytest.raises(ParameterError, match="tech 'iax'"):
         show_command("100-DEVEL", "iax")
     assert show_command("100-DEVEL", "pjsip") == "asterisk -rx 'pjsip show endpoint 100-DEVEL'"
+
+
+def test_settings_on_nodes_says_why_a_node_cannot_show_them(srv01, sip_node):
+    from mirtalib.phones.endpoint import settings_on_nodes
+
+    table = settings_on_nodes([srv01], "104-DEVEL", "sip")
+    assert table["srv01"].startswith("chan_sip is not loaded on this node")
+    assert "No such command 'sip show peer 104-DEVEL'" in table["srv01"]
+    old = settings_on_nodes([sip_node("srv01")], "104-DEVEL", "sip", wanted={"trust_rpid": True})
+    assert old["srv01"]["trust_rpid"] is False
+    assert old["srv01"]["to change"] == "trust_rpid=False (want True)"
+    pj = settings_on_nodes([srv01], "100-DEVEL", "pjsip", keys=["trust_id_inbound"])
+    assert pj["srv01"].to_dict() == {"trust_id_inbound": "true"}
