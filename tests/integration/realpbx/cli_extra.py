@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import shutil
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from amiclient import Ami
-from pbxtree import PROJECT, RealPbx
+from pbxtree import PROJECT, RealPbx, scratch_node
 
 OUT = PROJECT / "tests" / "unit" / "asterisk" / "data" / "real22"
 
@@ -159,16 +157,13 @@ def probe_call(ami: Ami, endpoint: str = "100-DEVEL", seconds: float = 6) -> Ite
 
 def record(out: Path) -> None:
     """Start a private node with :data:`EXTRA_PJSIP`, ask everything, write the captures."""
-    scratch = Path(tempfile.mkdtemp(prefix="realpbx-cli-extra-"))
-    pbx = RealPbx.private(RealPbx.build(), scratch)
-    caps: dict[str, dict[str, str]] = {}
-    try:
-        pbx.configure()
+
+    def extra_pjsip(pbx: RealPbx) -> None:
         conf = pbx.path("/etc/asterisk/pjsip.conf")
         conf.write_text(conf.read_text() + EXTRA_PJSIP)
-        pbx.chroot("chown", "-R", "asterisk:asterisk", "/etc/asterisk")
-        pbx.reset_logs()
-        pbx.start()
+
+    caps: dict[str, dict[str, str]] = {}
+    with scratch_node("realpbx-cli-extra-", extra_pjsip) as (pbx, _scratch):
         ami = Ami(pbx.ami_port, pbx.ami_user, pbx.ami_secret)
         for name, command in IDLE.items():
             caps[name] = capture(pbx, ami, command)
@@ -188,10 +183,6 @@ def record(out: Path) -> None:
             "cli": down.stdout + down.stderr,  # as `asterisk -rx ... 2>&1` shows it
             "ami": "",
         }
-    finally:
-        pbx.stop()
-        pbx.unmount()
-        shutil.rmtree(scratch, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     for name, cap in sorted(caps.items()):
         (out / f"{name}.txt").write_text(cap["cli"])

@@ -23,7 +23,6 @@ import re
 import shutil
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from amiclient import Ami
-from pbxtree import PROJECT, RealPbx, free_port
+from pbxtree import PROJECT, RealPbx, free_port, scratch_node
 from sipphone import SipPhone
 
 from mirtalib.runbook.targets import CommandResult, FileInfo, Target
@@ -221,62 +220,46 @@ def write_recording(rec: RecordingTarget, runs: list[dict], folder: Path) -> Non
 
 def start_sshd(pbx: RealPbx, workdir: Path):
     """The tree's OpenSSH server, as the test session starts it (conftest's TreeSsh), and its
-    pid (waited for: sshd writes its pid file a moment after the port answers)."""
+    pid."""
     import conftest
 
-    try:
-        return conftest._start_sshd(pbx, workdir)
-    except ValueError:  # the pid file was still empty
-        deadline = time.monotonic() + 10
-        pidfile = pbx.path("/run/sshd-mirta.pid")
-        while not pidfile.read_text().strip() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        known = (workdir / "known_hosts").read_text()
-        port = int(re.match(r"\[127\.0\.0\.1\]:(\d+) ", known).group(1))
-        ssh = conftest.TreeSsh(port, workdir / "client_key", workdir / "known_hosts")
-        return ssh, int(pidfile.read_text())
+    return conftest._start_sshd(pbx, workdir)
 
 
 def record(out: Path) -> None:
     """Start a real node, run every scenario's pages through a RecordingTarget, write ``out``."""
-    from mirtalib.runbook.ssh import SSHTarget
-
-    tree = RealPbx.build()
-    scratch = Path(tempfile.mkdtemp(prefix="realpbx-pages-"))
-    pbx = RealPbx.private(tree, scratch / "tree")
-    sshd_pid = None
-    try:
-        pbx.configure()
-        pbx.reset_logs()
-        pbx.start()
+    with scratch_node("realpbx-pages-") as (pbx, scratch):
         ssh, sshd_pid = start_sshd(pbx, scratch)
-        work = out.parent / (out.name + ".new")
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        for name, runs in scenario_runs(pbx).items():
-            inner = SSHTarget.from_url(ssh.url, **ssh.options)
-            rec = RecordingTarget(inner)
-            with _scenario(name, pbx):
-                for run in runs:
-                    run_page(rec, run["page"], run["params"], scratch / "journal")
-            inner.close()
-            write_recording(rec, runs, work / name)
-        extra = SSHTarget.from_url(ssh.url, **ssh.options)
-        for file, command in EXTRA.items():
-            (work / file).write_text(extra.run(command).stdout)
-        extra.close()
-        (work / "extra-commands.json").write_text(json.dumps(EXTRA, indent=1) + "\n")
-        meta = {"asterisk": pbx.rx("core show version").strip(), "node": pbx.node}
-        (work / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-        shutil.rmtree(out, ignore_errors=True)
-        work.rename(out)
-    finally:
-        if sshd_pid:
+        try:
+            _record_pages(pbx, ssh, scratch, out)
+        finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(sshd_pid, 15)
-        pbx.stop()
-        pbx.unmount()
-        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _record_pages(pbx: RealPbx, ssh, scratch: Path, out: Path) -> None:
+    from mirtalib.runbook.ssh import SSHTarget
+
+    work = out.parent / (out.name + ".new")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name, runs in scenario_runs(pbx).items():
+        inner = SSHTarget.from_url(ssh.url, **ssh.options)
+        rec = RecordingTarget(inner)
+        with _scenario(name, pbx):
+            for run in runs:
+                run_page(rec, run["page"], run["params"], scratch / "journal")
+        inner.close()
+        write_recording(rec, runs, work / name)
+    extra = SSHTarget.from_url(ssh.url, **ssh.options)
+    for file, command in EXTRA.items():
+        (work / file).write_text(extra.run(command).stdout)
+    extra.close()
+    (work / "extra-commands.json").write_text(json.dumps(EXTRA, indent=1) + "\n")
+    meta = {"asterisk": pbx.rx("core show version").strip(), "node": pbx.node}
+    (work / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    shutil.rmtree(out, ignore_errors=True)
+    work.rename(out)
 
 
 def main() -> None:

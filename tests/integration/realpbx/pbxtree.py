@@ -10,12 +10,15 @@ parking lots) and written into the tree's ``/etc/asterisk`` each time the fixtur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,3 +309,28 @@ class RealPbx:
     @property
     def logdir(self) -> Path:
         return self.path("/var/log/asterisk")
+
+
+@contextlib.contextmanager
+def scratch_node(
+    prefix: str, before_start: Callable[[RealPbx], None] | None = None, **kw
+) -> Iterator[tuple[RealPbx, Path]]:
+    """A configured, started node on a private overlay in a scratch folder, for the recorders.
+
+    ``before_start(pbx)`` may change the rendered configuration before Asterisk starts. Yields
+    ``(pbx, scratch)``; afterwards Asterisk is stopped, the mounts undone, the scratch removed.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    pbx = RealPbx.private(RealPbx.build(), scratch / "tree", **kw)
+    try:
+        pbx.configure()
+        if before_start is not None:
+            before_start(pbx)
+            pbx.chroot("chown", "-R", "asterisk:asterisk", "/etc/asterisk")
+        pbx.reset_logs()
+        pbx.start()
+        yield pbx, scratch
+    finally:
+        pbx.stop()
+        pbx.unmount()
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from amiclient import Ami
-from pbxtree import PROJECT, RealPbx
+from pbxtree import PROJECT, RealPbx, scratch_node
 from scenarios import CallTruth, Driver, scenario_set
 
 FIXTURES = PROJECT / "tests" / "fixtures" / "realpbx"
@@ -56,6 +56,10 @@ BULKY = tuple(
     for e in ("VarSet", "Newexten", "TestEvent", "NewCallerid", "NewConnectedLine",
               "NewAccountCode", "HangupHandlerRun", "HangupHandlerPush", "DTMFBegin", "DTMFEnd")
 )  # fmt: skip
+
+
+#: the AMI packets kept beside the full log (logs/full-ami-devicestate.txt)
+DEVICE_STATE_EVENTS = ("Event: DeviceStateChange\r\n", "Event: ExtensionStatus\r\n")
 
 
 @dataclass
@@ -108,15 +112,7 @@ def run_world(pbx: RealPbx, copy_to: Path | None = None) -> World:
 
 def record(out: Path) -> None:
     """Start the real PBX, run the world and write the fixtures under ``out``."""
-    import tempfile
-
-    tree = RealPbx.build()
-    scratch = Path(tempfile.mkdtemp(prefix="realpbx-record-"))
-    pbx = RealPbx.private(tree, scratch)
-    pbx.configure()
-    pbx.reset_logs()
-    pbx.start()
-    try:
+    with scratch_node("realpbx-record-") as (pbx, _scratch):
         work = out.parent / (out.name + ".new")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
@@ -140,6 +136,10 @@ def record(out: Path) -> None:
         packets = world.ami_events.split("\r\n\r\n")
         kept = [p for p in packets if p and not p.startswith(BULKY)]
         (work / "ami-events.txt").write_text("".join(p + "\r\n\r\n" for p in kept))
+        # the device-state packets of the run the full log comes from, for the full-log tests
+        states = [p for p in packets if p.startswith(DEVICE_STATE_EVENTS)]
+        with open(keep / "full-ami-devicestate.txt", "w", newline="") as fh:
+            fh.write("".join(p + "\r\n\r\n" for p in states))
         truths = [asdict(t) for t in world.truths]
         meta = {
             "asterisk": pbx.rx("core show version").strip(),
@@ -154,10 +154,6 @@ def record(out: Path) -> None:
         )
         shutil.rmtree(out, ignore_errors=True)
         work.rename(out)
-    finally:
-        pbx.stop()
-        pbx.unmount()
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main() -> None:

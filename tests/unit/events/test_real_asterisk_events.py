@@ -1,5 +1,5 @@
 """The events readers on what a real Asterisk 22 wrote (tests/fixtures/realpbx, recorded by
-tests/integration/realpbx/world.py and record_full_log.py).
+tests/integration/realpbx/world.py).
 
 The expected state sequences come from the AMI packets themselves (realstream.py, no mirtalib):
 the timelines the library rebuilds must be exactly the states AMI reported live, and the ``full``
@@ -31,8 +31,7 @@ from mirtalib.events.sources import device_extension
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "realpbx"
 CAPTURE = FIXTURES / "ami-events.txt"
 FULL = FIXTURES / "logs" / "full"
-# the AMI packets of the run the full log comes from (record_full_log.py); a fixture folder
-# recorded whole by world.py has the full log of the run of ami-events.txt and no such file
+# the AMI device-state packets of the run the full log comes from (world.py record())
 FULL_AMI = FIXTURES / "logs" / "full-ami-devicestate.txt"
 TZ = json.loads((FIXTURES / "truth.json").read_text())["meta"]["timezone"]
 # the full log has whole seconds and is written just before AMI reports the state
