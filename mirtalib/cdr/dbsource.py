@@ -3,6 +3,14 @@
 The period and tenant filters run in SQL; only the columns the table really has are selected
 (older installations lack linkedid, peeraccount, sequence or MiRTA's extra columns), and each is
 labelled with its logical name from :mod:`mirtalib.data.schema`.
+
+Values arrive as the driver gives them (no SQLAlchemy type processing, which raises on a
+SQLite text that is no date or number) and are read by :mod:`mirtalib.cdr.legs` like the
+values of a Master.csv: a row with a time outside the range pandas can hold (MariaDB allows
+1000-01-01 to 9999-12-31), a text that is no time or number, or a number out of range is a
+reject naming its field, never an error for the whole read. MySQL's zero date means no time.
+Legacy rows: start = calldate, end = start + duration, answer = end - billsec when billsec > 0
+(billsec = duration + 1, from ``initiatedseconds`` rounding, gives answer = start).
 """
 
 from __future__ import annotations
@@ -12,8 +20,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy import and_, func, inspect, or_, select, type_coerce
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.types import NullType
 
 from mirtalib.cdr import legs as L
 from mirtalib.data.db import Database
@@ -75,33 +84,87 @@ def read_database(
     start: datetime | None = None,
     end: datetime | None = None,
     tenants: Sequence[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the legs of the period (and tenants) from ``db`` into (normalized legs, rejects)."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read the legs of the period (and tenants) from ``db`` into (normalized legs, rejects,
+    flags); ``flags`` has the legs' index (:func:`mirtalib.cdr.legs.leg_flags`)."""
     cols = present_columns(db)
-    wanted = [k for k in L.LEG_COLUMNS if k in cols] + (
-        ["calldate"] if db.schema.cdr_layout == "legacy" else []
-    )
-    query = select(*[cols[k].label(k) for k in wanted])
+    legacy = db.schema.cdr_layout == "legacy"
+    wanted = [k for k in L.LEG_COLUMNS if k in cols] + (["calldate"] if legacy else [])
+    # the driver's values as they are: no result processing by SQLAlchemy's column types
+    query = select(*[type_coerce(cols[k], NullType()).label(k) for k in wanted])
     terms = cdr_filter(db, start, end, tenants)
     if terms:
         query = query.where(and_(*terms))
     frame = db.read_sql(query)
     log.info("%s: %d CDR rows read", db.description, len(frame))
-    if db.schema.cdr_layout == "legacy":
-        frame = legacy_times(frame)
-    legs = L.normalize(frame)
-    return L.validate(legs)
+    return convert_rows(frame, legacy)
+
+
+def convert_rows(
+    frame: pd.DataFrame, legacy: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Database rows (logical column names, values as the driver gave them) to (legs, rejects,
+    flags)."""
+    index = frame.index
+    typed: dict[str, pd.Series] = {}
+    checks: list[tuple[pd.Series, str]] = []
+    times = ("calldate",) if legacy else L.TIME_COLUMNS
+    for col in times:
+        if col in frame:
+            typed[col], why = L.parse_times(frame[col])
+            checks.append((why, col))
+    for col, high, empty_ok in (
+        ("duration", L.MAX_SECONDS, False),
+        ("billsec", L.MAX_SECONDS, False),
+        ("sequence", L.INT64_MAX, True),
+    ):
+        if col in frame:
+            typed[col], why = L.parse_ints(frame[col], high, empty_ok)
+            checks.append((why, col))
+    reason, where = L.first_reason(checks, index)
+    unknown_ama = None
+    if "amaflags" in frame:
+        typed["amaflags"], unknown_ama = L.parse_amaflags(frame["amaflags"])
+    bad = reason.notna()
+    rejects = L.make_rejects(
+        [pd.NA] * int(bad.sum()), reason[bad], describe_raw(frame.loc[bad]), where[bad]
+    )
+    data = frame.loc[~bad].copy()
+    for col, series in typed.items():
+        data[col] = series[~bad]
+    if legacy:
+        data = legacy_times(data)
+    legs = L.normalize(data)
+    legs, semantic = L.validate(legs)
+    flags = L.leg_flags(legs, unknown_ama, has_answer=not legacy)
+    return legs, pd.concat([rejects, semantic], ignore_index=True), flags
+
+
+def describe_raw(frame: pd.DataFrame) -> pd.Series:
+    """A short text per database row, from its values as read (the ``raw`` of its reject)."""
+    shown = ("calldate", "start", "answer", "end", "uniqueid", "src", "dst", "disposition",
+             "duration", "billsec", "sequence")  # fmt: skip
+    parts = [c for c in shown if c in frame]
+    if frame.empty:
+        return pd.Series([], dtype="str")
+    return (
+        frame[parts]
+        .apply(lambda r: " ".join(f"{k}={v}" for k, v in r.items()), axis=1)
+        .astype("str")
+    )
 
 
 def legacy_times(frame: pd.DataFrame) -> pd.DataFrame:
     """Derive start/answer/end of legacy rows: start = calldate, end = start + duration,
-    answer = end - billsec when billsec > 0 (else NaT)."""
+    answer = end - billsec when billsec > 0 (else NaT), never before start when billsec is
+    duration + 1 (``initiatedseconds`` rounding)."""
     frame = frame.copy()
-    start = pd.to_datetime(frame["calldate"], errors="coerce")
-    duration = pd.to_timedelta(pd.to_numeric(frame["duration"], errors="coerce"), unit="s")
-    billsec = pd.to_numeric(frame["billsec"], errors="coerce")
-    end = start + duration
+    start = L.parse_times(frame["calldate"])[0]
+    duration = pd.to_numeric(frame["duration"], errors="coerce").astype("float64")
+    billsec = pd.to_numeric(frame["billsec"], errors="coerce").astype("float64")
+    end = start + pd.to_timedelta(duration, unit="s")
+    rounded = billsec.where(billsec != duration + 1, duration)
     frame["start"] = start
     frame["end"] = end
-    frame["answer"] = (end - pd.to_timedelta(billsec, unit="s")).where(billsec > 0)
+    frame["answer"] = (end - pd.to_timedelta(rounded, unit="s")).where(billsec > 0)
     return frame.drop(columns=["calldate"])

@@ -19,13 +19,16 @@ aggregation over the table:
 
 The strings carried through the aggregation are converted to ASCII so MariaDB's in-memory
 temporary table stays narrow (its rows are fixed width, each string as wide as its column is
-declared): a non-ASCII character in a destination, trunk name or uniqueid becomes ``?`` in
-this path. The strings are also cut to :data:`CAPPED` widths (uniqueid 48, destination 40,
-channel 64 characters; the columns allow 150, 80 and 80) and the tenant code converted to
-ASCII too, which halves the memory per call (measured 993 -> 510 bytes) and so the number of
-partitions; every call says whether one of its legs had a longer value (or a non-ASCII tenant
-code), and if any did, the grouping starts again with the declared widths and the tenant code
-as it is, so the cut never changes a result. The session's in-memory temporary table limit is raised
+declared, 4 bytes a character in utf8mb4). The strings are also cut to :data:`CAPPED` widths
+(uniqueid 48, destination 40, channel 64 characters; the columns allow 150, 80 and 80) and the
+tenant code converted to ASCII too, which halves the memory per call (measured 993 -> 510
+bytes) and so the number of partitions. Every call says whether one of its legs had a longer
+value (1) or a character that is not ASCII in a converted string (2: it would have become
+``?``, and two uniqueids differing only there would have merged); if any did, the grouping
+starts again, with the declared widths (:data:`DECLARED`, still ASCII) for long values and with
+the declared widths and every character as it is (:data:`UNICODE`: utf8mb4 compared by code,
+measured 3373 bytes per call) for non-ASCII ones, so neither the cut nor the
+conversion ever changes a result. The session's in-memory temporary table limit is raised
 (``tmp_mb``, default 1024 MB, this session only) so the grouping does not spill to disk
 (measured 2x slower); the calls are split into hash partitions of the call key, as many as keep
 each partition in memory, and two partition queries group at once on their own connections,
@@ -41,6 +44,7 @@ import math
 import queue
 import re
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,6 +53,7 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
+from mirtalib.cdr import legs as L
 from mirtalib.cdr.sqlagg import NODE_RE, SqlTarget, _where
 from mirtalib.errors import DataSourceError
 
@@ -103,37 +108,126 @@ class Widths:
     dst: int | None = None  # dst, firstdst
     channel: int | None = None  # channel, dstchannel
     ascii_tenant: bool = False  # the tenant code as ASCII (1 byte a character, not 4)
+    ascii: bool = True  # the call key and first-leg strings as ASCII (else utf8mb4, binary)
 
     def cut(self, expr: str, kind: str) -> str:
         width = getattr(self, kind)
+        expr = expr if self.ascii else f"CONVERT({expr} USING utf8mb4)"
         return expr if width is None else f"LEFT({expr}, {width})"
+
+    @property
+    def sep(self) -> str:
+        """SQL of :data:`SEP` (a character string where the strings are not ASCII)."""
+        return "CHAR(1)" if self.ascii else "CHAR(1 USING utf8mb4)"
+
+    def text(self, expr: str) -> str:
+        """SQL: a grouped string as ASCII, or as utf8mb4 compared by code."""
+        if self.ascii:
+            return f"CONVERT({expr} USING ascii)"
+        return f"CONVERT({expr} USING utf8mb4) COLLATE utf8mb4_bin"
 
     def tenant(self, q: SqlTarget) -> str:
         code = q.col("accountcode")
         return f"CONVERT({code} USING ascii)" if self.ascii_tenant else code
 
     def too_wide(self, q: SqlTarget) -> str:
-        """SQL: 1 where a leg has a value longer than its width (or a tenant code that is not
-        ASCII where it is converted), else 0 (0 when nothing is cut)."""
-        checks = [
+        """SQL: 2 where a leg has a character that is not ASCII in a string converted to ASCII,
+        else 1 where it has a value longer than its width, else 0 (0 when nothing is cut or
+        converted)."""
+        longer = [
             f"CHAR_LENGTH({q.cols[col]}) > {getattr(self, kind)}"
             for col, kind in _CUT_COLUMNS
             if col in q.cols and getattr(self, kind) is not None
         ]
+        converted = [col for col, _ in _CUT_COLUMNS if col in q.cols] if self.ascii else []
         if self.ascii_tenant and "accountcode" in q.cols:
-            code = q.cols["accountcode"]
-            checks.append(f"LENGTH({code}) > CHAR_LENGTH({code})")  # a multi-byte character
-        return f"COALESCE({' OR '.join(checks)}, 0)" if checks else "0"
+            converted.append("accountcode")
+        bytes_per_char = _bytes_per_char(q) if converted else {}
+        foreign = []
+        for col in converted:
+            x, width = q.cols[col], bytes_per_char.get(col)
+            if width == 1:  # latin1 and the like: a byte a character, ASCII or not
+                foreign.append(f"LENGTH(CONVERT({x} USING utf8mb4)) > CHAR_LENGTH({x})")
+            elif width is not None or col not in bytes_per_char:
+                foreign.append(f"LENGTH({x}) > CHAR_LENGTH({x})")  # a multi-byte character
+        if foreign and longer:
+            return (
+                f"CASE WHEN {' OR '.join(foreign)} THEN 2 WHEN {' OR '.join(longer)} THEN 1 "
+                "ELSE 0 END"
+            )
+        if foreign:
+            return f"COALESCE({' OR '.join(foreign)}, 0) * 2"
+        return f"COALESCE({' OR '.join(longer)}, 0)" if longer else "0"
+
+
+_CHARSETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _bytes_per_char(q: SqlTarget) -> dict[str, int | None]:
+    """Logical column -> most bytes a character of its charset takes (1: latin1 and the like),
+    None for ``ascii`` columns (no character to lose), read once per target; unknown columns
+    are left out (checked as multi-byte)."""
+    found = _CHARSETS.get(q)
+    if found is not None:
+        return found
+    sql = (
+        "SELECT c.COLUMN_NAME AS name, c.CHARACTER_SET_NAME AS cs, s.MAXLEN AS maxlen "
+        "FROM information_schema.COLUMNS c JOIN information_schema.CHARACTER_SETS s "
+        "ON s.CHARACTER_SET_NAME = c.CHARACTER_SET_NAME "
+        "WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = :t"
+    )
+    frame = q.run(sql, {"t": q.table.strip("`")})
+    physical = {str(n).lower(): (str(cs).lower(), int(m)) for n, cs, m in frame.to_numpy()}
+    found = {}
+    for key, quoted in q.cols.items():
+        got = physical.get(quoted.strip("`").lower())
+        if got is not None:
+            found[key] = None if got[0] == "ascii" else got[1]
+    _CHARSETS[q] = found
+    return found
 
 
 DECLARED = Widths()
 CAPPED = Widths(uid=48, dst=40, channel=64, ascii_tenant=True)
+UNICODE = Widths(ascii=False)
+
+
+def _in_range(q: SqlTarget) -> str:
+    """SQL: the leg's start lies in [TIME_MIN, TIME_MAX) of :mod:`mirtalib.cdr.legs` (the
+    pandas readers reject the others: a start in year 1000 or 9999 overflows the report's
+    nanosecond times)."""
+    return f"{q.start} >= '{L.TIME_MIN:%Y-%m-%d}' AND {q.start} < '{L.TIME_MAX:%Y-%m-%d}'"
+
+
+def _where_in_range(
+    q: SqlTarget, start: datetime | None, end: datetime | None, tenants: Sequence[str] | None
+) -> tuple[str, dict]:
+    """``WHERE`` of the period and tenants, for legs whose start is in range."""
+    cond, params = _where(q, start, end, tenants)
+    return (cond + " AND " if cond else "WHERE ") + _in_range(q), params
+
+
+def out_of_range_count(
+    q: SqlTarget,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tenants: Sequence[str] | None = None,
+) -> int:
+    """CDR rows of the period (and tenants) left out of the grouping because their start is
+    outside [TIME_MIN, TIME_MAX) (the pandas readers reject them as ``timestamp out of
+    range``)."""
+    cond, params = _where(q, start, end, tenants)
+    cond = (cond + " AND " if cond else "WHERE ") + f"NOT ({_in_range(q)})"
+    frame = q.run(f"SELECT COUNT(*) AS n FROM {q.table} {cond}", params)
+    return int(frame.iloc[0, 0] or 0)
 
 
 def _call_key(q: SqlTarget, widths: Widths = DECLARED) -> str:
     linkedid, uniqueid = q.col("linkedid"), q.col("uniqueid")
     key = widths.cut(f"COALESCE(NULLIF({linkedid}, ''), {uniqueid})", "uid")
-    return f"CONVERT({key} USING ascii) COLLATE ascii_bin"
+    if widths.ascii:
+        return f"CONVERT({key} USING ascii) COLLATE ascii_bin"
+    return f"{key} COLLATE utf8mb4_bin"
 
 
 def grouped_calls_sql(
@@ -147,13 +241,14 @@ def grouped_calls_sql(
     """The one-``GROUP BY`` query (one row per call, :data:`COLUMNS`) and its parameters.
 
     ``part=(lo, hi, n)``: only the calls whose key hashes to ``lo <= h < hi`` modulo ``n``.
-    ``widths``: how much of each string is kept; the ``wide`` column says whether a leg of the
-    call had a longer value (the call's values may then be cut: run again with the declared
-    widths).
+    ``widths``: how much of each string is kept, and whether as ASCII; the ``wide`` column says
+    whether a leg of the call had a longer value (1) or a character that is not ASCII in a
+    converted string (2): the call's values may then be cut or altered, run again with
+    :data:`DECLARED` (1) or :data:`UNICODE` (2).
     """
     if q.kind != "mysql":
         raise ValueError("grouped_calls_sql is for MariaDB/MySQL")
-    cond, params = _where(q, start, end, tenants)
+    cond, params = _where_in_range(q, start, end, tenants)
     lo, hi, n = (int(x) for x in part)
     if not 0 <= lo < hi <= n:
         raise ValueError(f"part={part}: need 0 <= lo < hi <= n")
@@ -168,7 +263,7 @@ def grouped_calls_sql(
     a, e = f"{s} + {dur} - {bill}", f"{s} + {dur}"
     key = (
         f"CONCAT(LPAD({s} + 10000000000, 11, '0'), {widths.cut(q.col('uniqueid'), 'uid')}, "
-        "CHAR(1), "
+        f"{widths.sep}, "
         f"LPAD({q.col('sequence', '0')} + 10000000000, 11, '0'))"
     )
     code = f"CASE {uf} WHEN 'IN' THEN 'I' WHEN 'OUT' THEN 'O' WHEN 'LOCAL' THEN 'L' ELSE '-' END"
@@ -190,8 +285,8 @@ def grouped_calls_sql(
     # reads each column straight into a numpy array
     sql = f"""SELECT COALESCE(MIN({s}), 0) AS t0, COALESCE(MAX({e}), 0) AS t1,
   MAX({widths.tenant(q)}) AS tenant, MIN({outcome}) AS outcome,
-  MIN(CONVERT(CONCAT({key}, {code}, {dst}) USING ascii)) AS first,
-  MIN(CONVERT({trunk_leg} USING ascii)) AS tkf,
+  MIN({widths.text(f"CONCAT({key}, {code}, {dst})")}) AS first,
+  MIN({widths.text(trunk_leg)}) AS tkf,
   COALESCE({n_ans}, 0) AS n_ans,
   COALESCE(MIN(CASE WHEN {ans} THEN {a} END), 0) AS a_min,
   COALESCE(MAX(CASE WHEN {ans} THEN {a} END), 0) AS a_max,
@@ -326,9 +421,11 @@ def _big_billable(
     start: datetime | None,
     end: datetime | None,
     tenants: Sequence[str] | None,
+    widths: Widths = DECLARED,
 ) -> dict[str, int]:
-    """Billable seconds of the calls with many answered legs, from their answered legs."""
-    cond, params = _where(q, start, end, tenants)
+    """Billable seconds of the calls with many answered legs, from their answered legs (keyed as
+    they were grouped with ``widths``)."""
+    cond, params = _where_in_range(q, start, end, tenants)
     s = q.secs(q.start)
     dur, bill = q.col("duration", "0"), q.col("billsec", "0")
     base = f"{q.col('disposition')} = 'ANSWERED'" + (" AND " + cond[6:] if cond else "")
@@ -343,7 +440,7 @@ def _big_billable(
             marks = ", ".join(f":k{j}" for j in range(len(batch)))
             only = "" if lookup == "linkedid" else f"AND COALESCE({q.col('linkedid')}, '') = '' "
             sql = (
-                f"SELECT {_call_key(q)} AS k, {s} + {dur} - {bill} AS a, {s} + {dur} AS e "
+                f"SELECT {_call_key(q, widths)} AS k, {s} + {dur} - {bill} AS a, {s} + {dur} AS e "
                 f"FROM {q.table} WHERE {base} {only}AND {q.cols[lookup]} IN ({marks})"
             )
             frame = q.run(sql, {**params, **{f"k{j}": k for j, k in enumerate(batch)}})
@@ -423,9 +520,10 @@ class _Events:
 
 # Size of one call in MariaDB's in-memory temporary table (fixed-width rows: the call key, the
 # two first-leg strings, tenant, the numbers, hash index) by string widths, measured on the
-# demo month (993 and 510 bytes) and rounded up, and calls per CDR row (the demo month: 0.64).
-# Used only to choose how many partitions keep each partition's grouping in memory.
-BYTES_PER_CALL = {DECLARED: 1000, CAPPED: 560}
+# demo month (993, 510 and 3373 bytes) and rounded up, and calls per CDR row (the
+# demo month: 0.64). Used only to choose how many partitions keep each partition's grouping in
+# memory.
+BYTES_PER_CALL = {DECLARED: 1000, CAPPED: 560, UNICODE: 3500}
 CALLS_PER_ROW = 0.7
 
 
@@ -562,19 +660,34 @@ def report_aggregates(
     their own connections (and one more while a query streams its rows), each the calls of
     one hash partition of the call keys (a call never spans two); MariaDB runs each query on
     one core. Strings are grouped cut to
-    :data:`CAPPED` widths; where a leg has a longer value, everything is grouped again with the
-    declared widths (logged), so the results never depend on the cut.
+    :data:`CAPPED` widths, as ASCII; where a leg has a longer value, everything is grouped again
+    with the declared widths, and where a leg has a character that is not ASCII, with the
+    declared widths and every character (logged), so the results never depend on the cut or
+    the conversion.
     """
     args = (q, start, end, tenants, short_s, top_n, chunksize, tmp_mb, workers)
-    try:
-        return _report_aggregates(*args, widths=CAPPED)
-    except _TooWide as exc:
-        log.info("%s: %s; grouping again with the columns' declared widths", q.description, exc)
-        return _report_aggregates(*args, widths=DECLARED)
+    widths = CAPPED
+    while True:
+        try:
+            return _report_aggregates(*args, widths=widths)
+        except _TooWide as exc:
+            if widths is UNICODE:  # nothing is cut or converted there: cannot happen
+                raise DataSourceError(f"{q.description}: {exc}") from exc
+            widths = UNICODE if exc.foreign or widths is DECLARED else DECLARED
+            how = "and characters" if widths is UNICODE else ""
+            log.info(
+                "%s: %s; grouping again with the columns' declared widths %s",
+                q.description, exc, how,
+            )  # fmt: skip
 
 
 class _TooWide(Exception):
-    """A grouped call had a value longer than the widths it was grouped with."""
+    """A grouped call had a value longer than the widths it was grouped with, or a character
+    that is not ASCII in a string grouped as ASCII (``foreign``)."""
+
+    def __init__(self, message: str, foreign: bool) -> None:
+        super().__init__(message)
+        self.foreign = foreign
 
 
 def _report_aggregates(
@@ -643,7 +756,9 @@ def _report_aggregates(
         }
         if col["wide"].any():
             chunks.close()  # stops the partition queries
-            raise _TooWide(f"a leg has a value longer than {widths}")
+            foreign = bool((col["wide"] >= 2).any())
+            what = "a character that is not ASCII" if foreign else "a value longer than"
+            raise _TooWide(f"a leg has {what} {widths}", foreign)
         codes, dsts = dims.parse(
             map(itemgetter(2), rows), map(itemgetter(4), rows), map(itemgetter(5), rows)
         )
@@ -668,9 +783,8 @@ def _report_aggregates(
         keys = rest["key"].tolist()
         log.info("%s: %d calls with more than %d answered legs", q.description, len(keys),
                  MAX_INLINE)  # fmt: skip
-        billable = _big_billable(
-            q, keys, dict(zip(keys, rest["n"].astype(int), strict=True)), start, end, tenants
-        )
+        n_ans = dict(zip(keys, rest["n"].astype(int), strict=True))
+        billable = _big_billable(q, keys, n_ans, start, end, tenants, widths)
         reduce(
             rest["code"].to_numpy(dtype="int64"),
             rest["dst"].tolist(),

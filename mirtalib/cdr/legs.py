@@ -1,17 +1,44 @@
 """The normalized CDR legs frame (docs/ARCHITECTURE.md) and the checks every source shares.
 
 One row per CDR record whatever the source. :data:`LEG_DTYPES` gives the columns, in order, and
-their dtypes; :func:`normalize` turns a frame with (some of) those columns into the contract, and
+their dtypes; :func:`parse_times`, :func:`parse_ints` and :func:`parse_amaflags` turn raw values
+(text of a file, values of a database driver) into typed values and say which field failed and
+why; :func:`normalize` turns a frame with (some of) the columns into the contract, and
 :func:`validate` moves the rows no analysis can use into the rejects frame with a reason.
+
+Every input row ends up as a leg or as a reject (``line, reason, raw, field``: ``field`` names
+the value at fault, "" when the line as a whole is). The choices for doubtful values:
+
+* timestamps: empty, NULL and MySQL's zero date (``0000-00-00 00:00:00``) mean "no time"; text
+  that is no timestamp is ``unparsable timestamp``; a time outside [1900-01-01, 2190-01-01)
+  (:data:`TIME_MIN`, :data:`TIME_MAX`: pandas' nanosecond times end in 1677 and 2262, and the
+  margin keeps ``start + duration`` and the time-zone conversion of the analytics inside) is
+  ``timestamp out of range``;
+* numbers: duration and billsec must be integers (``12.0`` is 12) between 0 and
+  :data:`MAX_SECONDS` (2**31 - 1, what Asterisk's ``INT`` columns hold); an empty value or
+  text is ``unparsable number``, a value beyond the range (int64 overflow included) is
+  ``number out of range`` (negative values keep ``negative duration``/``negative billsec``);
+  sequence may be empty and must fit int64;
+* rejected (the leg cannot be used): start missing, disposition unknown, negative billsec or
+  duration, ``billsec over duration`` (billsec > duration + 1: Asterisk computes both from the
+  same end, billsec from the later answer; with ``initiatedseconds`` billsec is rounded up and
+  may exceed the truncated duration by one second, which is accepted), answer before start;
+* flagged and kept (:data:`FLAGS`, :attr:`LegLoad.flags`): ``end before start`` and ``end
+  before answer`` (the analytics place a leg by start + duration and end - billsec, so the end
+  column is not needed to count it), ``answered without answer time`` (disposition ANSWERED, no
+  answer: counted as answered, with no answered interval), ``unknown amaflags`` (a value that is
+  neither OMIT/BILLING/DOCUMENTATION/DEFAULT/Unknown nor a code 0-3: amaflags is NA).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
 from mirtalib.data.schema import DISPOSITIONS
 
@@ -60,24 +87,55 @@ LEG_DTYPES: dict[str, str] = {
     "source_line": "Int64",
 }
 LEG_COLUMNS: tuple[str, ...] = tuple(LEG_DTYPES)
-REJECT_COLUMNS = ("line", "reason", "raw")
+#: Columns of the rejects frame (Master.csv readers add ``file``).
+REJECT_COLUMNS = ("line", "reason", "raw", "field")
 RAW_LIMIT = 500
 
 # Reasons (stable strings: the report counts rejects per reason)
 R_ANSWER_BEFORE_START = "answer before start"
 R_NEGATIVE_BILLSEC = "negative billsec"
 R_NEGATIVE_DURATION = "negative duration"
+R_BILLSEC_OVER_DURATION = "billsec over duration"
 R_UNKNOWN_DISPOSITION = "unknown disposition"
 R_BROKEN_QUOTES = "broken quotes"
 R_TRUNCATED = "truncated last line"
+R_TRUNCATED_GZIP = "truncated gzip file"
 R_COLUMN_COUNT = "wrong column count"
 R_BAD_TIMESTAMP = "unparsable timestamp"
+R_TIME_RANGE = "timestamp out of range"
 R_MISSING_START = "missing start timestamp"
 R_BAD_NUMBER = "unparsable number"
+R_NUMBER_RANGE = "number out of range"
 R_BAD_ENCODING = "bad encoding"
+R_FIELD_TOO_LONG = "field too long"
+#: Start of the reason of every line of a file read in a column order it is not written in.
+R_COLUMN_ORDER = "not a Master.csv column order"
+
+# Flags of legs that are kept (:attr:`LegLoad.flags` has one boolean column per flag)
+F_END_BEFORE_START = "end before start"
+F_END_BEFORE_ANSWER = "end before answer"
+F_ANSWERED_WITHOUT_TIME = "answered without answer time"
+F_UNKNOWN_AMAFLAGS = "unknown amaflags"
+FLAGS = (F_END_BEFORE_START, F_END_BEFORE_ANSWER, F_ANSWERED_WITHOUT_TIME, F_UNKNOWN_AMAFLAGS)
+
+#: Times a leg may have: [TIME_MIN, TIME_MAX).
+TIME_MIN = pd.Timestamp("1900-01-01")
+TIME_MAX = pd.Timestamp("2190-01-01")
+#: Largest duration or billsec (seconds) accepted.
+MAX_SECONDS = 2**31 - 1
+INT64_MAX = 2**63 - 1
+#: MySQL's "no date" values, read as no time.
+ZERO_DATES = ("0000-00-00 00:00:00", "0000-00-00")
 
 # Asterisk writes amaflags as text in Master.csv; the database holds the numeric code.
 AMAFLAGS = {"OMIT": 1, "BILLING": 2, "DOCUMENTATION": 3, "DEFAULT": 0, "UNKNOWN": 0}
+AMA_CODES = (0, 1, 2, 3)
+
+
+def empty_flags(index: pd.Index | None = None) -> pd.DataFrame:
+    """A flags frame with every flag False (one row per entry of ``index``)."""
+    index = index if index is not None else pd.RangeIndex(0)
+    return pd.DataFrame({f: np.zeros(len(index), dtype=bool) for f in FLAGS}, index=index)
 
 
 @dataclass
@@ -87,17 +145,43 @@ class LegLoad:
     Attributes:
         legs: the normalized legs (:data:`LEG_COLUMNS`), sorted by start then uniqueid.
         rejects: rows that could not be used: ``line`` (Int64, NA for database rows),
-            ``reason`` (str), ``raw`` (str, at most 500 characters).
+            ``reason`` (str), ``raw`` (str, at most 500 characters), ``field`` (str: the
+            field at fault, "" when the whole line is), and ``file`` for Master.csv files.
         source: where the legs came from, for messages (never a password).
+        flags: one boolean column per flag of :data:`FLAGS`, one row per leg (same index as
+            ``legs``): kept legs with a doubtful value.
     """
 
     legs: pd.DataFrame
     rejects: pd.DataFrame
     source: str
+    flags: pd.DataFrame = field(default_factory=empty_flags)
 
-    def reject_counts(self) -> pd.DataFrame:
-        """Rejects per reason: columns ``reason``, ``rows`` (sorted by count, then reason)."""
-        return reject_counts(self.rejects)
+    def __post_init__(self) -> None:
+        if self.flags.empty and len(self.legs):  # made without flags: none set
+            self.flags = empty_flags(self.legs.index)
+
+    def reject_counts(self, by_field: bool = False) -> pd.DataFrame:
+        """Rejects per reason: columns ``reason``, ``rows`` (sorted by count, then reason);
+        with ``by_field``, per reason and field (``reason, field, rows``)."""
+        return reject_counts(self.rejects, by_field)
+
+    def flag_counts(self) -> pd.DataFrame:
+        """Flagged legs per flag: columns ``flag``, ``legs`` (flags with no leg left out)."""
+        return flag_counts(self.flags)
+
+
+def flag_counts(flags: pd.DataFrame) -> pd.DataFrame:
+    """Legs per flag (columns ``flag``, ``legs``; sorted by count, then flag; zeros left out)."""
+    counts = {f: int(flags[f].sum()) for f in FLAGS if f in flags}
+    out = pd.DataFrame(
+        {
+            "flag": pd.Series(list(counts), dtype="str"),
+            "legs": pd.Series(list(counts.values()), dtype="int64"),
+        }
+    )
+    out = out[out["legs"] > 0]
+    return out.sort_values(["legs", "flag"], ascending=[False, True], ignore_index=True)
 
 
 def empty_legs() -> pd.DataFrame:
@@ -112,35 +196,266 @@ def empty_rejects() -> pd.DataFrame:
             "line": pd.Series(dtype="Int64"),
             "reason": pd.Series(dtype="str"),
             "raw": pd.Series(dtype="str"),
+            "field": pd.Series(dtype="str"),
         }
     )
 
 
-def make_rejects(lines, reasons, raws) -> pd.DataFrame:
-    """Build a rejects frame from three parallel sequences (raw trimmed to 500 characters)."""
+def make_rejects(lines, reasons, raws, fields=None) -> pd.DataFrame:
+    """Build a rejects frame from parallel sequences (raw trimmed to 500 characters; ``fields``
+    names the field at fault per row, "" or None when the whole line is)."""
+    lines, reasons, raws = list(lines), list(reasons), list(raws)
+    fields = [""] * len(lines) if fields is None else ["" if f is None else f for f in fields]
     frame = pd.DataFrame(
         {
-            "line": pd.array(list(lines), dtype="Int64"),
-            "reason": pd.Series(list(reasons), dtype="str"),
+            "line": pd.array(lines, dtype="Int64"),
+            "reason": pd.Series(reasons, dtype="str"),
             "raw": pd.Series([str(r)[:RAW_LIMIT] for r in raws], dtype="str"),
+            "field": pd.Series(fields, dtype="str"),
         }
     )
     return frame if len(frame) else empty_rejects()
 
 
-def reject_counts(rejects: pd.DataFrame) -> pd.DataFrame:
-    """Count rejects per reason (columns ``reason``, ``rows``)."""
+def reject_counts(rejects: pd.DataFrame, by_field: bool = False) -> pd.DataFrame:
+    """Count rejects per reason (columns ``reason``, ``rows``); with ``by_field`` per reason and
+    field (``reason``, ``field``, ``rows``)."""
+    keys = ["reason", "field"] if by_field else ["reason"]
     if rejects.empty:
-        return pd.DataFrame({"reason": pd.Series(dtype="str"), "rows": pd.Series(dtype="int64")})
-    out = rejects.groupby("reason").size().rename("rows").reset_index()
-    return out.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
+        cols = {k: pd.Series(dtype="str") for k in keys}
+        return pd.DataFrame({**cols, "rows": pd.Series(dtype="int64")})
+    frame = rejects if "field" in rejects or not by_field else rejects.assign(field="")
+    out = frame.groupby(keys).size().rename("rows").reset_index()
+    order = [False, *[True] * len(keys)]
+    return out.sort_values(["rows", *keys], ascending=order, ignore_index=True)
 
 
+# ----------------------------------------------------------------------------- raw values
+def _blank_text(text: pd.Series) -> pd.Series:
+    return text.isna() | text.eq("")
+
+
+def _instances(values: pd.Series, kinds: type | tuple[type, ...]) -> pd.Series:
+    """True where a value is an instance of ``kinds``."""
+    found = np.fromiter((isinstance(v, kinds) for v in values), dtype=bool, count=len(values))
+    return pd.Series(found, index=values.index)
+
+
+def _is_text(values: pd.Series, dtype: object = None) -> pd.Series:
+    if isinstance(dtype, pd.StringDtype):
+        return values.notna()
+    return _instances(values, str)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Object series of the values as text (NaN where missing)."""
+    obj = values.astype("object")
+    if isinstance(values.dtype, pd.StringDtype):
+        return obj
+    return obj.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+
+
+def _one_time(value: object) -> pd.Timestamp:
+    """One value as a naive Timestamp (wall time kept), NaT when it is none."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return pd.NaT
+    if pd.isna(stamp):
+        return pd.NaT
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp.as_unit("us")
+
+
+def parse_times(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Typed times of raw values, and the reason of every value that is not usable.
+
+    Args:
+        values: text (Master.csv) or what a database driver returned (datetime objects, text,
+            None, or already a datetime64 column).
+        fmt: the one accepted text format (``strptime``), None for ISO 8601 text.
+
+    Returns:
+        (``datetime64[ns]`` series, NaT where empty or not usable; object series of reasons,
+        NA where the value is usable or empty: :data:`R_BAD_TIMESTAMP`, :data:`R_TIME_RANGE`).
+    """
+    index = values.index
+    if is_datetime64_any_dtype(values.dtype):
+        parsed = values
+        if getattr(values.dt, "tz", None) is not None:
+            parsed = values.dt.tz_localize(None)
+        bad = pd.Series(False, index=index)
+    else:
+        obj = values.astype("object")
+        text_mask = _is_text(obj, values.dtype)
+        text = obj.where(text_mask).str.strip()
+        blank = obj.isna() | (text_mask & (text.eq("") | text.isin(ZERO_DATES)))
+        usable = (datetime, date, np.datetime64)
+        other = ~blank & ~text_mask & ~_instances(obj, usable)
+        todo = obj.where(~text_mask, text).where(~blank & ~other)
+        try:
+            parsed = pd.to_datetime(todo, format=fmt or "ISO8601", errors="coerce")
+        except (ValueError, TypeError, OverflowError):  # mixed time zones, odd objects
+            if fmt is not None:
+                parsed = pd.Series(pd.NaT, index=index, dtype="datetime64[us]")
+            else:
+                stamps = [_one_time(v) if isinstance(v, str | datetime | date) else pd.NaT
+                          for v in todo]  # fmt: skip
+                parsed = pd.Series(stamps, index=index, dtype="datetime64[us]")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+        bad = ~blank & parsed.isna()
+    out = parsed.notna() & ((parsed < TIME_MIN) | (parsed >= TIME_MAX))
+    reason = pd.Series(pd.NA, index=index, dtype="object")
+    reason = reason.mask(bad, R_BAD_TIMESTAMP).mask(out, R_TIME_RANGE)
+    return parsed.mask(out).astype("datetime64[ns]"), reason
+
+
+def parse_ints(
+    values: pd.Series, high: int = INT64_MAX, empty_ok: bool = False
+) -> tuple[pd.Series, pd.Series]:
+    """Exact integers of raw values, and the reason of every value that is not usable.
+
+    Text is read exactly (no float rounding); ``12.0`` is 12. A value above ``high`` or outside
+    int64 is :data:`R_NUMBER_RANGE`; text that is no integer :data:`R_BAD_NUMBER`, and so is an
+    empty value unless ``empty_ok``.
+
+    Returns:
+        (``Int64`` series, NA where empty or not usable; object series of reasons).
+    """
+    index = values.index
+    out = pd.Series(pd.NA, index=index, dtype="Int64")
+    reason = pd.Series(pd.NA, index=index, dtype="object")
+    if is_bool_dtype(values.dtype) or values.dtype.kind == "u":  # unsigned: may exceed int64
+        values = values.astype("object")
+    if is_numeric_dtype(values.dtype):
+        num = values.astype("float64") if values.dtype.kind == "f" else values
+        blank = num.isna()
+        if num.dtype.kind == "f":
+            f = num.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(f) & (np.mod(f, 1) == 0)
+            huge = whole & (np.abs(f) >= 2**63)
+            ok = pd.Series(whole & ~huge, index=index)
+            out[ok] = f[ok.to_numpy()].astype("int64")
+            reason = reason.mask(pd.Series(~whole, index=index) & ~blank, R_BAD_NUMBER)
+            reason = reason.mask(pd.Series(huge, index=index), R_NUMBER_RANGE)
+        else:
+            out = num.astype("Int64")
+    else:
+        text = _as_text(values)
+        fast = pd.to_numeric(text, errors="coerce")  # C speed; exact where it gives int64
+        if fast.dtype.kind == "i":
+            out = fast.astype("Int64")
+            blank = pd.Series(False, index=index)
+        else:
+            f = fast.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                simple = np.isfinite(f) & (np.mod(f, 1) == 0) & (np.abs(f) < 2**53)
+            out[simple] = f[simple].astype("int64")
+            more, why, blank_rest = _ints_exactly(text[~simple])
+            keep = pd.Series(simple, index=index)
+            out = out.where(keep, more.reindex(index))
+            reason = reason.where(keep, why.reindex(index))
+            blank = blank_rest.reindex(index, fill_value=False).astype(bool)
+    above = out.notna() & (out > high)
+    reason = reason.mask(above.astype(bool), R_NUMBER_RANGE)
+    if not empty_ok:
+        reason = reason.mask(blank & reason.isna(), R_BAD_NUMBER)
+    out = out.mask(reason.notna())
+    return out.astype("Int64"), reason
+
+
+def _ints_exactly(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Integers of text values that are not plain small numbers: (Int64 values, reasons,
+    blank mask); integers beyond 2**53 are read exactly (no float rounding)."""
+    index = text.index
+    out = pd.Series(pd.NA, index=index, dtype="Int64")
+    reason = pd.Series(pd.NA, index=index, dtype="object")
+    text = text.astype("object").str.strip()
+    blank = _blank_text(text)
+    is_int = text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
+    for key in text.index[is_int]:
+        number = int(text[key])
+        if -(2**63) <= number <= INT64_MAX:
+            out[key] = number
+        else:
+            reason[key] = R_NUMBER_RANGE
+    other = ~blank & ~is_int
+    if other.any():
+        f = pd.to_numeric(text[other], errors="coerce").to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(f) & (np.mod(f, 1) == 0)
+        huge = whole & (np.abs(f) >= 2**63)
+        keys = text.index[other]
+        out[keys[whole & ~huge]] = f[whole & ~huge].astype("int64")
+        reason[keys[~whole]] = R_BAD_NUMBER
+        reason[keys[huge]] = R_NUMBER_RANGE
+    return out, reason, blank
+
+
+def parse_amaflags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """AMA flag codes (``Int64``) of names (OMIT, BILLING, DOCUMENTATION, DEFAULT, Unknown) or
+    codes 0-3, and a boolean series: True where a value is neither (its code is NA)."""
+    index = values.index
+    if is_numeric_dtype(values.dtype) and not is_bool_dtype(values.dtype):
+        code, _ = parse_ints(values, empty_ok=True)
+        blank = values.isna()
+    else:
+        text = _as_text(values).str.strip().str.upper()
+        blank = _blank_text(text)
+        code = text.map(AMAFLAGS).astype("Int64")
+        rest = ~blank & code.isna()
+        if rest.any():
+            code = code.where(~rest, parse_ints(text[rest], empty_ok=True)[0].reindex(index))
+    known = code.isin(AMA_CODES).fillna(False).astype(bool)
+    unknown = (~blank & ~known).astype(bool)
+    return code.where(known).astype("Int64"), pd.Series(unknown.to_numpy(), index=index)
+
+
+def first_reason(
+    checks: list[tuple[pd.Series, str]], index: pd.Index
+) -> tuple[pd.Series, pd.Series]:
+    """For (reasons, field) pairs in priority order: the first reason of every row and its
+    field (NA where no check found one)."""
+    reason = pd.Series(pd.NA, index=index, dtype="object")
+    where = pd.Series(pd.NA, index=index, dtype="object")
+    for found, name in checks:
+        take = reason.isna() & found.notna()
+        reason = reason.mask(take, found)
+        where = where.mask(take, name)
+    return reason, where
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+    return value
+
+
+def _strings(series: pd.Series) -> pd.Series:
+    """A column as ``str`` ("" where missing); bytes (a database's BLOB/BINARY values) are
+    decoded as UTF-8, else Latin-1."""
+    obj = series.astype("object").where(series.notna(), "")
+    try:
+        return obj.astype("str")
+    except (UnicodeDecodeError, TypeError, ValueError):
+        return obj.map(_decode).astype("str")
+
+
+# ----------------------------------------------------------------------------- legs
 def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` with exactly the contract columns and dtypes (missing ones filled).
 
-    Strings: NULL/NaN become ""; integers: missing duration/billsec become 0 (callers validate
-    before); optional integers stay NA; times are coerced to naive ``datetime64[ns]``.
+    Strings: NULL/NaN become "" (bytes are decoded: UTF-8, else Latin-1); integers: missing
+    duration/billsec become 0 (callers validate before); optional integers stay NA; times are
+    coerced to naive ``datetime64[ns]`` (values that are no time, or outside
+    [:data:`TIME_MIN`, :data:`TIME_MAX`), become NaT).
     """
     n = len(frame)
     out: dict[str, pd.Series | np.ndarray] = {}
@@ -150,16 +465,13 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
         else:
             series = frame[col]
         if dtype == "datetime64[ns]":
-            series = pd.to_datetime(series, errors="coerce")
-            if getattr(series.dt, "tz", None) is not None:
-                series = series.dt.tz_localize(None)
-            out[col] = series.astype("datetime64[ns]")
+            out[col] = parse_times(series)[0]
         elif dtype == "str":
-            out[col] = series.astype("object").where(series.notna(), "").astype("str")
+            out[col] = _strings(series)
         elif dtype == "int64":
-            out[col] = pd.to_numeric(series, errors="coerce").fillna(0).astype("int64")
+            out[col] = parse_ints(series, empty_ok=True)[0].fillna(0).astype("int64")
         elif dtype == "Int64":
-            out[col] = pd.to_numeric(series, errors="coerce").astype("Int64")
+            out[col] = parse_ints(series, empty_ok=True)[0]
         else:
             out[col] = pd.to_numeric(series, errors="coerce").astype("float64")
     return pd.DataFrame(out, index=frame.index)
@@ -169,8 +481,8 @@ def validate(legs: pd.DataFrame, raw: pd.Series | None = None) -> tuple[pd.DataF
     """Split normalized legs into (usable legs, rejects) by the semantic checks.
 
     A row is rejected (first matching reason wins) when its start is missing, its disposition is
-    not one of :data:`mirtalib.data.schema.DISPOSITIONS`, billsec or duration is negative, or
-    answer is before start.
+    not one of :data:`mirtalib.data.schema.DISPOSITIONS`, billsec or duration is negative,
+    billsec exceeds duration by more than one second, or answer is before start.
 
     Args:
         legs: normalized legs.
@@ -178,16 +490,21 @@ def validate(legs: pd.DataFrame, raw: pd.Series | None = None) -> tuple[pd.DataF
             a few identifying fields are joined.
     """
     disp = legs["disposition"].str.strip().str.upper()
+    early = legs["answer"].notna() & (legs["answer"] < legs["start"])
     checks = [
-        (legs["start"].isna(), R_MISSING_START),
-        (~disp.isin(DISPOSITIONS), R_UNKNOWN_DISPOSITION),
-        (legs["billsec"] < 0, R_NEGATIVE_BILLSEC),
-        (legs["duration"] < 0, R_NEGATIVE_DURATION),
-        (legs["answer"].notna() & (legs["answer"] < legs["start"]), R_ANSWER_BEFORE_START),
-    ]
+        (legs["start"].isna(), R_MISSING_START, "start"),
+        (~disp.isin(DISPOSITIONS), R_UNKNOWN_DISPOSITION, "disposition"),
+        (legs["billsec"] < 0, R_NEGATIVE_BILLSEC, "billsec"),
+        (legs["duration"] < 0, R_NEGATIVE_DURATION, "duration"),
+        (legs["billsec"] > legs["duration"] + 1, R_BILLSEC_OVER_DURATION, "billsec"),
+        (early, R_ANSWER_BEFORE_START, "answer"),
+    ]  # fmt: skip
     reason = pd.Series(pd.NA, index=legs.index, dtype="object")
-    for mask, text in checks:
-        reason = reason.where(~(mask & reason.isna()), text)
+    where = pd.Series(pd.NA, index=legs.index, dtype="object")
+    for mask, text, name in checks:
+        take = mask & reason.isna()
+        reason = reason.mask(take, text)
+        where = where.mask(take, name)
     bad = reason.notna()
     good = legs.loc[~bad].copy()
     good["disposition"] = disp[~bad].astype("str")
@@ -195,18 +512,50 @@ def validate(legs: pd.DataFrame, raw: pd.Series | None = None) -> tuple[pd.DataF
         return good, empty_rejects()
     if raw is None:
         raw = describe_rows(legs.loc[bad])
-    rejects = make_rejects(legs.loc[bad, "source_line"], reason[bad], raw[bad])
+    rejects = make_rejects(legs.loc[bad, "source_line"], reason[bad], raw[bad], where[bad])
     return good, rejects
+
+
+def leg_flags(
+    legs: pd.DataFrame, unknown_amaflags: pd.Series | None = None, has_answer: bool = True
+) -> pd.DataFrame:
+    """The :data:`FLAGS` of validated legs (one boolean column each, same index).
+
+    Args:
+        legs: validated legs (disposition upper case).
+        unknown_amaflags: True where the source's amaflags value was not known (any index
+            containing the legs' index), or None.
+        has_answer: False when the source has no answer time (legacy layout: it is derived,
+            so "answered without answer time" says nothing).
+    """
+    start, answer, end = legs["start"], legs["answer"], legs["end"]
+    flags = empty_flags(legs.index)
+    flags[F_END_BEFORE_START] = (end.notna() & (end < start)).to_numpy(dtype=bool)
+    flags[F_END_BEFORE_ANSWER] = (end.notna() & answer.notna() & (end < answer)).to_numpy(bool)
+    if has_answer:
+        answered = legs["disposition"].eq("ANSWERED") & answer.isna()
+        flags[F_ANSWERED_WITHOUT_TIME] = answered.to_numpy(dtype=bool)
+    if unknown_amaflags is not None:
+        ama = unknown_amaflags.reindex(legs.index, fill_value=False)
+        flags[F_UNKNOWN_AMAFLAGS] = ama.to_numpy(dtype=bool)
+    return flags
 
 
 def describe_rows(legs: pd.DataFrame) -> pd.Series:
     """A short text per row naming the leg (used as ``raw`` for database rejects)."""
     parts = ["start", "uniqueid", "src", "dst", "disposition", "duration", "billsec", "answer"]
+    parts = [p for p in parts if p in legs]
     return (
         legs[parts]
         .astype("str")
         .apply(lambda r: " ".join(f"{k}={v}" for k, v in r.items()), axis=1)
+        .astype("str")
     )
+
+
+def sort_order(legs: pd.DataFrame) -> pd.Index:
+    """Index labels of ``legs`` in the order of :func:`sort_legs`."""
+    return legs.sort_values(["start", "uniqueid", "sequence"], kind="stable").index
 
 
 def sort_legs(legs: pd.DataFrame) -> pd.DataFrame:

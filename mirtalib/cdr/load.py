@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL
 
 from mirtalib.cdr import legs as L
 from mirtalib.cdr.dbsource import read_database
-from mirtalib.cdr.mastercsv import read_master_csv
+from mirtalib.cdr.mastercsv import normalize_columns, read_master_csv
 from mirtalib.cdr.naming import leg_tenant
 from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
@@ -65,6 +65,7 @@ def load_legs(
     start: date | datetime | str | None = None,
     end: date | datetime | str | None = None,
     tenants: str | Sequence[str] | None = None,
+    columns: str | Sequence[str] | None = None,
 ) -> L.LegLoad:
     """Load CDR legs from a database or from Master.csv files, normalized and checked.
 
@@ -77,13 +78,19 @@ def load_legs(
         end: end of the period (exclusive), or None.
         tenants: tenant codes (list or comma-separated), None/"all" for every tenant. A leg's
             tenant is its accountcode, else the tenant of the extension in its channel/src/dst.
+        columns: files only: the field names of a cdr_custom file in its column order (a list
+            or a comma-separated string; "" or "-" skips a column), e.g. for Asterisk's sample
+            cdr_custom.conf ``"clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,start,
+            answer,end,duration,billsec,disposition,amaflags,accountcode,uniqueid,userfield,
+            sequence"``. None or "" (default): a Master.csv layout, chosen by the column count.
 
     Returns:
         :class:`~mirtalib.cdr.legs.LegLoad` with the legs in the contract of
-        docs/ARCHITECTURE.md and every unusable row in ``rejects`` with its reason.
+        docs/ARCHITECTURE.md, every unusable row in ``rejects`` with its reason and field, and
+        the ``flags`` of doubtful legs that were kept.
 
     Raises:
-        ParameterError: bad period or tenant codes.
+        ParameterError: bad period, tenant codes or columns (or columns for a database).
         DataSourceError: the source cannot be opened or is not a CDR source.
     """
     t0, t1 = _as_datetime(start, "start"), _as_datetime(end, "end")
@@ -91,19 +98,27 @@ def load_legs(
         raise ParameterError(f"end={t1} is not after start={t0}")
     codes = normalize_tenants(tenants)
     if _is_csv_source(source):
-        legs, rejects, files = read_master_csv(source)  # type: ignore[arg-type]
+        names = normalize_columns(columns)
+        legs, rejects, files, flags = read_master_csv(source, names)  # type: ignore[arg-type]
         described = ", ".join(p.name for p in files)
         if t0 is not None:
             legs = legs[legs["start"] >= t0]
         if t1 is not None:
             legs = legs[legs["start"] < t1]
     else:
+        if normalize_columns(columns) is not None:
+            raise ParameterError("columns names the fields of cdr_custom files, not of a database")
         db = source if isinstance(source, Database) else open_database(source)
-        legs, rejects = read_database(db, t0, t1, codes)
+        legs, rejects, flags = read_database(db, t0, t1, codes)
         described = db.description
     if codes is not None:
         legs = legs[leg_tenant(legs).isin(codes)]
-    legs = L.sort_legs(legs)
+    order = L.sort_order(legs)
+    legs = legs.loc[order].reset_index(drop=True)
+    flags = flags.loc[order].reset_index(drop=True)
     if len(rejects):
         log.warning("%s: %d CDR rows rejected", described, len(rejects))
-    return L.LegLoad(legs=legs, rejects=rejects, source=described)
+    flagged = int(flags.any(axis=1).sum())
+    if flagged:
+        log.warning("%s: %d CDR legs kept with a flag", described, flagged)
+    return L.LegLoad(legs=legs, rejects=rejects, source=described, flags=flags)

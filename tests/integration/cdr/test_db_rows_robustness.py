@@ -1,0 +1,168 @@
+"""Database rows a report must survive (real MariaDB): times outside pandas' range, and strings
+that are not ASCII on the one-GROUP-BY path (utf8mb4 and latin1 tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import make_url
+
+from mirtalib.cdr import grouped, load_legs, sqlagg
+from mirtalib.cdr.dbwrite import write_legs
+from mirtalib.cdr.legs import normalize
+from mirtalib.cdr.report import ReportParams, build_report
+from mirtalib.data.db import make_engine, open_database
+from mirtalib.data.schema import Schema
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 10, 5, 9, 0, 0)
+
+
+def leg(s, e, a=None, **kw) -> dict:
+    return {
+        "start": T0 + timedelta(seconds=s),
+        "answer": T0 + timedelta(seconds=a) if a is not None else None,
+        "end": T0 + timedelta(seconds=e),
+        "duration": e - s,
+        "billsec": e - a if a is not None else 0,
+        "disposition": "ANSWERED" if a is not None else "NO ANSWER",
+        **kw,
+    }
+
+
+def _db_of(mariadb_factory, legs: pd.DataFrame, *statements: str):
+    url = make_url(mariadb_factory())
+    engine = make_engine(url, read_only=False)
+    schema = Schema()
+    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+        write_legs(conn, schema, legs)
+    engine.dispose()
+    return open_database(url)
+
+
+# ----------------------------------------------------------------- times outside the range
+@pytest.fixture(scope="module")
+def plain_legs() -> pd.DataFrame:
+    rows = [
+        leg(60 * i, 60 * i + 40, a=60 * i + 5, accountcode="DEVEL",
+            uniqueid=f"srv01-1791190800.{i}", linkedid=f"srv01-1791190800.{i}",
+            channel=f"PJSIP/10{i}-DEVEL-0000000{i}", userfield="LOCAL", dst="101")
+        for i in range(5)
+    ]  # fmt: skip
+    return normalize(pd.DataFrame(rows))
+
+
+def test_datetime_columns_at_mariadbs_limits_are_rejects_not_a_failed_report(
+    mariadb_factory, plain_legs
+):
+    """MariaDB's DATETIME holds 1000-01-01 to 9999-12-31; pandas' times end in 1677 and 2262.
+    One such row used to raise OutOfBoundsDatetime for the whole read (and the report)."""
+    db = _db_of(mariadb_factory, plain_legs)
+    writer = make_engine(db.url, read_only=False)  # the reader's engine is read-only
+    with writer.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE cdr SET `end` = '9999-12-31 23:59:59' WHERE uniqueid = 'srv01-1791190800.1'"
+        )
+        conn.exec_driver_sql(
+            "UPDATE cdr SET answer = '1000-01-01 00:00:00' WHERE uniqueid = 'srv01-1791190800.2'"
+        )
+        conn.exec_driver_sql(  # a start MariaDB accepts, pandas cannot hold
+            "UPDATE cdr SET start = '9999-12-31 00:00:00' WHERE uniqueid = 'srv01-1791190800.3'"
+        )
+    writer.dispose()
+    load = load_legs(db)
+    assert sorted(load.legs["uniqueid"]) == ["srv01-1791190800.0", "srv01-1791190800.4"]
+    got = sorted(zip(load.rejects["field"], load.rejects["reason"], strict=True))
+    assert got == [
+        ("answer", "timestamp out of range"),
+        ("end", "timestamp out of range"),
+        ("start", "timestamp out of range"),
+    ]
+    assert "9999-12-31" in " ".join(load.rejects["raw"])
+    assert len(load.legs) + len(load.rejects) == len(plain_legs)
+    # the report of the period (the pandas engine) and of all time (sql engine) both run
+    report = build_report(ReportParams(source=str(db.url), engine="pandas"))
+    assert report.tables["kpis_tenant"]["attempts"].sum() == 2
+    # the period (October 2026) is filtered in SQL: the row starting in 9999 is not read
+    assert dict(zip(*report.tables["rejects"].to_dict("list").values(), strict=True)) == {
+        "timestamp out of range": 2
+    }
+    sql = build_report(ReportParams(source=str(db.url), engine="sql", start="", end=""))
+    assert sql.tables["kpis_tenant"]["attempts"].sum() == 4  # the 9999 start is left out
+    q = sqlagg.SqlTarget.for_database(db)
+    assert grouped.out_of_range_count(q) == 1
+
+
+# ----------------------------------------------------------------- strings that are not ASCII
+@pytest.fixture(scope="module")
+def accented() -> pd.DataFrame:
+    """Three calls: two linkedids that differ only in an accent (as ASCII both are
+    ``nod?-1791190800.1``), one outbound through trunk ``opérateur`` to ``caffè``, and a call
+    of five answered legs (its legs are read back by linkedid)."""
+    rows = [
+        leg(0, 60, a=10, accountcode="ACME", uniqueid="nodé-1791190800.1",
+            linkedid="nodé-1791190800.1", sequence=1, channel="PJSIP/300-ACME-00000020",
+            dstchannel="PJSIP/opérateur-00000021", userfield="OUT", dst="caffè"),
+        leg(30, 50, a=35, accountcode="ACME", uniqueid="nodè-1791190800.1",
+            linkedid="nodè-1791190800.1", sequence=1, channel="PJSIP/301-ACME-00000022",
+            dstchannel="PJSIP/302-ACME-00000023", userfield="LOCAL", dst="302"),
+    ]  # fmt: skip
+    for i in range(5):  # [100+40i, 145+40i] answered from +2 s; the last one 20 s later
+        s = 100 + 40 * i + (20 if i == 4 else 0)
+        rows.append(
+            leg(s, s + 45, a=s + 2, accountcode="ACME", uniqueid=f"nodñ-1791190900.{i + 1}",
+                linkedid="nodñ-1791190900.1", sequence=i + 1,
+                channel=f"PJSIP/31{i}-ACME-0000003{i}", dstchannel=f"PJSIP/32{i}-ACME-0000004{i}",
+                userfield="LOCAL", dst=f"32{i}")
+        )  # fmt: skip
+    return normalize(pd.DataFrame(rows))
+
+
+def _check_accented(db, caplog) -> None:
+    q = sqlagg.SqlTarget.for_database(db)
+    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
+        cube, top, minutes = grouped.report_aggregates(q, short_s=6, top_n=5)
+    assert "declared widths and characters" in caplog.text
+    assert cube["calls"].sum() == 3  # ASCII keys merged the two nod?- calls: 2
+    by_trunk = cube.groupby("trunk")["calls"].sum().to_dict()
+    assert by_trunk == {"": 2, "opérateur": 1}
+    # billable: 50; 15; five legs [102,145] [142,185] [182,225] [222,265] [282,325] -> 163 + 43
+    assert sorted(cube.groupby("direction")["billable"].sum().items()) == [
+        ("LOCAL", 15 + 206),
+        ("OUT", 50),
+    ]
+    assert top["dst"].tolist() == ["caffè"]
+    trunks = minutes.loc[minutes["dim"] == "trunk", "g"].unique().tolist()
+    assert trunks == ["opérateur"]
+    # what the pandas reader reads from the same table keeps every character too
+    load = load_legs(db)
+    assert set(load.legs["linkedid"]) == {
+        "nodé-1791190800.1",
+        "nodè-1791190800.1",
+        "nodñ-1791190900.1",
+    }
+    assert "PJSIP/opérateur-00000021" in set(load.legs["dstchannel"])
+
+
+def test_non_ascii_strings_group_exactly_on_mariadb(mariadb_factory, accented, caplog):
+    _check_accented(_db_of(mariadb_factory, accented), caplog)
+
+
+def test_non_ascii_strings_group_exactly_in_a_latin1_table(mariadb_factory, accented, caplog):
+    """Old Asterisk tables were made latin1 (MariaDB's default): there a character that is not
+    ASCII is one byte, so LENGTH = CHAR_LENGTH cannot tell it."""
+    db = _db_of(mariadb_factory, accented, "ALTER TABLE cdr CONVERT TO CHARACTER SET latin1")
+    _check_accented(db, caplog)
+
+
+def test_ascii_data_is_grouped_once_as_ascii(mariadb_factory, plain_legs, caplog):
+    q = sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, plain_legs))
+    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
+        cube, _, _ = grouped.report_aggregates(q)
+    assert "grouping again" not in caplog.text
+    assert cube["calls"].sum() == 5
