@@ -53,7 +53,6 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 
-from mirtalib.cdr import legs as L
 from mirtalib.cdr.sqlagg import NODE_RE, SqlTarget, _where
 from mirtalib.errors import DataSourceError
 
@@ -192,36 +191,6 @@ CAPPED = Widths(uid=48, dst=40, channel=64, ascii_tenant=True)
 UNICODE = Widths(ascii=False)
 
 
-def _in_range(q: SqlTarget) -> str:
-    """SQL: the leg's start lies in [TIME_MIN, TIME_MAX) of :mod:`mirtalib.cdr.legs` (the
-    pandas readers reject the others: a start in year 1000 or 9999 overflows the report's
-    nanosecond times)."""
-    return f"{q.start} >= '{L.TIME_MIN:%Y-%m-%d}' AND {q.start} < '{L.TIME_MAX:%Y-%m-%d}'"
-
-
-def _where_in_range(
-    q: SqlTarget, start: datetime | None, end: datetime | None, tenants: Sequence[str] | None
-) -> tuple[str, dict]:
-    """``WHERE`` of the period and tenants, for legs whose start is in range."""
-    cond, params = _where(q, start, end, tenants)
-    return (cond + " AND " if cond else "WHERE ") + _in_range(q), params
-
-
-def out_of_range_count(
-    q: SqlTarget,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    tenants: Sequence[str] | None = None,
-) -> int:
-    """CDR rows of the period (and tenants) left out of the grouping because their start is
-    outside [TIME_MIN, TIME_MAX) (the pandas readers reject them as ``timestamp out of
-    range``)."""
-    cond, params = _where(q, start, end, tenants)
-    cond = (cond + " AND " if cond else "WHERE ") + f"NOT ({_in_range(q)})"
-    frame = q.run(f"SELECT COUNT(*) AS n FROM {q.table} {cond}", params)
-    return int(frame.iloc[0, 0] or 0)
-
-
 def _call_key(q: SqlTarget, widths: Widths = DECLARED) -> str:
     linkedid, uniqueid = q.col("linkedid"), q.col("uniqueid")
     key = widths.cut(f"COALESCE(NULLIF({linkedid}, ''), {uniqueid})", "uid")
@@ -248,7 +217,7 @@ def grouped_calls_sql(
     """
     if q.kind != "mysql":
         raise ValueError("grouped_calls_sql is for MariaDB/MySQL")
-    cond, params = _where_in_range(q, start, end, tenants)
+    cond, params = _where(q, start, end, tenants)
     lo, hi, n = (int(x) for x in part)
     if not 0 <= lo < hi <= n:
         raise ValueError(f"part={part}: need 0 <= lo < hi <= n")
@@ -425,7 +394,7 @@ def _big_billable(
 ) -> dict[str, int]:
     """Billable seconds of the calls with many answered legs, from their answered legs (keyed as
     they were grouped with ``widths``)."""
-    cond, params = _where_in_range(q, start, end, tenants)
+    cond, params = _where(q, start, end, tenants)
     s = q.secs(q.start)
     dur, bill = q.col("duration", "0"), q.col("billsec", "0")
     base = f"{q.col('disposition')} = 'ANSWERED'" + (" AND " + cond[6:] if cond else "")

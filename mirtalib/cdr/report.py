@@ -78,6 +78,8 @@ class ReportParams:
         sql_threshold: CDR rows above which ``auto`` uses ``sql``.
         sql_tmp_mb: ``sql`` on MariaDB: MB of in-memory temporary table the report's session
             may use for grouping legs into calls (more: fewer passes over the table).
+        columns: ``cdr_custom`` files whose fields are not in a Master.csv order: their field
+            names in file order, separated by commas ("" = a Master.csv layout).
     """
 
     source: str = ""
@@ -100,6 +102,7 @@ class ReportParams:
     engine: str = "auto"
     sql_threshold: int = 2_000_000
     sql_tmp_mb: int = 1024
+    columns: str = ""
 
 
 @dataclass
@@ -214,6 +217,11 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
     start, end, tenants = _check(params)
     source = resolve_source(params.source)
     engine = params.engine
+    if isinstance(source, Database) and params.columns:
+        raise ParameterError(
+            f"columns={params.columns!r} names the fields of cdr_custom files: the source is a "
+            "database, whose columns come from its table"
+        )
     if isinstance(source, Database):
         if engine == "auto":
             rows = count_rows(source, start, end, tenants)
@@ -248,7 +256,7 @@ def describe_source(source: Database | str, fallback: str) -> str:
 
 
 def _pandas_report(params, source, start, end, tenants) -> CdrReport:
-    load = load_legs(source, start, end, tenants)
+    load = load_legs(source, start, end, tenants, columns=params.columns or None)
     calls, grouped_legs = calls_and_legs(load.legs, params.timezone)
     calls = classify_calls(calls, params.home_region)
     cube = C.cube_from_calls(calls, params.short_call_s)
@@ -276,7 +284,7 @@ def _pandas_report(params, source, start, end, tenants) -> CdrReport:
         ],
         ignore_index=True,
     )
-    tables["rejects"] = reject_counts(load.rejects)
+    tables["rejects"] = reject_counts(load.rejects, by_field=True)
     notes = [grouping_note(load.legs, grouped_legs.attrs.get("links"))]
     notes.append(flag_note(getattr(load, "flags", None)))
     notes = [n for n in notes if n]
@@ -322,7 +330,7 @@ def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
     top.insert(2, "country", [i[0] for i in info])
     top.insert(3, "number_type", [i[1] for i in info])
     tables["top_destinations"] = top
-    tables["rejects"] = reject_counts(empty_rejects())
+    tables["rejects"] = reject_counts(empty_rejects(), by_field=True)
     findings = _cube_asr_drops(cube, params)
     notes = [
         "engine sql: legs stay in the database; per-call findings (failure bursts, "
@@ -334,6 +342,12 @@ def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
     missing = sqlagg.missing_start_count(db, tenants)
     if missing:
         notes.append(f"{missing:,} CDR rows without a start time were left out")
+    outside = sqlagg.out_of_range_count(db, start, end, tenants)
+    if outside:
+        notes.append(
+            f"{outside:,} CDR rows with a start time out of range (before 1900 or after 2190) "
+            "were left out"
+        )
     return CdrReport(
         params,
         describe_source(db, db.description),

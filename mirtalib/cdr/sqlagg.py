@@ -34,6 +34,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import bindparam, inspect, text
 
+from mirtalib.cdr.legs import TIME_MAX, TIME_MIN
 from mirtalib.data.db import Database
 from mirtalib.errors import DataSourceError, SchemaError
 
@@ -283,8 +284,14 @@ def _where(
     end: datetime | None,
     tenants: Sequence[str] | None,
 ) -> tuple[str, dict]:
-    """``WHERE ...`` for the period and tenants (or ""), and its bind parameters."""
-    where, params = [f"{q.start} IS NOT NULL"], {}  # no start: rejected by the readers too
+    """``WHERE ...`` for the period and tenants (or ""), and its bind parameters.
+
+    Legs without a start, or with a start outside [TIME_MIN, TIME_MAX) of
+    :mod:`mirtalib.cdr.legs`, are left out here as the pandas readers reject them (a start in
+    year 1000 or 9999 overflows the report's nanosecond times); :func:`missing_start_count` and
+    :func:`out_of_range_count` count them for the report's notes.
+    """
+    where, params = [f"{q.start} IS NOT NULL", in_range(q)], {}
     if start is not None:
         where.append(f"{q.start} >= {q.param('t_from')}")
         params["t_from"] = start
@@ -295,6 +302,26 @@ def _where(
         where.append(q.in_list(q.cols["accountcode"], "tenants"))
         params["tenants"] = list(tenants)
     return "WHERE " + " AND ".join(where), params
+
+
+def in_range(q: SqlTarget) -> str:
+    """SQL: the leg's start lies in [TIME_MIN, TIME_MAX) of :mod:`mirtalib.cdr.legs`."""
+    return f"{q.start} >= '{TIME_MIN:%Y-%m-%d}' AND {q.start} < '{TIME_MAX:%Y-%m-%d}'"
+
+
+def out_of_range_count(
+    db: Database | SqlTarget,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    tenants: Sequence[str] | None = None,
+) -> int:
+    """CDR rows of the period (and tenants) left out because their start is outside
+    [TIME_MIN, TIME_MAX) (the pandas readers reject them as ``timestamp out of range``)."""
+    q = _target(db)
+    cond, params = _where(q, start, end, tenants)
+    cond = cond.replace(in_range(q), f"NOT ({in_range(q)})", 1)
+    frame = q.run(f"SELECT COUNT(*) AS n FROM {q.table} {cond}", params)
+    return int(frame.iloc[0, 0] or 0)
 
 
 def missing_start_count(db: Database | SqlTarget, tenants: Sequence[str] | None = None) -> int:

@@ -24,6 +24,7 @@
 
 # %% tags=["parameters"]
 source: str = ""  # empty: MIRTA_DB_URL else the demo PBX; env:NAME (DB URL in that env var); or a Master.csv path/glob
+columns: str = ""  # cdr_custom files in another field order: their field names, comma-separated ("": Master.csv)
 start: str = "2026-10-01"  # first day of the period (PBX-local time)
 end: str = "2026-11-01"  # end of the period (exclusive)
 tenants: str = "all"  # all, or tenant codes separated by commas
@@ -68,7 +69,8 @@ params = ReportParams(source=source, start=start, end=end, tenants=tenants, time
                       top_n=top_n, burst_gap_s=burst_gap_s, burst_min_failures=burst_min_failures,
                       asr_min_attempts=asr_min_attempts, asr_z=asr_z, asr_min_drop=asr_min_drop,
                       spike_factor=spike_factor, spike_min_minutes=spike_min_minutes,
-                      seq_min_run=seq_min_run, engine=engine, sql_tmp_mb=sql_tmp_mb)
+                      seq_min_run=seq_min_run, engine=engine, sql_tmp_mb=sql_tmp_mb,
+                      columns=columns)
 report = build_report(params)
 T = report.tables
 

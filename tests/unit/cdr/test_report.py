@@ -39,7 +39,7 @@ def test_report_from_master_csv(master):
     kp = report.tables["kpis_tenant"].set_index("tenant")
     assert kp.loc["ACME", "minutes"] == 60.0 and kp.loc["DEVEL", "attempts"] == 1
     assert report.tables["rejects"].to_dict("records") == [
-        {"reason": "unknown disposition", "rows": 1}
+        {"reason": "unknown disposition", "field": "disposition", "rows": 1}
     ]
     f = report.findings
     assert list(f["kind"]) == ["off-hours international"] and f["severity"][0] == "high"

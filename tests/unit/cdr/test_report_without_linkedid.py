@@ -82,3 +82,40 @@ def test_duckdb_target_groups_the_21_column_layout_exactly():
     assert int(cube["calls"].sum()) == len(calls)
     answered = cube.loc[cube["disposition"].eq("ANSWERED"), "calls"].sum()
     assert int(answered) == sum(c["answered"] for c in calls)
+
+
+def test_report_reads_cdr_custom_files_with_columns(tmp_path):
+    """A cdr_custom file in the order of Debian's sample mapping (clid first) is read with
+    ``columns``; without it every line is a reject naming the column that did not parse."""
+    import csv
+
+    rows = list(csv.reader((REAL / "logs" / "cdr-custom_Master16.csv").open(newline="")))
+    order = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
+             "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
+             "accountcode"]  # fmt: skip
+    master16 = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel",
+                "lastapp", "lastdata", "start", "answer", "end", "duration", "billsec",
+                "disposition", "amaflags"]  # fmt: skip
+    path = tmp_path / "custom.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL)
+        for row in rows:
+            writer.writerow([row[master16.index(name)] for name in order])
+    params = ReportParams(source=str(path), start="", end="", timezone="UTC")
+    report = build_report(ReportParams(**{**params.__dict__, "columns": ",".join(order)}))
+    assert len(report.calls) == len(_truth()["calls"]) and report.rejects.empty
+    plain = build_report(params)
+    assert len(plain.rejects) == len(rows) and plain.calls.empty
+    by_field = plain.tables["rejects"]
+    assert list(by_field["rows"]) == [len(rows)] and list(by_field["field"]) == ["end"]
+    assert "columns=" in by_field["reason"].iloc[0]
+    with pytest.raises(ParameterError, match="names the fields of cdr_custom files"):
+        build_report(ReportParams(source=db_url_for_columns(tmp_path), columns="clid"))
+
+
+def db_url_for_columns(tmp_path) -> str:
+    path = tmp_path / "empty.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    load_schema().table("cdr").create(engine)
+    engine.dispose()
+    return f"sqlite:///{path}"
