@@ -195,3 +195,17 @@ class RunReport:
                     bad.append(f"{node.node}: {r.title}: {r.reason}")
         kind = VerificationFailed if self.mode == "verify" else ApplyFailed
         raise kind(f"{self.mode} of page {self.page} failed: " + "; ".join(bad))
+
+    def conclude(self) -> str:
+        """The run's last word for a notebook: raises as :meth:`raise_for_failure` after apply,
+        verify or rollback; a plan only reads and changes nothing, so its failures are named
+        (the plan above says why) without raising."""
+        names = ", ".join(n.node for n in self.nodes)
+        if self.mode != "plan":
+            self.raise_for_failure()
+            return f"{self.mode}: no failure on {names}"
+        failed = [n.node for n in self.nodes if n.failed]
+        if not failed:
+            return f"plan: no failure on {names}"
+        why = "the plan above says why; nothing changed"
+        return f"plan: checks fail on {', '.join(failed)} ({why})"

@@ -258,3 +258,20 @@ def test_parameters_are_coerced(target_root, journal, name, value, expected):
 def test_bad_parameter_types_are_refused(target_root, journal, name, value):
     with pytest.raises(ParameterError, match=f"parameter {name}="):
         sample_definition(target_root).open("local", journal=journal, **{name: value})
+
+
+def test_conclude_names_plan_failures_and_raises_for_the_other_modes(target_root, journal):
+    import dataclasses
+
+    rb = sample_definition(target_root).open("local", journal=journal)
+    verify = rb.verify()  # before apply: the bind check fails
+    node = verify.nodes[0].node
+    with pytest.raises(VerificationFailed, match="bind is '0.0.0.0:5060'"):
+        verify.conclude()
+    failing_plan = dataclasses.replace(verify, mode="plan")  # a plan whose checks fail
+    assert failing_plan.conclude() == (
+        f"plan: checks fail on {node} (the plan above says why; nothing changed)"
+    )
+    assert rb.plan().conclude() == f"plan: no failure on {node}"
+    rb.apply(confirm=True)
+    assert rb.verify().conclude() == f"verify: no failure on {node}"
