@@ -105,23 +105,8 @@ def convert_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Database rows (logical column names, values as the driver gave them) to (legs, rejects,
     flags)."""
-    index = frame.index
-    typed: dict[str, pd.Series] = {}
-    checks: list[tuple[pd.Series, str]] = []
     times = ("calldate",) if legacy else L.TIME_COLUMNS
-    for col in times:
-        if col in frame:
-            typed[col], why = L.parse_times(frame[col])
-            checks.append((why, col))
-    for col, high, empty_ok in (
-        ("duration", L.MAX_SECONDS, False),
-        ("billsec", L.MAX_SECONDS, False),
-        ("sequence", L.INT64_MAX, True),
-    ):
-        if col in frame:
-            typed[col], why = L.parse_ints(frame[col], high, empty_ok)
-            checks.append((why, col))
-    reason, where = L.first_reason(checks, index)
+    typed, reason, where = L.parse_fields(frame, times)
     unknown_ama = None
     if "amaflags" in frame:
         typed["amaflags"], unknown_ama = L.parse_amaflags(frame["amaflags"])

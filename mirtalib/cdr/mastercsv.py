@@ -381,21 +381,7 @@ def convert(
     is start + duration and a missing answer end - billsec when billsec > 0).
     """
     index = frame.index
-    typed: dict[str, pd.Series] = {}
-    checks: list[tuple[pd.Series, str]] = []
-    for col in L.TIME_COLUMNS:
-        if col in frame:
-            typed[col], why = L.parse_times(frame[col], TIME_FORMAT)
-            checks.append((why, col))
-    for col, high, empty_ok in (
-        ("duration", L.MAX_SECONDS, False),
-        ("billsec", L.MAX_SECONDS, False),
-        ("sequence", L.INT64_MAX, True),
-    ):
-        if col in frame:
-            typed[col], why = L.parse_ints(frame[col], high, empty_ok)
-            checks.append((why, col))
-    reason, where = L.first_reason(checks, index)
+    typed, reason, where = L.parse_fields(frame, L.TIME_COLUMNS, TIME_FORMAT)
     if not explicit:
         failing = where[reason.isin([L.R_BAD_TIMESTAMP, L.R_BAD_NUMBER])]
         if len(failing) >= 2:

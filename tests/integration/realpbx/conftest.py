@@ -163,3 +163,24 @@ def real_node(real_tree: Path, tmp_path_factory) -> RealNode:
             with odbc[2].begin() as conn:
                 conn.execute(text(f"DROP DATABASE IF EXISTS `{odbc[0]}`"))
             odbc[2].dispose()
+
+
+@pytest.fixture(scope="module")
+def target(real_node):
+    """An SSH runbook target on the node (the tree's sshd)."""
+    from mirtalib.runbook.ssh import SSHTarget
+
+    t = SSHTarget.from_url(real_node.ssh.url, **real_node.ssh.options)
+    yield t
+    t.close()
+
+
+@pytest.fixture
+def run(target, tmp_path):
+    """``run(page, modes=("plan", "verify"), **params)``: a page's read-only runs on the node."""
+    from pageruns import run_page
+
+    def go(page: int, modes=("plan", "verify"), **params):
+        return run_page(target, page, params, tmp_path / "journal", modes)
+
+    return go

@@ -13,31 +13,12 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pageruns import run_page
 
 from mirtalib.runbook import Status
-from mirtalib.runbook.ssh import SSHTarget
 
 NO_CHAN_SIP = "chan_sip is not loaded on this node (Asterisk 21 and later have no chan_sip"
-
-
-@pytest.fixture(scope="module")
-def target(real_node):
-    t = SSHTarget.from_url(real_node.ssh.url, **real_node.ssh.options)
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def run(target, tmp_path):
-    def go(page: int, modes=("plan", "verify"), **params):
-        return run_page(target, page, params, tmp_path / "journal", modes)
-
-    return go
 
 
 def no_such(pbx, command: str) -> None:

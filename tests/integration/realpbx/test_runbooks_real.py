@@ -15,33 +15,15 @@ import socket
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
 
-from pageruns import custom_state, parked_call, registered_phones, run_page
+from pageruns import custom_state, parked_call, registered_phones
 from pbxtree import free_port
 
 from mirtalib.runbook import Status
-from mirtalib.runbook.ssh import SSHTarget
 from mirtalib.runbooks.p11_extension_state import table_of
 
 CHAN_SIP = "chan_sip is not loaded on this Asterisk 22 node"
-
-
-@pytest.fixture(scope="module")
-def target(real_node):
-    t = SSHTarget.from_url(real_node.ssh.url, **real_node.ssh.options)
-    yield t
-    t.close()
-
-
-@pytest.fixture
-def run(target, tmp_path):
-    def go(page: int, modes=("plan", "verify"), **params):
-        return run_page(target, page, params, tmp_path / "journal", modes)
-
-    return go
 
 
 def hints_of(text: str) -> dict[str, tuple[str, str, int]]:
