@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
+from mirtalib.cdr.dbwrite import write_legs
+from mirtalib.data.db import make_engine, open_database
+from mirtalib.data.schema import Schema
 from mirtalib.demo.build import build_demo
 from mirtalib.demo.paths import DemoPaths
+
+sys.path.insert(0, str(Path(__file__).parent))  # cdrlegs.py, the tests' leg builder
 
 SEED, SCALE = 7, 0.15
 
@@ -63,3 +70,25 @@ def demo_sqlite(tmp_path_factory):
     paths = DemoPaths(tmp_path_factory.mktemp("demo-sqlite"))
     model = build_demo(paths, seed=SEED, scale=SCALE, plugins=False)
     return paths, model
+
+
+@pytest.fixture(scope="module")
+def cdr_db(mariadb_factory):
+    """``cdr_db(legs, *after, before=())``: a new MariaDB database whose cdr table holds ``legs``;
+    SQL ``before`` runs on the empty table (e.g. a charset change), ``after`` once it is filled."""
+
+    def make(legs, *after: str, before: tuple[str, ...] = ()):
+        url = make_url(mariadb_factory())
+        engine = make_engine(url, read_only=False)
+        schema = Schema()
+        schema.metadata.create_all(engine, tables=[schema.table("cdr")])
+        with engine.begin() as conn:
+            for statement in before:
+                conn.exec_driver_sql(statement)
+            write_legs(conn, schema, legs)
+            for statement in after:
+                conn.exec_driver_sql(statement)
+        engine.dispose()
+        return open_database(url)
+
+    return make

@@ -3,46 +3,16 @@ that are not ASCII on the one-GROUP-BY path (utf8mb4 and latin1 tables)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pandas as pd
 import pytest
-from sqlalchemy.engine import make_url
+from cdrlegs import leg
 
 from mirtalib.cdr import grouped, load_legs, sqlagg
-from mirtalib.cdr.dbwrite import write_legs
 from mirtalib.cdr.legs import normalize
 from mirtalib.cdr.report import ReportParams, build_report
-from mirtalib.data.db import make_engine, open_database
-from mirtalib.data.schema import Schema
+from mirtalib.data.db import make_engine
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 10, 5, 9, 0, 0)
-
-
-def leg(s, e, a=None, **kw) -> dict:
-    return {
-        "start": T0 + timedelta(seconds=s),
-        "answer": T0 + timedelta(seconds=a) if a is not None else None,
-        "end": T0 + timedelta(seconds=e),
-        "duration": e - s,
-        "billsec": e - a if a is not None else 0,
-        "disposition": "ANSWERED" if a is not None else "NO ANSWER",
-        **kw,
-    }
-
-
-def _db_of(mariadb_factory, legs: pd.DataFrame, *statements: str):
-    url = make_url(mariadb_factory())
-    engine = make_engine(url, read_only=False)
-    schema = Schema()
-    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-        write_legs(conn, schema, legs)
-    engine.dispose()
-    return open_database(url)
 
 
 # ----------------------------------------------------------------- times outside the range
@@ -57,12 +27,10 @@ def plain_legs() -> pd.DataFrame:
     return normalize(pd.DataFrame(rows))
 
 
-def test_datetime_columns_at_mariadbs_limits_are_rejects_not_a_failed_report(
-    mariadb_factory, plain_legs
-):
+def test_datetime_columns_at_mariadbs_limits_are_rejects_not_a_failed_report(cdr_db, plain_legs):
     """MariaDB's DATETIME holds 1000-01-01 to 9999-12-31; pandas' times end in 1677 and 2262.
     One such row used to raise OutOfBoundsDatetime for the whole read (and the report)."""
-    db = _db_of(mariadb_factory, plain_legs)
+    db = cdr_db(plain_legs)
     writer = make_engine(db.url, read_only=False)  # the reader's engine is read-only
     with writer.begin() as conn:
         conn.exec_driver_sql(
@@ -152,19 +120,19 @@ def _check_accented(db, caplog) -> None:
     assert "PJSIP/opérateur-00000021" in set(load.legs["dstchannel"])
 
 
-def test_non_ascii_strings_group_exactly_on_mariadb(mariadb_factory, accented, caplog):
-    _check_accented(_db_of(mariadb_factory, accented), caplog)
+def test_non_ascii_strings_group_exactly_on_mariadb(cdr_db, accented, caplog):
+    _check_accented(cdr_db(accented), caplog)
 
 
-def test_non_ascii_strings_group_exactly_in_a_latin1_table(mariadb_factory, accented, caplog):
+def test_non_ascii_strings_group_exactly_in_a_latin1_table(cdr_db, accented, caplog):
     """Old Asterisk tables were made latin1 (MariaDB's default): there a character that is not
     ASCII is one byte, so LENGTH = CHAR_LENGTH cannot tell it."""
-    db = _db_of(mariadb_factory, accented, "ALTER TABLE cdr CONVERT TO CHARACTER SET latin1")
+    db = cdr_db(accented, before=("ALTER TABLE cdr CONVERT TO CHARACTER SET latin1",))
     _check_accented(db, caplog)
 
 
-def test_ascii_data_is_grouped_once_as_ascii(mariadb_factory, plain_legs, caplog):
-    q = sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, plain_legs))
+def test_ascii_data_is_grouped_once_as_ascii(cdr_db, plain_legs, caplog):
+    q = sqlagg.SqlTarget.for_database(cdr_db(plain_legs))
     with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
         cube, _, _ = grouped.report_aggregates(q)
     assert "grouping again" not in caplog.text

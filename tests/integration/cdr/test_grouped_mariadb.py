@@ -6,37 +6,21 @@ transfers, with and without linkedid), so the read-back of their answered legs i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy.engine import make_url
+from cdrlegs import T0, leg
 
 from mirtalib.cdr import grouped, onepass, sqlagg
 from mirtalib.cdr.calls import to_calls
 from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls, peaks_from_minutes
-from mirtalib.cdr.dbwrite import write_legs
 from mirtalib.cdr.legs import normalize
 from mirtalib.cdr.report import ReportParams, build_report
-from mirtalib.data.db import make_engine, open_database
-from mirtalib.data.schema import Schema
 from mirtalib.errors import DataSourceError, ParameterError
 
 pytestmark = pytest.mark.integration
-T0 = datetime(2026, 10, 5, 9, 0, 0)
-
-
-def leg(s, e, a=None, **kw) -> dict:
-    return {
-        "start": T0 + timedelta(seconds=s),
-        "answer": T0 + timedelta(seconds=a) if a is not None else None,
-        "end": T0 + timedelta(seconds=e),
-        "duration": e - s,
-        "billsec": e - a if a is not None else 0,
-        "disposition": "ANSWERED" if a is not None else "NO ANSWER",
-        **kw,
-    }
 
 
 def chain(
@@ -88,23 +72,9 @@ def legs() -> pd.DataFrame:
     return normalize(pd.DataFrame(rows))
 
 
-def _db_of(mariadb_factory, legs: pd.DataFrame, *statements: str):
-    """A new MariaDB database holding ``legs`` in its cdr table (then ``statements``)."""
-    url = make_url(mariadb_factory())
-    engine = make_engine(url, read_only=False)
-    schema = Schema()
-    schema.metadata.create_all(engine, tables=[schema.table("cdr")])
-    with engine.begin() as conn:
-        write_legs(conn, schema, legs)
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-    engine.dispose()
-    return open_database(url)
-
-
 @pytest.fixture(scope="module")
-def maria(mariadb_factory, legs):
-    return _db_of(mariadb_factory, legs)
+def maria(cdr_db, legs):
+    return cdr_db(legs)
 
 
 def _sorted(cube: pd.DataFrame) -> pd.DataFrame:
@@ -150,7 +120,7 @@ def test_many_partitions_give_the_same_tables(maria, monkeypatch):
         )
 
 
-def test_values_longer_than_the_cut_widths_group_again_uncut(mariadb_factory, legs, caplog):
+def test_values_longer_than_the_cut_widths_group_again_uncut(cdr_db, legs, caplog):
     """Two calls whose linkedids differ only after the 48th character, a 60-character
     destination and a 70-character trunk channel: the cut grouping would merge the calls and
     shorten the strings, so everything is grouped again with the declared widths."""
@@ -162,7 +132,7 @@ def test_values_longer_than_the_cut_widths_group_again_uncut(mariadb_factory, le
     first = long_legs["linkedid"] == long_legs.loc[linked, "linkedid"].min()
     long_legs.loc[first, "dst"] = "9" * 60
     long_legs.loc[first, "dstchannel"] = "PJSIP/" + "t" * 55 + "-0000abcd"
-    db = _db_of(mariadb_factory, long_legs)
+    db = cdr_db(long_legs)
     q = sqlagg.SqlTarget.for_database(db)
     with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
         cube, top, minutes = grouped.report_aggregates(q, short_s=6, top_n=5)
@@ -175,14 +145,14 @@ def test_values_longer_than_the_cut_widths_group_again_uncut(mariadb_factory, le
     # the same data with short values never regroups
     caplog.clear()
     with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
-        grouped.report_aggregates(sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, legs)))
+        grouped.report_aggregates(sqlagg.SqlTarget.for_database(cdr_db(legs)))
     assert "grouping again" not in caplog.text
 
 
-def test_a_tenant_code_that_is_not_ascii_groups_again_as_it_is(mariadb_factory, legs, caplog):
+def test_a_tenant_code_that_is_not_ascii_groups_again_as_it_is(cdr_db, legs, caplog):
     accented = legs.copy()
     accented.loc[accented["accountcode"] == "DEVEL", "accountcode"] = "CAFÉ"
-    q = sqlagg.SqlTarget.for_database(_db_of(mariadb_factory, accented))
+    q = sqlagg.SqlTarget.for_database(cdr_db(accented))
     with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
         cube, _, _ = grouped.report_aggregates(q)
     assert "grouping again" in caplog.text
@@ -190,9 +160,8 @@ def test_a_tenant_code_that_is_not_ascii_groups_again_as_it_is(mariadb_factory, 
     pd.testing.assert_frame_equal(_sorted(cube), _sorted(cube_from_calls(to_calls(accented))))
 
 
-def test_rows_without_start_are_left_out_and_counted(mariadb_factory, legs):
-    db = _db_of(
-        mariadb_factory,
+def test_rows_without_start_are_left_out_and_counted(cdr_db, legs):
+    db = cdr_db(
         legs,
         "INSERT INTO cdr (uniqueid, linkedid, disposition, accountcode, duration, billsec) "
         "VALUES ('srv01-1.1', 'srv01-1.1', 'ANSWERED', 'DEVEL', 30, 20)",
