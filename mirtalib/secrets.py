@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -19,6 +20,21 @@ from mirtalib.errors import SecretError
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MASK = "********"
+
+#: names of environment variables whose value is a secret (``MIRTA_SMTP_PASSWORD``,
+#: ``GITHUB_TOKEN``, ``MIRTA_FLOWROUTE_ACCESS_KEY``, ``DB_PASS``); ``*_ENV`` names are references.
+SECRET_ENV_NAME = re.compile(
+    r"passw(or)?d|passphrase|secret|token|api_?key|private_?key|credential"
+    r"|(^|_)(pass|pwd|key|apikey)(_|$)",
+    re.IGNORECASE,
+)
+#: shortest value taken for a secret (shorter ones are too ambiguous to mask or to refuse)
+MIN_SECRET = 4
+#: shortest secret refused when it is only *part* of a parameter value (equal values: MIN_SECRET)
+MIN_CONTAINED_SECRET = 8
+# scheme://user:password@ ; the password ends at the first '@' (raw passwords may hold '/')
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:(?P<pw>[^\s@]+)@")
+_PORT_AND_PATH = re.compile(r"\d{1,5}[/?#].*")
 
 
 class Scrubber:
@@ -91,3 +107,45 @@ def resolve_secret(name: str, *, required: bool = True) -> str | None:
         return None
     SCRUBBER.add(value)
     return value
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of every ``scheme://user:password@host`` URL in ``text`` (any scheme).
+
+    ``https://host:8443/a@b`` is a port and a path, not a password; an empty password is none.
+    """
+    found = []
+    for match in _URL_PASSWORD.finditer(text or ""):
+        password = match.group("pw")
+        if not _PORT_AND_PATH.fullmatch(password):
+            found.append(password)
+    return found
+
+
+def is_secret_env_name(name: str) -> bool:
+    """True when an environment variable's name says its value is a secret."""
+    return bool(SECRET_ENV_NAME.search(name)) and not name.lower().endswith("_env")
+
+
+def environment_secrets(references: Iterable[str] = ()) -> set[str]:
+    """The secrets the environment (and the `.env` file) holds, as far as names tell.
+
+    That is: the value of every variable whose name looks secret (:func:`is_secret_env_name`), the
+    value of every variable named in ``references`` (the ``*_env`` parameters of a notebook), and
+    the password of any URL a variable holds (``MIRTA_DB_URL``, ``https_proxy``). Values shorter
+    than :data:`MIN_SECRET` characters are left out.
+    """
+    env: dict[str, str] = {}
+    path = _dotenv_path()
+    if path.is_file():
+        env.update({k: v for k, v in dotenv_values(path).items() if v})
+    env.update(os.environ)
+    found: set[str] = set()
+    wanted = {r for r in references if isinstance(r, str) and _ENV_NAME.match(r)}
+    for name, value in env.items():
+        if not value:
+            continue
+        if name in wanted or is_secret_env_name(name):
+            found.add(value)
+        found.update(url_passwords(value))
+    return {v for v in found if len(v) >= MIN_SECRET}

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from dotenv import dotenv_values
 from papermill import __version__ as papermill_version
 from papermill.engines import papermill_engines
 from papermill.exceptions import PapermillException
@@ -22,8 +21,8 @@ from papermill.parameterize import parameterize_notebook
 from papermill.utils import chdir
 
 from mirtalib.errors import ConfigurationError, NotebookError, SecretError
-from mirtalib.nbrun.params import SECRET_NAME, NotebookParameter, is_secret_name
-from mirtalib.secrets import SCRUBBER, _dotenv_path, resolve_secret, scrub
+from mirtalib.nbrun.params import NotebookParameter, is_reference_name, refuse_secret_values
+from mirtalib.secrets import SCRUBBER, _dotenv_path, environment_secrets, resolve_secret, scrub
 from mirtalib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -142,8 +141,11 @@ def execute(
         The executed notebook (with a failure banner cell first when a cell raised) and the failure.
 
     Raises:
+        ParameterError: when a value carries a secret (checked before papermill injects anything).
         NotebookError: when the kernel cannot be started or papermill fails outside a cell.
     """
+    if parameters:
+        refuse_secret_values(parameters, where=label)
     nb = copy.deepcopy(nb)
     # the metadata papermill's own loader would add (its engine relies on it)
     nb.metadata["papermill"] = {
@@ -217,10 +219,11 @@ def register_secrets(values: Mapping[str, Any], declared: list[NotebookParameter
 
     The kernel runs in another process, so the secrets it resolves are registered here too: the
     variables named by ``*_env`` parameters (given or default), the password of MIRTA_DB_URL, and
-    every environment / `.env` variable whose name says it is a secret.
+    every environment / `.env` variable whose name says it is a secret
+    (:func:`mirtalib.secrets.environment_secrets`).
     """
-    refs = {p.name: p.default_value for p in declared if p.name.endswith("_env")}
-    refs.update({k: v for k, v in values.items() if k.endswith("_env")})
+    refs = {p.name: p.default_value for p in declared if is_reference_name(p.name)}
+    refs.update({k: v for k, v in values.items() if is_reference_name(k)})
     for ref in refs.values():
         if isinstance(ref, str) and _ENV_NAME.match(ref):
             try:
@@ -231,14 +234,8 @@ def register_secrets(values: Mapping[str, Any], declared: list[NotebookParameter
         Settings.load()  # registers the database password, if any
     except ConfigurationError as exc:
         logger.debug("settings not loadable: %s", exc)
-    for name, value in os.environ.items():
-        if value and SECRET_NAME.search(name) and is_secret_name(name):
-            SCRUBBER.add(value)
-    path = _dotenv_path()  # the .env the library reads
-    if path.is_file():
-        for name, value in dotenv_values(path).items():
-            if value and is_secret_name(name):
-                SCRUBBER.add(value)
+    for value in environment_secrets(r for r in refs.values() if isinstance(r, str)):
+        SCRUBBER.add(value)
 
 
 def scrub_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -23,6 +23,9 @@ from papermill.iorw import NoDatesSafeLoader
 from papermill.translators import PythonTranslator
 
 from mirtalib.errors import NotebookError, ParameterError
+from mirtalib.nbrun.suggest import check_dates, unknown_parameters_error
+from mirtalib.secrets import MIN_CONTAINED_SECRET, environment_secrets, url_passwords
+from mirtalib.validate import ENV_VAR_RE
 
 logger = logging.getLogger(__name__)
 
@@ -233,16 +236,95 @@ def _check(annotation: str, value: Any) -> bool | None:
     return _check_node(node, value)
 
 
+def is_reference_name(name: str) -> bool:
+    """True when a parameter's value must be the NAME of an environment variable (``*_env``)."""
+    return name.lower().endswith("_env")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            yield from _strings(item)
+
+
+def secret_value_problems(
+    values: Mapping[str, Any], declared: Iterable[NotebookParameter] = ()
+) -> dict[str, str]:
+    """Parameters whose *value* carries a secret, each with why (the value is never in the text).
+
+    A value carries a secret when:
+
+    - it holds a URL with a password (``mysql+pymysql://u:PW@h/db``, ``smtp://``, ``https://u:p@``,
+      any scheme), anywhere in the text, in a list or a mapping;
+    - the parameter must name an environment variable (``*_env``; ``env:NAME`` values) and the
+      value is not a variable name (letters, digits, ``_``): a typed-in password;
+    - it equals a secret the environment holds (:func:`mirtalib.secrets.environment_secrets`:
+      variables with secret-looking names, the variables named by the notebook's ``*_env``
+      parameters, URL passwords; at least 4 characters), or contains one of at least 8 characters.
+    """
+    refs = [p.default_value for p in declared if is_reference_name(p.name)]
+    refs += [v for k, v in values.items() if is_reference_name(k)]
+    held = environment_secrets(r for r in refs if isinstance(r, str))
+    problems: dict[str, str] = {}
+    for name, value in values.items():
+        texts = list(_strings(value))
+        if is_reference_name(name) and value != "":
+            if not isinstance(value, str) or not ENV_VAR_RE.match(value):
+                problems[name] = (
+                    "must be the NAME of an environment variable (letters, digits, _), "
+                    "never the secret itself"
+                )
+                continue
+        if any(t.startswith("env:") and not ENV_VAR_RE.match(t[4:]) for t in texts):
+            problems[name] = "env:NAME must name an environment variable (letters, digits, _)"
+        elif any(url_passwords(t) for t in texts):
+            problems[name] = (
+                "holds a URL with a password; put the URL (or the password) in an environment "
+                "variable and pass its NAME"
+            )
+        elif any(
+            t == s or (len(s) >= MIN_CONTAINED_SECRET and s in t) for t in texts for s in held
+        ):
+            problems[name] = (
+                "holds the value of a secret of the environment; pass the NAME of the variable"
+            )
+    return problems
+
+
+def refuse_secret_values(
+    values: Mapping[str, Any], declared: Iterable[NotebookParameter] = (), where: str = "notebook"
+) -> None:
+    """Refuse parameter values that carry a secret (see :func:`secret_value_problems`).
+
+    Raises:
+        ParameterError: naming each such parameter and why, never its value.
+    """
+    problems = secret_value_problems(values, declared)
+    if problems:
+        why = "; ".join(f"{name} {reason}" for name, reason in sorted(problems.items()))
+        raise ParameterError(
+            f"{where}: refused before running, nothing written (the value is not shown): {why}"
+        )
+
+
 def validate_parameters(
     values: Mapping[str, Any], declared: Iterable[NotebookParameter], where: str = "notebook"
 ) -> None:
     """Check names and values given for a notebook.
 
     Raises:
-        ParameterError: for a secret-looking name that is not an ``_env`` reference, an unknown name
-            (the message lists the valid names), or a value that does not fit the declared type.
+        ParameterError: for a secret-looking name that is not an ``_env`` reference, a value that
+            carries a secret (:func:`refuse_secret_values`), an unknown name (the message lists the
+            valid names), or a value that does not fit the declared type.
     """
     declared = {p.name: p for p in declared}
+    refuse_secret_values(values, declared.values(), where)
     secret = sorted(name for name in values if is_secret_name(name))
     if secret:
         raise ParameterError(
@@ -253,10 +335,7 @@ def validate_parameters(
         )
     unknown = sorted(set(values) - set(declared))
     if unknown:
-        valid = ", ".join(sorted(declared)) or "(none)"
-        raise ParameterError(
-            f"{where}: unknown parameter(s) {', '.join(unknown)}; valid parameters are: {valid}"
-        )
+        raise unknown_parameters_error(unknown, declared, where)
     for name, value in values.items():
         annotation = declared[name].annotation
         if annotation and _check(annotation, value) is False:
@@ -264,3 +343,4 @@ def validate_parameters(
                 f"{where}: parameter {name} must be {annotation}, got {type(value).__name__} "
                 f"{value!r}"
             )
+    check_dates(values, where)
