@@ -21,6 +21,7 @@ from papermill.parameterize import parameterize_notebook
 from papermill.utils import chdir
 
 from mirtalib.errors import ConfigurationError, NotebookError, SecretError
+from mirtalib.nbrun.outputs import atomic_write_text
 from mirtalib.nbrun.params import NotebookParameter, is_reference_name, refuse_secret_values
 from mirtalib.secrets import SCRUBBER, _dotenv_path, environment_secrets, resolve_secret, scrub
 from mirtalib.settings import Settings
@@ -258,22 +259,67 @@ def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
     text = scrub(nbformat.writes(scrub_notebook(nb)))
     if not text.endswith("\n"):
         text += "\n"
-    _atomic_write(path, text)
+    atomic_write_text(path, text)
+
+
+_TEMPLATES = Path(__file__).parent / "templates" / "nbconvert"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook as a reader gets it: outputs and text only.
+
+    A copy without widget views (an HTML page has no kernel, and their manager would come from
+    a CDN) nor the widget state, the injected parameters cell left out, and every chart given
+    the heading of its section as alternative text. Code inputs and prompts are left out by
+    :func:`export_html`'s exporter.
+    """
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    heading = nb.metadata.get("title", "")
+    cells = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if INJECTED_TAG in tags:
+            continue
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            titles = [ln.lstrip("#").strip() for ln in lines if ln.startswith("#")]
+            heading = titles[-1] if titles else heading
+        if cell.cell_type == "code":
+            outputs = []
+            for out in cell.get("outputs", []):
+                if WIDGET_VIEW in out.get("data", {}):
+                    continue
+                if "image/png" in out.get("data", {}):
+                    meta = out.setdefault("metadata", {}).setdefault("image/png", {})
+                    meta.setdefault("alt", f"chart: {heading}" if heading else "chart")
+                outputs.append(out)
+            cell.outputs = outputs
+        cells.append(cell)
+    nb.cells = cells
+    return nb
 
 
 def export_html(nb: nbformat.NotebookNode, path: Path) -> None:
-    """Write the scrubbed notebook as a standalone HTML page (nbconvert, lab template)."""
+    """Write the scrubbed notebook as a standalone HTML report page.
+
+    nbconvert's lab look with the ``mirta_report`` template (``templates/nbconvert``): no code
+    input, no prompts, no script or style from another host (require.js, MathJax, Mermaid and the
+    widget manager are not loaded), tables and images kept within the page width.
+    """
     from nbconvert import HTMLExporter  # heavy: import on use
 
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(scrub_notebook(nb))
-    _atomic_write(path, scrub(body))
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    exporter = HTMLExporter(
+        template_name="mirta_report",
+        extra_template_basedirs=[str(_TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    body, _ = exporter.from_notebook_node(report_notebook(scrub_notebook(nb)))
+    atomic_write_text(path, scrub(body))
 
 
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
