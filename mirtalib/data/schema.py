@@ -21,6 +21,10 @@ Assumed names (no public source confirms them; override as needed):
     * ``st_states``: st_state, st_lastupdate, st_node
     * ``ee_extensionevents`` (whole table: MiRTA's "Log Extension Events")
     * ``rm_recordingmetadatas`` columns, ``tr_transcripts`` columns
+
+``queue_log`` is Asterisk's realtime queue log table (contrib/ast-db-manage: id, time, callid,
+queuename, agent, event, data1..data5; MiRTA and QueueMetrics read the same columns); an older
+table with one ``data`` column instead of data1..data5 is read too (:mod:`mirtalib.queues`).
 """
 
 from __future__ import annotations
@@ -298,6 +302,17 @@ class Schema:
             c("rm_recordingmetadatas", "rm_owner", String(80)),
         )
         Index("rm_uniqueid", rm.c.rm_uniqueid)
+        ql = self._table(
+            "queue_log",
+            c("queue_log", "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+            c("queue_log", "time", DateTime),
+            c("queue_log", "callid", String(80)),
+            c("queue_log", "queuename", String(256)),
+            c("queue_log", "agent", String(80)),
+            c("queue_log", "event", String(32)),
+            *[c("queue_log", f"data{i}", String(100)) for i in range(1, 6)],
+        )
+        Index("queue_log_time", ql.c.time)
         self._table(
             "tr_transcripts",
             c("tr_transcripts", "tr_id", Integer, primary_key=True),
