@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from mirtalib.nbrun.outputs import atomic_write_text, locked
 from mirtalib.secrets import scrub
 
 logger = logging.getLogger(__name__)
@@ -53,15 +53,15 @@ def write_index(reports_dir: Path, title: str = "MiRTA PBX reports") -> Path:
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-    runs = collect_runs(reports_dir)
-    html = env.get_template("index.html.j2").render(
-        title=title,
-        runs=runs,
-        failed=sum(1 for r in runs if r.get("status") != "ok"),
-    )
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / "index.html"
-    tmp = path.with_name(".index.html.tmp")
-    tmp.write_text(scrub(html), encoding="utf-8")
-    os.replace(tmp, path)
+    # listing and writing under one lock: a writer that listed before another run's record was
+    # written can never replace that writer's newer index (no run goes missing from it)
+    with locked(reports_dir / ".index.lock"):
+        runs = collect_runs(reports_dir)
+        html = env.get_template("index.html.j2").render(
+            title=title,
+            runs=runs,
+            failed=sum(1 for r in runs if r.get("status") != "ok"),
+        )
+        atomic_write_text(path, scrub(html))
     return path
