@@ -20,6 +20,7 @@ import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -226,6 +227,66 @@ def email(value: object, name: str = "email") -> str:
     if "." not in domain:
         raise _fail(name, value, "domain part needs a dot")
     return f"{local}@{domain.lower()}"
+
+
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})(.*)$")
+
+
+def _iso_hint(text: str) -> str:
+    """What to write instead of a date that is not ISO 8601 (``02/10/2026``)."""
+    found = _NUMERIC_DATE.match(text)
+    if found:
+        a, b, c, rest = found.groups()
+        rest = rest.strip()
+        tail = f" {rest}" if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", rest) else ""
+        if len(a) == 4:  # 2026/10/02: year first, ISO order with other separators
+            return f"write it as {int(a):04d}-{int(b):02d}-{int(c):02d}{tail} (YYYY-MM-DD)"
+        if len(c) == 4:
+            day_first = (int(a), int(b))
+            month_first = (int(b), int(a))
+            readings = [
+                (d, m)
+                for d, m in dict.fromkeys([day_first, month_first])
+                if 1 <= d <= 31 and 1 <= m <= 12
+            ]
+            forms = [
+                f"{int(c):04d}-{m:02d}-{d:02d}{tail} ({d} {_MONTHS[m - 1]} {c})"
+                for d, m in readings
+            ]
+            if forms:
+                return "write the ISO form YYYY-MM-DD: " + " or ".join(forms)
+    if re.fullmatch(r"\d{8}", text):
+        return f"write it as {text[:4]}-{text[4:6]}-{text[6:]} (YYYY-MM-DD)"
+    return "write the ISO form YYYY-MM-DD (e.g. 2026-10-02, or 2026-10-02 14:30 with a time)"
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def iso_date(value: object, name: str = "date") -> datetime:
+    """A date or date-time in ISO 8601 order, PBX-local: ``2026-10-02``, ``2026-10-02 14:30``,
+    ``2026-10-02T14:30:05``; returned as a naive :class:`~datetime.datetime`.
+
+    Anything else is refused, with the ISO form to write instead: ``02/10/2026`` is 2 October in
+    Italy and 10 February in the US, so it is never guessed. ``date``/``datetime`` objects are
+    accepted (a time zone is dropped, keeping the wall-clock time).
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise _fail(name, value, f"expected a date like 2026-10-02, got {type(value).__name__}")
+    text = value.strip()
+    if not ISO_DATE_RE.match(text):
+        raise _fail(name, value, f"is not an ISO date; {_iso_hint(text)}")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _fail(name, value, f"is not a real date or time ({exc})") from None
 
 
 def env_var(value: object, name: str = "secret_env") -> str:

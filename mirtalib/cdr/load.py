@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy.engine import URL
 
 from mirtalib.cdr import legs as L
@@ -16,6 +15,7 @@ from mirtalib.cdr.mastercsv import normalize_columns, read_master_csv
 from mirtalib.cdr.naming import leg_tenant
 from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
+from mirtalib.validate import iso_date
 
 log = logging.getLogger(__name__)
 
@@ -23,19 +23,8 @@ Source = Database | URL | str | Path | Iterable[str | Path] | None
 
 
 def _as_datetime(value: date | datetime | str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(f"{name}={value!r} is not a date or date-time") from None
-    if pd.isna(stamp):
-        raise ParameterError(f"{name}={value!r} is not a date or date-time")
-    return stamp.tz_localize(None).to_pydatetime() if stamp.tzinfo else stamp.to_pydatetime()
+    """``None`` stays None; anything else is an ISO date (:func:`mirtalib.validate.iso_date`)."""
+    return None if value is None else iso_date(value, name)
 
 
 def normalize_tenants(tenants: str | Sequence[str] | None) -> list[str] | None:

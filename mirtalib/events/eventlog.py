@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from mirtalib.asterisk.states import normalize_state
+from mirtalib.cdr.load import normalize_tenants
 from mirtalib.data.db import Database
 from mirtalib.errors import ParameterError
 from mirtalib.events.model import EventLoad, make_events, make_rejects
+from mirtalib.validate import iso_date
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def load_event_log(
     start: datetime | str | None = None,
     end: datetime | str | None = None,
     extensions: str | Sequence[str] | None = None,
-    tenant: str | None = None,
+    tenants: str | Sequence[str] | None = None,
 ) -> EventLoad:
     """Read extension events of a period from the event-log table.
 
@@ -64,7 +66,8 @@ def load_event_log(
         start: first instant (inclusive, PBX-local), None for no lower bound.
         end: end instant (exclusive), None for no upper bound.
         extensions: names to keep (list or comma-separated), None for all.
-        tenant: tenant code to keep (extensions ending in ``-TENANT``), None for all.
+        tenants: tenant codes to keep (extensions ending in ``-TENANT``; list or
+            comma-separated), None / "" / "all" for every tenant.
 
     Returns:
         EventLoad with ``source == "eventlog"``, ``kind == "custom"``; rows with no time, an
@@ -75,9 +78,9 @@ def load_event_log(
         DataSourceError / SchemaError: the database or the table cannot be read.
     """
     names = check_extensions(extensions)
-    code = check_tenant(tenant)
-    t0 = pd.Timestamp(start) if start is not None else None
-    t1 = pd.Timestamp(end) if end is not None else None
+    codes = [check_tenant(c) for c in normalize_tenants(tenants) or []]
+    t0 = pd.Timestamp(iso_date(start, "start")) if start is not None else None
+    t1 = pd.Timestamp(iso_date(end, "end")) if end is not None else None
     if t0 is not None and t1 is not None and t1 <= t0:
         raise ParameterError(f"end={t1} is not after start={t0}")
     db.require_table("ee_extensionevents")
@@ -89,8 +92,8 @@ def load_event_log(
         cond.append(ee.c.ee_time < t1.to_pydatetime())
     if names:
         cond.append(ee.c.ee_extension.in_(names))
-    if code:
-        cond.append(ee.c.ee_extension.like(f"%-{code}"))
+    if codes:
+        cond.append(or_(*[ee.c.ee_extension.like(f"%-{code}") for code in codes]))
     query = select(*[ee.c[k].label(k) for k in ee.c.keys()])
     if cond:
         query = query.where(and_(*cond))

@@ -11,6 +11,7 @@ from mirtalib.errors import ParameterError
 from mirtalib.events.calls import calls_between
 from mirtalib.events.eventlog import check_extensions
 from mirtalib.events.timeline import state_at
+from mirtalib.validate import iso_date
 
 
 @dataclass
@@ -44,10 +45,7 @@ def focus(
 ) -> Focus:
     """Collect the events, calls and node moves of ``extension`` around ``at``."""
     (ext,) = check_extensions([extension]) or [""]
-    try:
-        t = pd.Timestamp(at)
-    except (ValueError, TypeError):
-        raise ParameterError(f"at: {at!r} is not a date-time like '2026-10-14 10:42'") from None
+    t = pd.Timestamp(iso_date(at, "at"))
     if before_s < 0 or after_s < 0:
         raise ParameterError("before_s and after_s must not be negative")
     t0, t1 = t - pd.Timedelta(seconds=before_s), t + pd.Timedelta(seconds=after_s)

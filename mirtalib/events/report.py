@@ -7,18 +7,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 
+from mirtalib.cdr.load import normalize_tenants
 from mirtalib.data.db import Database
+from mirtalib.errors import ParameterError
 from mirtalib.events.calls import extension_activity
 from mirtalib.events.coverage import Coverage
 from mirtalib.events.eventlog import load_event_log
 from mirtalib.events.findings import Findings, find_all
 from mirtalib.events.model import BUSY_STATES, EventLoad
 from mirtalib.events.timeline import build_timeline
+from mirtalib.validate import iso_date
 
 log = logging.getLogger(__name__)
 
@@ -104,25 +108,28 @@ def analyze(
     db: Database,
     start: datetime | str,
     end: datetime | str,
-    tenant: str | None = None,
+    tenants: str | Sequence[str] | None = None,
     **thresholds,
 ) -> Analysis:
     """Read the event log and the CDRs of a period, rebuild timelines, run every finding.
 
     Args:
         db: the MiRTA database.
-        start, end: the period (PBX-local; end exclusive).
-        tenant: a tenant code, or None for every tenant.
+        start, end: the period (PBX-local ISO dates; end exclusive).
+        tenants: tenant codes (list or comma-separated), None / "" / "all" for every tenant.
         **thresholds: passed to :func:`mirtalib.events.findings.find_all`.
     """
     from mirtalib.cdr import load_legs  # the CDR reader of the CDR engineer
 
-    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
-    load = load_event_log(db, t0, t1, tenant=tenant)
-    legs = load_legs(db, t0, t1, tenants=tenant)
+    t0, t1 = pd.Timestamp(iso_date(start, "start")), pd.Timestamp(iso_date(end, "end"))
+    if t1 <= t0:
+        raise ParameterError(f"end={end!r} is not after start={start!r}")
+    codes = normalize_tenants(tenants)
+    load = load_event_log(db, t0, t1, tenants=codes)
+    legs = load_legs(db, t0, t1, tenants=codes)
     activity = extension_activity(legs.legs)
-    if tenant:
-        activity = activity[activity["tenant"] == tenant].reset_index(drop=True)
+    if codes:
+        activity = activity[activity["tenant"].isin(codes)].reset_index(drop=True)
     timeline = build_timeline(load.events, until=t1)
     findings = find_all(load.events, timeline, activity, until=t1, **thresholds)
     log.info("analysed %d events, %d findings", len(load.events), len(findings.table))

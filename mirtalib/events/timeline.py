@@ -15,6 +15,7 @@ import pandas as pd
 
 from mirtalib.errors import ParameterError
 from mirtalib.events.model import BUSY_STATES
+from mirtalib.validate import iso_date
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ def plot_timeline(
     """
     import matplotlib.pyplot as plt  # optional heavy import
 
+    start, end = iso_date(start, "plot_start"), iso_date(end, "plot_end")
     part = clip(intervals[intervals["extension"].isin(extensions)], start, end)
     lanes = part[["extension", "source"]].drop_duplicates().sort_values(["extension", "source"])
     fig, ax = plt.subplots(figsize=(11, 0.5 + 0.45 * max(1, len(lanes))))

@@ -13,6 +13,7 @@ import jupytext
 import nbformat
 
 from mirtalib.errors import NotebookError
+from mirtalib.nbrun.suggest import did_you_mean
 from mirtalib.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
@@ -66,9 +67,12 @@ def resolve_notebook(spec: str | Path, root: Path = NOTEBOOKS_DIR) -> Path:
         if nb.with_suffix("").relative_to(root).as_posix().endswith(key) and (nb.stem == path.name)
     ]
     if not matches:
-        known = find_notebooks(root)
-        names = ", ".join(nb.with_suffix("").relative_to(root).as_posix() for nb in known)
-        raise NotebookError(f"no notebook called {spec!s} under {root}; known: {names or '(none)'}")
+        known = [nb.with_suffix("").relative_to(root).as_posix() for nb in find_notebooks(root)]
+        close = did_you_mean(path.name, [Path(k).name for k in known])
+        where = f"no notebook called {spec!s} under {display_path(root)}"
+        if close:
+            raise NotebookError(f"{where}; did you mean {' or '.join(close)}? (mirta list: all)")
+        raise NotebookError(f"{where}; known: {', '.join(known) or '(none)'}")
     if len(matches) > 1:
         raise NotebookError(
             f"{spec} is ambiguous: " + ", ".join(str(m.relative_to(root)) for m in matches)

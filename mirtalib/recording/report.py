@@ -32,6 +32,7 @@ from mirtalib.recording.inventory import (
 )
 from mirtalib.recording.naming import compile_pattern
 from mirtalib.recording.policy import PolicyBook, rules_frame
+from mirtalib.validate import iso_date
 
 log = logging.getLogger(__name__)
 
@@ -78,16 +79,6 @@ def read_settings(db: Database) -> PolicyBook:
     return PolicyBook(exts, dids)
 
 
-def _day(value: str | datetime, name: str) -> datetime:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        stamp = pd.NaT
-    if pd.isna(stamp):
-        raise ParameterError(f"{name}={value!r} is not a date (use YYYY-MM-DD)")
-    return stamp.to_pydatetime()
-
-
 def run_coverage(
     start: str | datetime,
     end: str | datetime,
@@ -118,9 +109,9 @@ def run_coverage(
         raise ParameterError(
             f"inventory_source={inventory_source!r}: use one of {', '.join(INVENTORY_SOURCES)}"
         )
-    t0, t1 = _day(start, "period_start"), _day(end, "period_end")
+    t0, t1 = iso_date(start, "start"), iso_date(end, "end")
     if t1 <= t0:
-        raise ParameterError(f"period_end={end!r} is not after period_start={start!r}")
+        raise ParameterError(f"end={end!r} is not after start={start!r}")
     codes = normalize_tenants(tenants)
     pattern = compile_pattern(name_pattern)
     db = open_database(db_url or None)

@@ -26,9 +26,9 @@
 # The database is the one of `MIRTA_DB_URL` (read-only); by default the demo PBX.
 
 # %% tags=["parameters"]
-period_start: str = "2026-10-01"  # first instant analysed (PBX-local time)
-period_end: str = "2026-11-01"  # end of the period (exclusive)
-tenant: str = ""  # tenant code to analyse; empty: every tenant
+start: str = "2026-10-01"  # first instant analysed (PBX-local time, YYYY-MM-DD [HH:MM])
+end: str = "2026-11-01"  # end of the period (exclusive)
+tenants: str = "all"  # all, or tenant codes separated by commas
 stuck_slack_min: float = 10.0  # a busy state outliving its calls by more than this is stuck
 stuck_after_h: float = 4.0  # a busy state longer than this is stuck even if calls explain it
 min_inuse_s: float = 60.0  # shortest INUSE-without-call (and call-without-INUSE) reported
@@ -68,7 +68,7 @@ print(db.description.split("/")[-1])
 # extension. Rows that could not be used are counted, never dropped silently.
 
 # %%
-run = analyze(db, period_start, period_end, tenant or None,
+run = analyze(db, start, end, tenants,
               slack_s=stuck_slack_min * 60, stuck_after_s=stuck_after_h * 3600,
               min_s=min_inuse_s, flap_window_s=flap_window_s, flap_changes=flap_changes,
               gap_s=log_gap_min * 60)

@@ -24,9 +24,9 @@
 # The defaults audit October 2026 on the demo PBX, whose recordings hold deliberate gaps.
 
 # %% tags=["parameters"]
-period_start: str = "2026-10-01"  # first day audited (PBX-local time, YYYY-MM-DD)
-period_end: str = "2026-11-01"  # day after the last day audited
-tenants: str = ""  # comma-separated tenant codes; empty for every tenant
+start: str = "2026-10-01"  # first day audited (PBX-local time, YYYY-MM-DD)
+end: str = "2026-11-01"  # day after the last day audited
+tenants: str = "all"  # all, or tenant codes separated by commas
 inventory_source: str = "local"  # db (metadata table only), local (folder) or ftps (page 13 store)
 recordings_dir: str = ""  # local recordings folder; empty for the demo PBX's recordings
 name_pattern: str = ""  # regex of a recording's path; empty for the assumed default (see below)
@@ -73,7 +73,7 @@ from mirtalib.recording.report import run_coverage
 
 store = (FtpsStore(host=ftps_host, port=ftps_port, user=ftps_user, password_env=ftps_password_env,
                    root=ftps_root, cafile=ftps_cafile) if inventory_source == "ftps" else None)
-result = run_coverage(period_start, period_end, tenants, inventory_source=inventory_source,
+result = run_coverage(start, end, tenants, inventory_source=inventory_source,
                       recordings_dir=recordings_dir, ftps=store, name_pattern=name_pattern,
                       transcription_enabled=transcription_enabled)
 for what, where in result.sources.items():

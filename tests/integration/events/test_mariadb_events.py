@@ -85,7 +85,7 @@ def test_event_log_filters_in_mariadb(pbx):
     day = load_event_log(db, "2026-10-05", "2026-10-06")
     assert day.events["ref"].tolist() == ["ee_id=1", "ee_id=2", "ee_id=3"]
     assert day.rejects["reason"].tolist() == ["not an extension name"]
-    devel = load_event_log(db, tenant="DEVEL")
+    devel = load_event_log(db, tenants="DEVEL")
     assert devel.events["state"].tolist() == ["NOT_INUSE", "INUSE", "NOT_INUSE"]
 
 

@@ -240,12 +240,12 @@ def test_event_log_from_database(db):
 
 
 def test_event_log_filters_in_sql(db):
-    assert load_event_log(db, tenant="ACME").events["extension"].tolist() == ["200-ACME"]
+    assert load_event_log(db, tenants="ACME").events["extension"].tolist() == ["200-ACME"]
     only = load_event_log(db, extensions="100-DEVEL", start="2026-10-05 10:01")
     assert only.events["ref"].tolist() == ["ee_id=2", "ee_id=6"]
     with pytest.raises(ParameterError, match="extensions"):
         load_event_log(db, extensions="100")
     with pytest.raises(ParameterError, match="tenant"):
-        load_event_log(db, tenant="a'b")
+        load_event_log(db, tenants="a'b")
     with pytest.raises(ParameterError, match="not after"):
         load_event_log(db, "2026-10-06", "2026-10-05")

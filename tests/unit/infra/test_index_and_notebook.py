@@ -164,7 +164,9 @@ def test_notebook_discovery_and_resolution(tmp_path):
     assert resolve_notebook("cdr-report", tmp_path).name == "cdr-report.ipynb"
     assert resolve_notebook("runbooks/16-tcp", tmp_path).name == "16-tcp.py"
     with pytest.raises(NotebookError, match="known: analytics/cdr-report, runbooks/16-tcp"):
-        resolve_notebook("report", tmp_path)
+        resolve_notebook("queue-stats", tmp_path)
+    with pytest.raises(NotebookError, match=r"did you mean cdr-report\?"):
+        resolve_notebook("cdr-reprot", tmp_path)
     with pytest.raises(NotebookError, match="does not exist"):
         resolve_notebook(tmp_path / "missing.ipynb", tmp_path)
 
