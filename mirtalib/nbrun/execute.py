@@ -6,6 +6,7 @@ import copy
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from papermill.exceptions import PapermillException
 from papermill.execute import prepare_notebook_metadata, remove_error_markers
 from papermill.parameterize import parameterize_notebook
 from papermill.utils import chdir
+from traitlets.config import Config
 
 from mirtalib.errors import ConfigurationError, NotebookError, SecretError
 from mirtalib.nbrun.outputs import atomic_write_text
@@ -163,7 +165,11 @@ def execute(
     nb = prepare_notebook_metadata(nb, label, "", report_mode=False)
     nb = remove_error_markers(nb)
     try:
-        with _environ(environ or {}), chdir(str(cwd)):
+        with (
+            _environ({**QUIET_KERNEL, **(environ or {})}),
+            chdir(str(cwd)),
+            tempfile.TemporaryDirectory(prefix="mirta-kernel-") as sockets,
+        ):
             nb = papermill_engines.execute_notebook_with_engine(
                 None,
                 nb,
@@ -173,6 +179,7 @@ def execute(
                 progress_bar=progress,
                 log_output=log_output,
                 start_timeout=start_timeout,
+                config=_ipc_config(Path(sockets)),
             )
     except (PapermillException, RuntimeError, OSError) as exc:
         raise NotebookError(f"{label}: cannot execute: {scrub(str(exc))}") from exc
@@ -185,6 +192,17 @@ def execute(
         banner.metadata["tags"] = [ERROR_TAG]
         nb.cells.insert(0, banner)
     return nb, failure
+
+
+# The kernel talks to us over Unix sockets in a private folder, not over loopback TCP (ipykernel
+# warns that TCP is unencrypted, and other local users could connect); the debugger's frozen
+# modules check is off (headless runs do not debug, and it prints a warning on Python 3.11+).
+QUIET_KERNEL = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def _ipc_config(folder: Path) -> Config:
+    folder.chmod(0o700)
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
 
 
 @contextmanager
