@@ -284,7 +284,10 @@ def rollback_node(applied: NodeReport, steps: Sequence[Step], target: Target) ->
     """
     by_id = {s.id: s for s in steps}
     report = NodeReport(target=target.spec, node=target.name)
-    for done in reversed(applied.changed):
+    changed = list(reversed(applied.changed))
+    # every file first (newest first), then the undo commands: an undo sees the restored files
+    # (page 15's postmap undo removes the table of a sasl_passwd apply created)
+    for done in [d for d in changed if d.file is not None] + [d for d in changed if d.file is None]:
         step = by_id.get(done.step_id)
         res = StepResult(
             done.index, done.step_id, done.title, done.kind, done.phase, done.risk, Status.RESTORED
@@ -328,6 +331,4 @@ def rollback_node(applied: NodeReport, steps: Sequence[Step], target: Target) ->
         except MirtaError as exc:
             res.status, res.reason = Status.FAILED, scrub(str(exc))
         report.results.append(res)
-    # files first, then commands: move command results after file results
-    report.results.sort(key=lambda r: r.file is None)
     return report

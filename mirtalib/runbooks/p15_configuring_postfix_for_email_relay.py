@@ -11,7 +11,9 @@ gaps and unsafe bits that this runbook fixes:
 * ``smtp_sasl_security_options =`` (empty) allows anonymous logins; ``noanonymous`` is set;
 * the password never appears in a parameter: ``relay_password_env`` is the NAME of an
   environment variable; plan and every output show ``<secret from $NAME>``, apply resolves it at
-  the last moment; ``sasl_passwd`` and the ``.db`` made by ``postmap`` are mode 0600;
+  the last moment; ``sasl_passwd`` and the ``.db`` made by ``postmap`` are mode 0600, and
+  rollback removes the ``.db`` with a ``sasl_passwd`` apply created (it holds the credentials
+  too) or rebuilds it from the restored one (:func:`table_undo`);
 * ``postfix check`` runs after the change and ``postfix reload`` (graceful) only when a file
   changed; ``cyrus-sasl-gssapi`` from the page is not needed for a password login.
 """
@@ -41,7 +43,7 @@ from mirtalib.runbook import (
 )
 from mirtalib.runbooks.secretfiles import mask_live, placeholder, template_text
 from mirtalib.secrets import resolve_secret
-from mirtalib.validate import checker, cmd, env_var, hostname, path, port
+from mirtalib.validate import cmd
 
 PACKAGES = {
     "yum": ("postfix", "cyrus-sasl", "cyrus-sasl-plain"),
@@ -62,16 +64,14 @@ def _user(value: str) -> str:
 
 
 PARAMS = (
-    Param(
-        "relay_host", "smtp.example.net", "smart host name", check=checker(hostname, "relay_host")
-    ),
-    Param("relay_port", 587, "smart host port (587 submission)", check=checker(port, "relay_port")),
+    Param("relay_host", "smtp.example.net", "smart host name", kind="hostname"),
+    Param("relay_port", 587, "smart host port (587 submission)", kind="port"),
     Param("relay_user", "pbx-relay@example.net", "account on the smart host", check=_user),
     Param(
         "relay_password_env",
         "MIRTA_SMTP_RELAY_PASSWORD",
         "NAME of the environment variable holding the relay password",
-        check=checker(env_var, "relay_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
@@ -81,7 +81,7 @@ PARAMS = (
         "config_dir",
         "/etc/postfix",
         "postfix configuration folder",
-        check=checker(path, "config_dir"),
+        kind="path",
     ),
     Param("map_type", "hash", "lookup table type for postmap", choices=("hash", "lmdb", "btree")),
     Param("package_tool", "yum", "package manager of the node", choices=tuple(PACKAGES)),
@@ -177,11 +177,29 @@ def _clean(value: str) -> tuple[Verdict, str]:
     return Verdict.PASS, "postfix check reports nothing"
 
 
+def table_file(v: dict[str, Any]) -> str:
+    """The lookup table ``postmap`` builds from ``sasl_passwd`` (it holds the credentials too)."""
+    sasl = f"{v['config_dir']}/sasl_passwd"
+    return f"{sasl}.lmdb" if v["map_type"] == "lmdb" else f"{sasl}.db"
+
+
+def table_undo(v: dict[str, Any]) -> str:
+    """Rollback of ``postmap``, run after the files are restored: the table follows the file.
+
+    When apply created ``sasl_passwd`` (rollback removes it), the table is removed too: it holds
+    the same credentials. When ``sasl_passwd`` existed before (rollback restores it), the table
+    is rebuilt from it and kept private.
+    """
+    d, sasl, db = v["config_dir"], f"{v['config_dir']}/sasl_passwd", table_file(v)
+    rebuild = cmd("postmap", "-c", d, f"{v['map_type']}:{sasl}") + " && " + cmd("chmod", "0600", db)
+    return f"if {cmd('test', '-e', sasl)}; then {rebuild}; else {cmd('rm', '-f', db)}; fi"
+
+
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 15 for validated parameter values ``v``."""
     d, tool = v["config_dir"], v["package_tool"]
     main_cf, sasl = f"{d}/main.cf", f"{d}/sasl_passwd"
-    db = f"{sasl}.lmdb" if v["map_type"] == "lmdb" else f"{sasl}.db"
+    db = table_file(v)
     wanted = main_cf_values(v)
     installed = cmd(*QUERY[tool], *PACKAGES[tool])
     install = (
@@ -228,6 +246,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             command=cmd("postmap", "-c", d, f"{v['map_type']}:{sasl}"),
             risk=Risk.CHANGING,
             when_changed=("sasl-passwd",),
+            undo=table_undo(v),
         ),
         Command(
             id="db-mode",

@@ -109,3 +109,60 @@ def test_postfix_check_rejects_a_broken_main_cf(config_dir: Path, tmp_path: Path
     failed = [k for k in ("postmap", "postfix-check") if steps[k].status is Status.FAILED]
     assert failed == ["postmap"]  # postmap reads main.cf first and refuses it
     assert "default_process_limit" in steps["postmap"].reason + str(steps["postmap"].commands)
+
+
+def _lookup(conf: Path, key: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["postmap", "-c", str(conf), "-q", key, f"hash:{conf}/sasl_passwd"],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_rollback_removes_the_table_holding_the_credentials(
+    config_dir: Path, tmp_path: Path, monkeypatch
+):
+    """apply created sasl_passwd: rollback removes it and the sasl_passwd.db postmap built."""
+    monkeypatch.setenv(ENV, CANARY)
+    for stale in ("sasl_passwd", "sasl_passwd.db"):
+        (config_dir / stale).unlink(missing_ok=True)
+    rb = RUNBOOK.open(
+        "local",
+        journal=tmp_path / "j",
+        config_dir=str(config_dir),
+        package_tool="apt-get",
+        reload=False,
+    )
+    assert not rb.apply(confirm=True).failed
+    assert (config_dir / "sasl_passwd.db").exists()
+    back = rb.rollback(confirm=True)
+    steps = {r.step_id: r for r in back.nodes[0].results}
+    assert steps["postmap"].status is Status.CHANGED, str(back)
+    assert not (config_dir / "sasl_passwd").exists()
+    assert not (config_dir / "sasl_passwd.db").exists(), str(steps["postmap"].commands)
+    assert CANARY not in str(back)
+
+
+def test_rollback_rebuilds_the_table_of_a_restored_sasl_passwd(
+    config_dir: Path, tmp_path: Path, monkeypatch
+):
+    """sasl_passwd existed: rollback restores it and the table answers its old credentials."""
+    monkeypatch.setenv(ENV, CANARY)
+    old = "[old.example.net]:587 someone:Old-Relay-PW-42\n"
+    (config_dir / "sasl_passwd").write_text(old)
+    (config_dir / "sasl_passwd").chmod(0o600)
+    subprocess.run(["postmap", "-c", str(config_dir), f"hash:{config_dir}/sasl_passwd"], check=True)
+    rb = RUNBOOK.open(
+        "local",
+        journal=tmp_path / "j",
+        config_dir=str(config_dir),
+        package_tool="apt-get",
+        reload=False,
+    )
+    assert not rb.apply(confirm=True).failed
+    assert _lookup(config_dir, "[old.example.net]:587").stdout == ""
+    assert not rb.rollback(confirm=True).failed
+    assert (config_dir / "sasl_passwd").read_text() == old
+    assert _lookup(config_dir, "[old.example.net]:587").stdout.strip() == "someone:Old-Relay-PW-42"
+    assert _lookup(config_dir, "[smtp.example.net]:587").stdout == ""  # the new entry is gone
+    assert (config_dir / "sasl_passwd.db").stat().st_mode & 0o777 == 0o600

@@ -105,6 +105,21 @@ def test_rehearsal_is_idempotent_and_rolls_back(rb, monkeypatch):
     r = rehearse(rb)
     assert r.idempotent
     assert CANARY not in str(r)
+    back = _steps(r.rollback)
+    assert back["sasl-passwd"].reason == "created by apply: removed"
+    # the table postmap built holds the credentials too: its undo removes it
+    undo = back["postmap"].commands[0].command
+    assert back["postmap"].status is Status.CHANGED
+    assert undo.endswith("else rm -f /etc/postfix/sasl_passwd.db; fi")
+    assert "then postmap -c /etc/postfix hash:/etc/postfix/sasl_passwd && chmod 0600" in undo
+
+
+def test_table_undo_follows_the_map_type():
+    from mirtalib.runbooks.p15_configuring_postfix_for_email_relay import table_undo
+
+    undo = table_undo(RUNBOOK.validate({"map_type": "lmdb", "config_dir": "/srv/my postfix"}))
+    assert "rm -f '/srv/my postfix/sasl_passwd.lmdb'" in undo
+    assert "postmap -c '/srv/my postfix' 'lmdb:/srv/my postfix/sasl_passwd'" in undo
 
 
 @pytest.mark.parametrize(
