@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from mirtalib import validate
 from mirtalib.errors import ParameterError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -183,19 +184,76 @@ class Check(Step):
         return Risk.READ_ONLY
 
 
+Validator = Callable[[Any, str], Any]
+
+
+def _kinds() -> dict[str, Validator]:
+    v = validate
+    return {
+        "port": v.port,
+        "path": v.path,
+        "hostname": v.hostname,
+        "host": v.host,
+        "ip": v.ip_address,
+        "ipv4": lambda value, name: v.ip_address(value, name, version=4),
+        "network": v.ip_network,
+        "tenant": v.tenant,
+        "extension": v.extension,
+        "asterisk_name": v.asterisk_name,
+        "env_var": v.env_var,
+        "url": v.url,
+        "https_url": lambda value, name: v.url(value, name, schemes=("https",)),
+        "email": v.email,
+    }
+
+
+_KIND_TEXT = {  # kind -> (one value, a list of them)
+    "port": ("a port 1-65535", "ports"),
+    "path": ("an absolute path", "absolute paths"),
+    "hostname": ("a host name", "host names"),
+    "host": ("a host name or IP address", "host names or IP addresses"),
+    "ip": ("an IP address", "IP addresses"),
+    "ipv4": ("an IPv4 address", "IPv4 addresses"),
+    "network": ("a network like 10.0.0.0/24", "networks"),
+    "tenant": ("a tenant code like DEVEL", "tenant codes"),
+    "extension": ("an extension like 100-DEVEL", "extensions like 100-DEVEL"),
+    "asterisk_name": ("an Asterisk name", "Asterisk names"),
+    "env_var": ("the name of an environment variable", "environment variable names"),
+    "url": ("an http(s) URL", "URLs"),
+    "https_url": ("an https URL", "https URLs"),
+    "email": ("an e-mail address", "e-mail addresses"),
+}
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a runbook (mirrors one variable of the notebook's parameters cell).
+    """One parameter of a runbook: the single source of the notebook's parameters cell.
+
+    The declared constraints are checked in this order by :meth:`coerce`: the default's type,
+    ``optional`` (an empty string passes as is), ``choices``, ``between``, ``items`` or ``kind``,
+    then ``check``. Every refusal is a ParameterError naming the parameter, the value and what
+    is allowed.
 
     Attributes:
         name: the notebook variable name.
         default: demo default; its type is the parameter's type.
-        help: one line for the form and the docs.
-        check: validator returning the normalized value or raising ParameterError
-            (use :mod:`mirtalib.validate`).
-        choices: fixed choices, or ``"tenants"`` / ``"nodes"`` to read them from the database.
+        help: one line for the notebook's parameters cell, the form and the docs (no ``=``:
+            papermill skips such lines).
+        check: a page's own validator run last: value -> normalized value or ParameterError.
+        choices: fixed choices, or ``"tenants"`` / ``"nodes"`` to read them from the database
+            (the form's list; not enforced).
         secret_ref: the value is the NAME of an env var holding a secret (shown, never resolved
             into the journal).
+        kind: what the value is: a name of :data:`KINDS` (``"port"``, ``"path"``, ``"hostname"``,
+            ``"tenant"`` ... from :mod:`mirtalib.validate`) or a validator ``(value, name)``.
+        between: inclusive ``(low, high)`` bounds of a number.
+        optional: an empty string is allowed (and skips the other checks).
+        items: the value is a comma-separated list; each item is checked by this kind (name or
+            validator ``(item, name)``); the result is the items joined by ``,``.
     """
 
     name: str
@@ -204,40 +262,97 @@ class Param:
     check: Callable[[Any], Any] | None = None
     choices: Sequence[Any] | str | None = None
     secret_ref: bool = False
+    kind: str | Validator | None = None
+    between: tuple[Any, Any] | None = None
+    optional: bool = False
+    items: str | Validator | None = None
 
-    def coerce(self, value: Any) -> Any:
-        """Convert to the default's type and validate."""
+    def __post_init__(self) -> None:
+        for spec in (self.kind, self.items):
+            if isinstance(spec, str) and spec not in KINDS:
+                raise ParameterError(
+                    f"Param {self.name}: unknown kind {spec!r} (known: {sorted(KINDS)})"
+                )
+        if self.between is not None:
+            low, high = self.between
+            if not low <= high:
+                raise ParameterError(f"Param {self.name}: between={self.between} is empty")
+
+    def _fail(self, value: Any, why: str) -> ParameterError:
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        return ParameterError(f"parameter {self.name}={shown} {why}")
+
+    def constraint(self) -> str:
+        """What the declared constraints allow, in words (empty when nothing is declared)."""
+        parts = []
+        if isinstance(self.choices, Sequence) and not isinstance(self.choices, str):
+            parts.append("one of " + ", ".join(_number(c) for c in self.choices))
+        if self.between is not None:
+            parts.append(f"{_number(self.between[0])}-{_number(self.between[1])}")
+        if isinstance(self.items, str):
+            parts.append(f"comma list of {_KIND_TEXT[self.items][1]}")
+        elif isinstance(self.kind, str):
+            parts.append(_KIND_TEXT[self.kind][0])
+        text = "; ".join(parts)
+        if text and self.optional:
+            text = f"empty or {text}"
+        return text
+
+    def _to_type(self, value: Any) -> Any:
         kind = type(self.default)
         try:
             if kind is bool and isinstance(value, str):
                 low = value.strip().lower()
                 if low not in {"true", "false", "yes", "no", "1", "0"}:
                     raise ValueError(value)
-                value = low in {"true", "yes", "1"}
-            elif kind is bool and not isinstance(value, bool):
+                return low in {"true", "yes", "1"}
+            if kind is bool and not isinstance(value, bool):
                 if value not in (0, 1):
                     raise ValueError(value)
-                value = bool(value)
-            elif kind in (int, float) and isinstance(value, bool):
+                return bool(value)
+            if kind in (int, float) and isinstance(value, bool):
                 raise ValueError(value)  # True is not a port number
-            elif kind is int and isinstance(value, float) and not value.is_integer():
+            if kind is int and isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)  # never truncate 2.5 to 2
-            elif kind in (int, float):
-                value = kind(value)
-            elif kind is str and not isinstance(value, str):
+            if kind in (int, float):
+                return kind(value)
+            if kind is str and not isinstance(value, str):
                 raise ValueError(value)  # a list or a number where text is expected
         except (TypeError, ValueError):
-            raise ParameterError(
-                f"parameter {self.name}={value!r} is not a {kind.__name__}"
-            ) from None
+            raise self._fail(value, f"is not a {kind.__name__}") from None
+        return value
+
+    def _validator(self, spec: str | Validator) -> Validator:
+        return KINDS[spec] if isinstance(spec, str) else spec
+
+    def coerce(self, value: Any) -> Any:
+        """Convert to the default's type and check the declared constraints, then ``check``."""
+        value = self._to_type(value)
+        if self.optional and value == "":
+            return value
         if isinstance(self.choices, Sequence) and not isinstance(self.choices, str):
             if self.choices and value not in self.choices:
-                raise ParameterError(
-                    f"parameter {self.name}={value!r} is not one of {list(self.choices)}"
-                )
+                raise self._fail(value, f"is not one of {list(self.choices)}")
+        if self.between is not None:
+            low, high = self.between
+            if not low <= value <= high:
+                raise self._fail(value, f"is outside {_number(low)}-{_number(high)}")
+        if self.items is not None:
+            validator = self._validator(self.items)
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts:
+                raise self._fail(value, f"lists nothing: give a {self.constraint()}")
+            value = ",".join(str(validator(part, self.name)) for part in parts)
+        elif self.kind is not None:
+            value = self._validator(self.kind)(value, self.name)
         if self.check is not None:
             value = self.check(value)
         return value
+
+
+KINDS: Mapping[str, Validator] = _kinds()
 
 
 def validate_values(params: Sequence[Param], values: Mapping[str, Any]) -> dict[str, Any]:

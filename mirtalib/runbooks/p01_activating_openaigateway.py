@@ -56,7 +56,7 @@ from mirtalib.runbooks.secretfiles import (
     read_masked,
     template_text,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, env_var, host, path, port, shell_join
+from mirtalib.validate import asterisk_name, cmd, shell_join
 
 #: .env keys the gateway reads for MySQL (compared with .env.sample by a check).
 DB_KEYS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
@@ -74,27 +74,27 @@ PARAMS = (
         "install_dir",
         "/usr/local/openaigateway",
         "gateway folder",
-        check=checker(path, "install_dir"),
+        kind="path",
     ),
     Param("python_bin", "python3.12", "Python interpreter of the gateway", check=_python_bin),
-    Param("gateway_port", 9088, "TCP port of the gateway", check=checker(port, "gateway_port")),
+    Param("gateway_port", 9088, "TCP port of the gateway", kind="port"),
     Param(
         "bind_host",
         "127.0.0.1",
         "address uvicorn listens on (page: 0.0.0.0)",
-        check=checker(host, "bind_host"),
+        kind="host",
     ),
     Param(
         "websocket_conf",
         "/etc/asterisk/websocket_client.conf",
         "Asterisk websocket client file",
-        check=checker(path, "websocket_conf"),
+        kind="path",
     ),
     Param(
         "connection_name",
         "openaibridge",
         "section name of the connection",
-        check=checker(asterisk_name, "connection_name"),
+        kind="asterisk_name",
     ),
     Param(
         "connection_type",
@@ -106,19 +106,17 @@ PARAMS = (
         "ws_protocol",
         "media",
         "websocket sub-protocol the gateway expects",
-        check=checker(asterisk_name, "ws_protocol"),
+        kind="asterisk_name",
     ),
-    Param("db_host", "localhost", "MySQL host for the gateway", check=checker(host, "db_host")),
-    Param("db_port", 3306, "MySQL port", check=checker(port, "db_port")),
-    Param("db_name", "asterisk", "MySQL database", check=checker(asterisk_name, "db_name")),
-    Param(
-        "db_user", "asterisk", "MySQL user of the gateway", check=checker(asterisk_name, "db_user")
-    ),
+    Param("db_host", "localhost", "MySQL host for the gateway", kind="host"),
+    Param("db_port", 3306, "MySQL port", kind="port"),
+    Param("db_name", "asterisk", "MySQL database", kind="asterisk_name"),
+    Param("db_user", "asterisk", "MySQL user of the gateway", kind="asterisk_name"),
     Param(
         "db_password_env",
         "MIRTA_OPENAIGW_DB_PASSWORD",
         "NAME of the env variable holding the MySQL password",
-        check=checker(env_var, "db_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
 )

@@ -47,7 +47,7 @@ from mirtalib.runbook import (
 )
 from mirtalib.runbooks.common_checks import listener_check
 from mirtalib.runbooks.secretfiles import read_masked, template_text
-from mirtalib.validate import checker, cmd, path, port
+from mirtalib.validate import cmd
 
 _CRON = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+)$")
 
@@ -66,7 +66,7 @@ PARAMS = (
         "install_dir",
         "/usr/local/amirouter",
         "Amirouter folder",
-        check=checker(path, "install_dir"),
+        kind="path",
     ),
     Param(
         "java_min",
@@ -78,13 +78,13 @@ PARAMS = (
         "start_script",
         "/usr/local/bin/runamirouter.sh",
         "start script",
-        check=checker(path, "start_script"),
+        kind="path",
     ),
     Param(
         "log_file",
         "/tmp/amirouter.out",  # noqa: S108 - where Amirouter writes it (page 02)
         "output log of the router",
-        check=checker(path, "log_file"),
+        kind="path",
     ),
     Param(
         "log_warn_mb",
@@ -96,7 +96,7 @@ PARAMS = (
         "cron_file",
         "/etc/cron.d/amirouter-log",
         "cron file of the daily truncate",
-        check=checker(path, "cron_file"),
+        kind="path",
     ),
     Param("cron_hour", 0, "hour of the daily truncate", check=_range("cron_hour", 0, 23)),
     Param("cron_minute", 0, "minute of the daily truncate", check=_range("cron_minute", 0, 59)),
@@ -104,7 +104,7 @@ PARAMS = (
         "amirouter_port",
         8080,
         "TCP port Amirouter listens on",
-        check=checker(port, "amirouter_port"),
+        kind="port",
     ),
 )
 

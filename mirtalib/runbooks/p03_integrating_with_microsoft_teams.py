@@ -60,7 +60,7 @@ from mirtalib.runbooks.teams_parts import (
     ensure_include,
     pjsip_sections,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, hostname, ip_address, path, port
+from mirtalib.validate import cmd, hostname, ip_address
 
 PLACEHOLDER_ROLES = ("private IP", "public IP", "Asterisk IP", "FQDN")
 
@@ -104,7 +104,7 @@ PARAMS = (
         "teams_fqdn",
         "teams1.example.com",
         "FQDN of the Asterisk/Teams side (from_domain)",
-        check=checker(hostname, "teams_fqdn"),
+        kind="hostname",
     ),
     Param(
         "certificate_names",
@@ -116,7 +116,7 @@ PARAMS = (
         "private_ip",
         "10.20.0.11",
         "private IP of the OpenSIPS node",
-        check=checker(ip_address, "private_ip"),
+        kind="ip",
     ),
     Param(
         "public_ip",
@@ -128,7 +128,7 @@ PARAMS = (
         "asterisk_ip",
         "10.20.0.11",
         "Asterisk server receiving the proxied traffic",
-        check=checker(ip_address, "asterisk_ip"),
+        kind="ip",
     ),
     Param(
         "placeholders",
@@ -140,55 +140,51 @@ PARAMS = (
         "opensips_cfg",
         "/etc/opensips/opensips.cfg",
         "OpenSIPS configuration",
-        check=checker(path, "opensips_cfg"),
+        kind="path",
     ),
     Param(
         "opensips_source",
         "/var/www/html/pbx/protected/opensips.cfg",
         "MiRTA's prepared configuration",
-        check=checker(path, "opensips_source"),
+        kind="path",
     ),
-    Param(
-        "opensips_port", 5067, "OpenSIPS port facing Teams", check=checker(port, "opensips_port")
-    ),
-    Param(
-        "tls_port", 5091, "port of the Teams PJSIP TLS transport", check=checker(port, "tls_port")
-    ),
+    Param("opensips_port", 5067, "OpenSIPS port facing Teams", kind="port"),
+    Param("tls_port", 5091, "port of the Teams PJSIP TLS transport", kind="port"),
     Param(
         "pjsip_conf",
         "/etc/asterisk/pjsip.conf",
         "main PJSIP file (gets the #include)",
-        check=checker(path, "pjsip_conf"),
+        kind="path",
     ),
     Param(
         "teams_conf",
         "/etc/asterisk/pjsip_msteams.conf",
         "file of the Teams sections, included by pjsip_conf",
-        check=checker(path, "teams_conf"),
+        kind="path",
     ),
     Param(
         "sorcery_conf",
         "/etc/asterisk/sorcery.conf",
         "sorcery mapping file",
-        check=checker(path, "sorcery_conf"),
+        kind="path",
     ),
     Param(
         "transport_name",
         "transport-msteams",
         "Teams transport (never the phones' one)",
-        check=checker(asterisk_name, "transport_name"),
+        kind="asterisk_name",
     ),
     Param(
         "endpoint_name",
         "msteams_trunk_from_teams",
         "Teams endpoint/identify name",
-        check=checker(asterisk_name, "endpoint_name"),
+        kind="asterisk_name",
     ),
     Param(
         "context",
         "msteams",
         "dialplan context of calls from Teams",
-        check=checker(asterisk_name, "context"),
+        kind="asterisk_name",
     ),
     Param(
         "tls_method",
@@ -200,14 +196,14 @@ PARAMS = (
         "cert_file",
         "/etc/opensips/ssl/cert.crt",
         "certificate chain (PEM)",
-        check=checker(path, "cert_file"),
+        kind="path",
     ),
-    Param("ca_file", "/etc/opensips/ssl/ca.crt", "CA list file", check=checker(path, "ca_file")),
+    Param("ca_file", "/etc/opensips/ssl/ca.crt", "CA list file", kind="path"),
     Param(
         "key_file",
         "/etc/opensips/ssl/privkey.crt",
         "private key file",
-        check=checker(path, "key_file"),
+        kind="path",
     ),
     Param(
         "cert_warn_days",

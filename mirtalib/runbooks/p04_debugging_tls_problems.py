@@ -51,7 +51,7 @@ from mirtalib.runbook import (
     conf_edit,
     equals,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, host, path, port
+from mirtalib.validate import cmd, path
 
 METHODS = ("tlsv1_2", "tlsv1_3", "sslv23", "tlsv1", "tlsv1_1")
 
@@ -80,9 +80,9 @@ PARAMS = (
         "tls_host",
         "sip.voip-carrier.example",
         "TLS peer to examine (carrier SBC or this PBX)",
-        check=checker(host, "tls_host"),
+        kind="host",
     ),
-    Param("tls_port", 5061, "its TLS port (SIP TLS: 5061)", check=checker(port, "tls_port")),
+    Param("tls_port", 5061, "its TLS port (SIP TLS: 5061)", kind="port"),
     Param(
         "ca_file",
         "",
@@ -93,13 +93,13 @@ PARAMS = (
         "pjsip_conf",
         "/etc/asterisk/pjsip_transports.conf",
         "file holding the TLS transport",
-        check=checker(path, "pjsip_conf"),
+        kind="path",
     ),
     Param(
         "transport",
         "transport-tls",
         "pjsip transport section to edit",
-        check=checker(asterisk_name, "transport"),
+        kind="asterisk_name",
     ),
     Param("method", "tlsv1_2", "method= of the transport", choices=METHODS),
     Param("cipher", "", "cipher= of the transport; empty keeps the current line", check=_cipher),

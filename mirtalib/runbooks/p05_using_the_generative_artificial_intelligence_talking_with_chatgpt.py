@@ -47,7 +47,7 @@ from mirtalib.runbook import (
 )
 from mirtalib.runbooks.common_checks import file_mode_check, listener_check, websocket_check
 from mirtalib.runbooks.secretfiles import keyvalue_file, template_text
-from mirtalib.validate import asterisk_name, checker, cmd, env_var, path, port
+from mirtalib.validate import cmd
 
 MODULES = ("res_aeap.so", "res_speech_aeap.so")
 
@@ -62,40 +62,40 @@ def _codecs(value: str) -> str:
 
 
 PARAMS = (
-    Param("aeap_conf", "/etc/asterisk/aeap.conf", "AEAP file", check=checker(path, "aeap_conf")),
+    Param("aeap_conf", "/etc/asterisk/aeap.conf", "AEAP file", kind="path"),
     Param(
         "client_name",
         "my-speech-to-text",
         "AEAP client section",
-        check=checker(asterisk_name, "client_name"),
+        kind="asterisk_name",
     ),
-    Param("speech_port", 9099, "speech service port", check=checker(port, "speech_port")),
+    Param("speech_port", 9099, "speech service port", kind="port"),
     Param("codecs", "!all,ulaw", "codecs offered to the speech service", check=_codecs),
     Param(
         "service_env_file",
         "/usr/local/openaigateway/.env",
         "environment file of the speech service",
-        check=checker(path, "service_env_file"),
+        kind="path",
     ),
     Param(
         "openai_key_env",
         "MIRTA_OPENAI_API_KEY",
         "NAME of the env variable with the OpenAI API key",
-        check=checker(env_var, "openai_key_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
         "google_tts_key_env",
         "MIRTA_GOOGLE_TTS_API_KEY",
         "NAME of the env variable with the Google Text-to-Speech API key",
-        check=checker(env_var, "google_tts_key_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
         "google_service_account_file",
         "/usr/local/openaigateway/google-stt-service-account.json",
         "service-account JSON of Google Speech-to-Text on the node",
-        check=checker(path, "google_service_account_file"),
+        kind="path",
     ),
 )
 

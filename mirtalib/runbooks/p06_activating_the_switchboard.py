@@ -38,7 +38,7 @@ from mirtalib.runbook import (
 )
 from mirtalib.runbooks.common_checks import file_mode_check, listener_check
 from mirtalib.runbooks.secretfiles import is_well_known, keyvalue_file, read_masked, secret_file
-from mirtalib.validate import asterisk_name, checker, cmd, env_var, host, path, port
+from mirtalib.validate import cmd
 
 PASSWORD_KEYS = ("spring.datasource.password", "server.ssl.key-store-password")
 
@@ -55,55 +55,55 @@ PARAMS = (
         "properties_file",
         "/usr/local/amirouter/application.properties",
         "Amirouter's Spring Boot properties",
-        check=checker(path, "properties_file"),
+        kind="path",
     ),
-    Param("db_host", "localhost", "MySQL host", check=checker(host, "db_host")),
-    Param("db_port", 3306, "MySQL port", check=checker(port, "db_port")),
-    Param("db_name", "asterisk", "MySQL database", check=checker(asterisk_name, "db_name")),
-    Param("db_user", "asterisk", "MySQL user", check=checker(asterisk_name, "db_user")),
+    Param("db_host", "localhost", "MySQL host", kind="host"),
+    Param("db_port", 3306, "MySQL port", kind="port"),
+    Param("db_name", "asterisk", "MySQL database", kind="asterisk_name"),
+    Param("db_user", "asterisk", "MySQL user", kind="asterisk_name"),
     Param(
         "db_password_env",
         "MIRTA_AMIROUTER_DB_PASSWORD",
         "NAME of the env variable with the MySQL password",
-        check=checker(env_var, "db_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
         "certs_dir",
         "/usr/local/amirouter/certs",
         "keystore folder",
-        check=checker(path, "certs_dir"),
+        kind="path",
     ),
     Param(
         "fullchain",
         "/usr/local/amirouter/certs/fullchain.pem",
         "certificate chain (PEM)",
-        check=checker(path, "fullchain"),
+        kind="path",
     ),
     Param(
         "privkey",
         "/usr/local/amirouter/certs/privkey.pem",
         "private key (PEM)",
-        check=checker(path, "privkey"),
+        kind="path",
     ),
     Param(
         "key_alias",
         "tomcat",
         "alias of the key in the keystore",
-        check=checker(asterisk_name, "key_alias"),
+        kind="asterisk_name",
     ),
     Param(
         "keystore_password_env",
         "MIRTA_AMIROUTER_KEYSTORE_PASSWORD",
         "NAME of the env variable with the keystore password (not 'tomcat')",
-        check=checker(env_var, "keystore_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
         "amirouter_port",
         8080,
         "HTTPS/websocket port of Amirouter",
-        check=checker(port, "amirouter_port"),
+        kind="port",
     ),
     Param(
         "switchboard_url",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mirtalib import validate
 from mirtalib.cdr.load import normalize_tenants
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
@@ -28,7 +27,6 @@ from mirtalib.runbooks.recording_pages import (
     settings_table,
     transcript_coverage,
 )
-from mirtalib.validate import checker
 
 PROVIDERS = ("google", "openai", "other")
 
@@ -55,7 +53,7 @@ PARAMS = (
         "stt_key_env",
         "MIRTA_GOOGLE_STT_KEY_FILE",
         "env var holding the provider key (Google: path of the JSON key file)",
-        check=checker(validate.env_var, "stt_key_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param("bucket", "mirta-demo-transcripts", "Google Cloud Storage bucket for the audio"),

@@ -40,7 +40,7 @@ from mirtalib.runbook import (
     text_edit,
 )
 from mirtalib.runbooks.installs import MISSING, parse_tool_version, version_at_least
-from mirtalib.validate import checker, cmd, path
+from mirtalib.validate import cmd
 
 COLORS = ("primary", "success", "info", "warning", "danger")
 PAGE_COLORS = {
@@ -118,7 +118,7 @@ PARAMS = (
         "source_dir",
         "/root/smartadmin-html-full",
         "SmartAdmin source folder",
-        check=checker(path, "source_dir"),
+        kind="path",
     ),
     Param("node_version", "10.16.0", "node version to build with (page: 10.16.0)", check=_version),
     *(

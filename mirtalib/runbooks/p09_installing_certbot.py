@@ -7,7 +7,8 @@ Admin/Theme page then requests certificates through Certbot's Apache integration
   CentOS 7 plan on a Rocky 9 node fails the first check, with the right plan named);
 * has an install plan per OS (:func:`install_plan`): CentOS 7 through snapd (the page's way,
   plus ``epel-release``, which snapd needs and the page forgets, and a wait for snapd's first
-  seeding, without which ``snap install`` fails with "too early for operation"); Rocky/Alma/RHEL
+  seeding, without which ``snap install`` fails with "too early for operation"; ``snap refresh
+  core`` when the installed core has an update pending); Rocky/Alma/RHEL
   8 and 9 from EPEL with the Apache plugin; Debian from its own archive. Every command has a
   guard, so a second apply changes nothing;
 * checks the renewal timer and the certificate of every PBX name in
@@ -42,7 +43,7 @@ from mirtalib.runbooks.installs import (
     parse_tool_version,
     version_at_least,
 )
-from mirtalib.validate import checker, cmd, hostname, path
+from mirtalib.validate import cmd, hostname
 
 PLATFORMS = ("centos7", "el8", "el9", "debian")
 TIMERS = {
@@ -51,6 +52,16 @@ TIMERS = {
     "el9": "certbot-renew.timer",
     "debian": "certbot.timer",
 }
+
+
+# guard of ``snap refresh core``: core is installed and ``snap refresh --list`` has no update for it
+CORE_CURRENT = (
+    cmd("snap", "list", "core")
+    + " >/dev/null 2>&1 && ! "
+    + cmd("snap", "refresh", "--list")
+    + " 2>/dev/null | "
+    + cmd("grep", "-q", "^core ")
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,6 +109,12 @@ def install_plan(platform: str) -> list[InstallStep]:
                 + " && "
                 + cmd("snap", "install", "core"),
                 cmd("snap", "list", "core"),
+            ),
+            InstallStep(
+                "snap-core-refresh",
+                "Bring the core snap up to date (snap refresh core, as the page does)",
+                cmd("snap", "refresh", "core"),
+                CORE_CURRENT,
             ),
             InstallStep(
                 "certbot-snap",
@@ -175,7 +192,7 @@ PARAMS = (
         "live_dir",
         "/etc/letsencrypt/live",
         "Certbot's live folder",
-        check=checker(path, "live_dir"),
+        kind="path",
     ),
     Param(
         "expiry_warn_days",

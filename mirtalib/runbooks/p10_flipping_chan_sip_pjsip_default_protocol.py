@@ -62,7 +62,7 @@ from mirtalib.runbook import (
 from mirtalib.runbook.targets import Target
 from mirtalib.runbooks.cli_answers import ChanSipState, chan_sip_missing, chan_sip_state
 from mirtalib.runbooks.sipconf import mask_live_secrets
-from mirtalib.validate import asterisk_name, checker, cmd, path, port
+from mirtalib.validate import asterisk_name, cmd, path
 
 RESTARTS = {
     "core restart when convenient": cmd("asterisk", "-rx", "core restart when convenient"),
@@ -90,17 +90,15 @@ def _sections(value: str) -> tuple[str, ...]:
 
 
 PARAMS = (
-    Param(
-        "pjsip_conf", "/etc/asterisk/pjsip.conf", "pjsip.conf", check=checker(path, "pjsip_conf")
-    ),
+    Param("pjsip_conf", "/etc/asterisk/pjsip.conf", "pjsip.conf", kind="path"),
     Param(
         "sip_conf",
         "/etc/asterisk/sip.conf",
         "sip.conf; empty: the node has no chan_sip (Asterisk 21+), only PJSIP moves",
         check=lambda value: value if value == "" else path(value, "sip_conf"),
     ),
-    Param("pjsip_base", 5080, "first port PJSIP uses today", check=checker(port, "pjsip_base")),
-    Param("sip_base", 5060, "first port chan_sip uses today", check=checker(port, "sip_base")),
+    Param("pjsip_base", 5080, "first port PJSIP uses today", kind="port"),
+    Param("sip_base", 5060, "first port chan_sip uses today", kind="port"),
     Param(
         "pbx_sections",
         "srv01,srv02",

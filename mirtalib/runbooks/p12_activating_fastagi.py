@@ -46,7 +46,7 @@ from mirtalib.runbook import (
 )
 from mirtalib.runbooks.installs import MISSING, parse_tool_version, version_at_least
 from mirtalib.runbooks.secretfiles import template_text
-from mirtalib.validate import asterisk_name, checker, cmd, path, port, url
+from mirtalib.validate import cmd, url
 
 BUGGY = re.compile(r"""\.split\(\s*(["']):\1\s*\)""")
 FASTAGI_PORT = 4573
@@ -175,7 +175,7 @@ PARAMS = (
         "agi_dir",
         "/var/lib/asterisk/agi-bin/node",
         "folder of the FreePBX node scripts",
-        check=checker(path, "agi_dir"),
+        kind="path",
     ),
     Param(
         "fastagi_url", "agi://127.0.0.1/", "FASTAGI global (agi://host[:port]/)", check=_fastagi_url
@@ -184,16 +184,12 @@ PARAMS = (
         "ael_file",
         "/etc/asterisk/extensions.d/fastagi.ael",
         "AEL file carrying the global",
-        check=checker(path, "ael_file"),
+        kind="path",
     ),
-    Param(
-        "pm2_name", "fastagi-server", "pm2 process name", check=checker(asterisk_name, "pm2_name")
-    ),
+    Param("pm2_name", "fastagi-server", "pm2 process name", kind="asterisk_name"),
     Param("patch_split_bug", True, "fix the split(':') bug in fastagi-server.js"),
     Param("node_min", "14.0.0", "oldest acceptable node version"),
-    Param(
-        "fastagi_port", FASTAGI_PORT, "TCP port of the server", check=checker(port, "fastagi_port")
-    ),
+    Param("fastagi_port", FASTAGI_PORT, "TCP port of the server", kind="port"),
 )
 
 

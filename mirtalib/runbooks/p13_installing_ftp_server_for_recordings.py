@@ -42,7 +42,7 @@ from mirtalib.runbook import (
     mapping_equals,
     text_edit,
 )
-from mirtalib.validate import checker, cmd
+from mirtalib.validate import cmd
 
 MIN_KEY_BITS = 2048
 
@@ -119,19 +119,19 @@ PARAMS = (
         "ftp_home",
         "/home/recording",
         "its home: the chroot, made not writable (500)",
-        check=checker(validate.path, "ftp_home"),
+        kind="path",
     ),
     Param(
         "vsftpd_conf",
         "/etc/vsftpd/vsftpd.conf",
         "vsftpd configuration file",
-        check=checker(validate.path, "vsftpd_conf"),
+        kind="path",
     ),
     Param(
         "cert_file",
         "/etc/ssl/private/vsftpd.pem",
         "key + certificate PEM",
-        check=checker(validate.path, "cert_file"),
+        kind="path",
     ),
     Param("cert_days", 365, "certificate validity in days", check=_days),
     Param("key_bits", 2048, "RSA key size (page: 1024, refused)", check=_bits),
@@ -139,7 +139,7 @@ PARAMS = (
         "cert_cn",
         "pbx.demo.mirta.example",
         "certificate common name (the FTP host name)",
-        check=checker(validate.hostname, "cert_cn"),
+        kind="hostname",
     ),
     Param(
         "ftps_host",
@@ -147,12 +147,12 @@ PARAMS = (
         "host for the FTPS login check; empty: skip it",
         check=lambda v: v and validate.host(v, "ftps_host"),
     ),
-    Param("ftps_port", 21, "FTPS control port", check=checker(validate.port, "ftps_port")),
+    Param("ftps_port", 21, "FTPS control port", kind="port"),
     Param(
         "password_env",
         "MIRTA_FTPS_PASSWORD",
         "env var holding the FTP user's password",
-        check=checker(validate.env_var, "password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param("ftps_cafile", "", "CA/self-signed certificate to trust for the login check"),

@@ -48,7 +48,7 @@ from mirtalib.runbook import (
     mapping_equals,
     text_edit,
 )
-from mirtalib.validate import checker, cmd, path, port
+from mirtalib.validate import cmd
 
 FIN = "net.ipv4.tcp_fin_timeout"
 REUSE = "net.ipv4.tcp_tw_reuse"
@@ -87,13 +87,13 @@ PARAMS = (
         "ami_port",
         5038,
         "AMI TCP port whose TIME_WAIT sockets are counted",
-        check=checker(port, "ami_port"),
+        kind="port",
     ),
     Param(
         "sysctl_file",
         "/etc/sysctl.conf",
         "file that carries the settings",
-        check=checker(path, "sysctl_file"),
+        kind="path",
     ),
     Param(
         "socket_tool",

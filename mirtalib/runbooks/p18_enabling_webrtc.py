@@ -39,7 +39,7 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbooks.installs import cert_expect, cert_probe, parse_cert_probe
-from mirtalib.validate import checker, cmd, hostname, ip_address, path, port
+from mirtalib.validate import cmd, path
 
 TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
 
@@ -69,13 +69,13 @@ PARAMS = (
         "server_name",
         "srv01.pbx.example.net",
         "name the browsers use (certificate, realm)",
-        check=checker(hostname, "server_name"),
+        kind="hostname",
     ),
     Param(
         "cert_file",
         "/etc/asterisk/certificates/srv01.pbx.example.net.pem",
         "certificate in PEM (with the key, unless key_file is set)",
-        check=checker(path, "cert_file"),
+        kind="path",
     ),
     Param(
         "key_file",
@@ -87,16 +87,16 @@ PARAMS = (
         "http_bindaddr",
         "127.0.0.1",
         "plain HTTP listener address (page: 0.0.0.0)",
-        check=checker(ip_address, "http_bindaddr"),
+        kind="ip",
     ),
-    Param("http_port", 8088, "plain HTTP port", check=checker(port, "http_port")),
+    Param("http_port", 8088, "plain HTTP port", kind="port"),
     Param(
         "tls_bindaddr",
         "0.0.0.0",  # noqa: S104 - the TLS listener is meant for the browsers
         "TLS listener address",
-        check=checker(ip_address, "tls_bindaddr"),
+        kind="ip",
     ),
-    Param("tls_port", 8089, "TLS (https/wss) port", check=checker(port, "tls_port")),
+    Param("tls_port", 8089, "TLS (https/wss) port", kind="port"),
     Param("sip_transports", "udp,tcp,tls,ws,wss", "chan_sip transports", check=_transports),
     Param("dtls", True, "set the DTLS defaults in sip.conf [general]"),
     Param(

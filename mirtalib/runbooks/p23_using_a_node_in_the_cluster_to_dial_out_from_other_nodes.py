@@ -59,7 +59,7 @@ from mirtalib.runbooks.cli_answers import (
     tolerant,
 )
 from mirtalib.runbooks.sipconf import host_accounts, mask_live_secrets, secret_conf_edit
-from mirtalib.validate import asterisk_name, checker, cmd, env_var, ip_address, path
+from mirtalib.validate import asterisk_name, cmd, ip_address
 
 INSECURE = "port,invite"
 
@@ -102,12 +102,12 @@ def _sections(value: str) -> tuple[str, ...]:
 
 
 PARAMS = (
-    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", check=checker(path, "sip_conf")),
+    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", kind="path"),
     Param(
         "extensions_conf",
         "/etc/asterisk/extensions_custom.conf",
         "dialplan file for [dahdi] (assumed: a file MiRTA includes and does not rewrite)",
-        check=checker(path, "extensions_conf"),
+        kind="path",
     ),
     Param(
         "node_sections",
@@ -116,12 +116,12 @@ PARAMS = (
         check=_sections,
     ),
     Param("dahdi_node", True, "this target hosts the DAHDI card (False: only the cleanup)"),
-    Param("account", "dahdi-trunk", "account name", check=checker(asterisk_name, "account")),
+    Param("account", "dahdi-trunk", "account name", kind="asterisk_name"),
     Param(
         "secret_env",
         "MIRTA_DAHDI_TRUNK_SECRET",
         "environment variable holding the account password",
-        check=checker(env_var, "secret_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param("other_nodes", "10.20.0.11", "IPv4 addresses of the nodes that dial out", check=_nodes),

@@ -36,7 +36,7 @@ from mirtalib import validate
 from mirtalib.errors import DataSourceError, ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.secrets import resolve_secret, scrub
-from mirtalib.validate import checker, cmd
+from mirtalib.validate import cmd
 
 CONTENT_TYPE = "application/json;charset=UTF-8"  # what the page says MiRTA must send
 RPS_URL = "https://rps.yealink.com/xmlrpc"
@@ -217,13 +217,13 @@ PARAMS = (
         "phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's",
         check=_inventory_path,
     ),
-    Param("rps_url", RPS_URL, "RPS XML-RPC endpoint", check=checker(validate.url, "rps_url")),
+    Param("rps_url", RPS_URL, "RPS XML-RPC endpoint", kind="url"),
     Param("rps_user", "mirta-provisioning", "RPS account user name"),
     Param(
         "rps_password_env",
         "MIRTA_RPS_PASSWORD",
         "env var holding the RPS password",
-        check=checker(validate.env_var, "rps_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param("override", True, "replace an existing RPS entry of the MAC (override flag 1)"),

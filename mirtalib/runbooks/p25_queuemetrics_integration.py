@@ -28,7 +28,7 @@ from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.secrets import resolve_secret
-from mirtalib.validate import checker, cmd
+from mirtalib.validate import cmd
 
 API_PAGE = "jsonQLoaderApi.do"
 DELAY_MIN, DELAY_MAX, PAGE_DELAY = 1000, 60000, 5000
@@ -119,7 +119,7 @@ PARAMS = (
         "api_password_env",
         "MIRTA_QM_PASSWORD",
         "env var holding the API password",
-        check=checker(validate.env_var, "api_password_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param("delay_ms", PAGE_DELAY, "delay before sending, in milliseconds", check=delay_ms),

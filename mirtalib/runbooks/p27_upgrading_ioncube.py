@@ -41,7 +41,7 @@ from mirtalib.runbooks.php_pages import (
     php_now_check,
     phpinfo_check,
 )
-from mirtalib.validate import checker, cmd, path
+from mirtalib.validate import cmd
 
 
 def _machine(value: str) -> str:
@@ -57,27 +57,27 @@ PARAMS = (
         "extension_dir",
         "/usr/lib64/php/modules",
         "PHP extension folder (php -i | grep extension_dir)",
-        check=checker(path, "extension_dir"),
+        kind="path",
     ),
     Param(
         "php_ini",
         "/etc/php.ini",
         "main php.ini (searched for old loader lines)",
-        check=checker(path, "php_ini"),
+        kind="path",
     ),
     Param(
         "ini_file",
         "/etc/php.d/00-ioncube-loader.ini",
         "ini file carrying the zend_extension line (first in the scan folder)",
-        check=checker(path, "ini_file"),
+        kind="path",
     ),
-    Param("src_dir", "/usr/local/src", "download folder", check=checker(path, "src_dir")),
+    Param("src_dir", "/usr/local/src", "download folder", kind="path"),
     Param("web_service", "httpd", "web server unit", choices=("httpd", "apache2", "php-fpm")),
     Param(
         "pid_file",
         "/run/httpd/httpd.pid",
         "PID file of the web server (restart only if it started before the loader was written)",
-        check=checker(path, "pid_file"),
+        kind="path",
     ),
 )
 

@@ -40,7 +40,7 @@ from mirtalib.runbook import (
     Verification,
     template_file,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, host_port, ip_address, path, pipe, port
+from mirtalib.validate import asterisk_name, cmd, host_port, path, pipe
 
 TEMPLATE = """\
 # {{ title }} - written by mirta-ops (seed page 29); edit the runbook parameters, not this file
@@ -135,14 +135,14 @@ def _maxconn(value: int) -> int:
 
 
 PARAMS = (
-    Param("haproxy_cfg", "/etc/haproxy/haproxy.cfg", "file", check=checker(path, "haproxy_cfg")),
+    Param("haproxy_cfg", "/etc/haproxy/haproxy.cfg", "file", kind="path"),
     Param(
         "listen_address",
         "127.0.0.1",
         "address Asterisk/web connect to",
-        check=checker(ip_address, "listen_address"),
+        kind="ip",
     ),
-    Param("listen_port", 3306, "port of the proxy", check=checker(port, "listen_port")),
+    Param("listen_port", 3306, "port of the proxy", kind="port"),
     Param("primary", "pbx-db01 10.20.0.21:3306", "active server", check=_server("primary")),
     Param("backup", "pbx-db02 10.20.0.22:3306", "backup server", check=_server("backup")),
     Param(
@@ -151,12 +151,12 @@ PARAMS = (
         "tcp, httpchk (needs a checker on check_port) or mysql-check",
         choices=("tcp", "httpchk", "mysql-check"),
     ),
-    Param("check_port", 3307, "httpchk port (clustercheck)", check=checker(port, "check_port")),
+    Param("check_port", 3307, "httpchk port (clustercheck)", kind="port"),
     Param(
         "check_user",
         "haproxy_check",
         "mysql-check user (no password)",
-        check=checker(asterisk_name, "check_user"),
+        kind="asterisk_name",
     ),
     Param("timeout_connect", "1s", "connect timeout", check=_duration("timeout_connect")),
     Param("idle_timeout", "30m", "idle client/server timeout", check=_duration("idle_timeout")),
@@ -165,13 +165,13 @@ PARAMS = (
         "stats_socket",
         "/var/lib/haproxy/stats",
         "runtime API socket",
-        check=checker(path, "stats_socket"),
+        kind="path",
     ),
     Param(
         "chroot", "/var/lib/haproxy", "chroot folder ('' = none)", check=_optional_path("chroot")
     ),
     Param("run_as", "haproxy", "user and group ('' = keep)", check=_optional_name("run_as")),
-    Param("proxy", "mysql-proxy", "listen section name", check=checker(asterisk_name, "proxy")),
+    Param("proxy", "mysql-proxy", "listen section name", kind="asterisk_name"),
     Param("reload", True, "reload HAProxy after a change (False: do it by hand)"),
 )
 

@@ -53,7 +53,7 @@ from mirtalib.runbook import (
     Verification,
     text_edit,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, ip_address, path, port
+from mirtalib.validate import cmd, ip_address
 
 NM_DIR = "/etc/NetworkManager/system-connections"
 
@@ -110,11 +110,11 @@ PARAMS = (
         "nm_connection",
         "eth0",
         "NetworkManager connection (keyfile NAME.nmconnection) and device to reapply",
-        check=checker(asterisk_name, "nm_connection"),
+        kind="asterisk_name",
     ),
-    Param("resolv_conf", "/etc/resolv.conf", "resolver file", check=checker(path, "resolv_conf")),
+    Param("resolv_conf", "/etc/resolv.conf", "resolver file", kind="path"),
     Param("query_timeout", 2.0, "seconds to wait for each answer", check=_timeout),
-    Param("dns_port", 53, "port the resolvers listen on", check=checker(port, "dns_port")),
+    Param("dns_port", 53, "port the resolvers listen on", kind="port"),
 )
 
 

@@ -25,7 +25,6 @@ from mirtalib.phones.blf import feature_code
 from mirtalib.phones.blfsteps import key_lines, pick_monitors
 from mirtalib.runbook import Manual, Param, Phase, RunbookDef, Step, Verification
 from mirtalib.runbooks.p39_configuring_blf_on_a_phone import hints_step
-from mirtalib.validate import checker, tenant
 
 
 def _numbers(value: str) -> str:
@@ -36,7 +35,7 @@ def _numbers(value: str) -> str:
 
 
 PARAMS = (
-    Param("tenant", "DEVEL", "tenant code of the phone", check=checker(tenant, "tenant")),
+    Param("tenant", "DEVEL", "tenant code of the phone", kind="tenant"),
     Param(
         "monitors",
         "104,103,801",

@@ -27,7 +27,6 @@ from mirtalib.errors import ParameterError
 from mirtalib.phones.endpoint import EndpointSettings, parse_settings, resolve_tech, show_command
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
-from mirtalib.validate import checker, extension
 
 PATCH_URL = "http://usecallmanager.nz/sip-conf.html"
 
@@ -36,7 +35,7 @@ PARAMS = (
         "extension",
         "107-DEVEL",
         "extension (username) of the Cisco phone",
-        check=checker(extension, "extension"),
+        kind="extension",
     ),
     Param(
         "tech",

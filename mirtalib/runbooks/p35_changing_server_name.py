@@ -39,14 +39,14 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbooks import hostmove
-from mirtalib.validate import checker, cmd, hostname
+from mirtalib.validate import cmd
 
 DEFAULT_FILES = "/etc/hostname,/etc/hosts,/etc/asterisk/sip.conf,/etc/asterisk/extconfig.conf"
 DEFAULT_FOLDERS = "/etc,/var/lib/asterisk/agi-bin,/var/www/html/pbx/include"
 
 PARAMS = (
-    Param("old_name", "srv01", "the node's current name", check=checker(hostname, "old_name")),
-    Param("new_name", "pbx01", "the node's new name", check=checker(hostname, "new_name")),
+    Param("old_name", "srv01", "the node's current name", kind="hostname"),
+    Param("new_name", "pbx01", "the node's new name", kind="hostname"),
     Param(
         "files",
         DEFAULT_FILES,

@@ -27,7 +27,7 @@ from typing import Any
 from mirtalib.asterisk.machine import parse_ip_addr
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbooks import hostmove
-from mirtalib.validate import checker, cmd, ip_address
+from mirtalib.validate import cmd
 
 NETWORK_FILES = ("/etc/sysconfig/network-scripts/", "/etc/NetworkManager/system-connections/")
 DEFAULT_FILES = ",".join(
@@ -46,8 +46,8 @@ DEFAULT_FILES = ",".join(
 DEFAULT_FOLDERS = "/etc,/var/lib/asterisk/agi-bin,/var/www/html/pbx/include"
 
 PARAMS = (
-    Param("old_ip", "10.20.0.11", "the node's current IP", check=checker(ip_address, "old_ip")),
-    Param("new_ip", "10.20.0.21", "the node's new IP", check=checker(ip_address, "new_ip")),
+    Param("old_ip", "10.20.0.11", "the node's current IP", kind="ip"),
+    Param("new_ip", "10.20.0.21", "the node's new IP", kind="ip"),
     Param(
         "files",
         DEFAULT_FILES,

@@ -53,7 +53,7 @@ from mirtalib.runbooks.sipconf import (
     register_value,
     secret_conf_edit,
 )
-from mirtalib.validate import asterisk_name, checker, cmd, env_var, host, path
+from mirtalib.validate import cmd
 
 _USER = re.compile(r"^[A-Za-z0-9_.+-]{1,64}$")
 CODECS = {"ulaw", "alaw", "g722", "g729", "gsm", "opus"}
@@ -74,23 +74,23 @@ def _codecs(value: str) -> str:
 
 
 PARAMS = (
-    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", check=checker(path, "sip_conf")),
-    Param("provider", "flowroute", "peer section name", check=checker(asterisk_name, "provider")),
+    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", kind="path"),
+    Param("provider", "flowroute", "peer section name", kind="asterisk_name"),
     Param("username", "49088751", "account at the provider", check=_username),
     Param(
         "secret_env",
         "MIRTA_FLOWROUTE_SECRET",
         "environment variable holding the password",
-        check=checker(env_var, "secret_env"),
+        kind="env_var",
         secret_ref=True,
     ),
     Param(
         "provider_host",
         "sip.flowroute.com",
         "registrar / proxy",
-        check=checker(host, "provider_host"),
+        kind="host",
     ),
-    Param("context", "fromoutside", "inbound context", check=checker(asterisk_name, "context")),
+    Param("context", "fromoutside", "inbound context", kind="asterisk_name"),
     Param("codecs", "ulaw,alaw", "allowed codecs, in order", check=_codecs),
     Param("dtmfmode", "rfc2833", "DTMF mode", choices=("rfc2833", "info", "inband", "auto")),
     Param(

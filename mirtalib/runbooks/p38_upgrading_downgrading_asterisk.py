@@ -62,7 +62,7 @@ from mirtalib.runbooks.cli_answers import (
     chan_sip_missing,
 )
 from mirtalib.validate import Command as Cmd
-from mirtalib.validate import checker, cmd, path
+from mirtalib.validate import cmd
 
 _TARGET = re.compile(
     r"^(?:(?P<major>\d{2})-current|(?P<exact>\d{2}\.\d{1,2}\.\d{1,2}(?:-cert\d+)?))$"
@@ -93,9 +93,9 @@ PARAMS = (
         "install_script",
         "/var/www/html/pbx/protected/installAsterisk.sh",
         "MiRTA's installer (assumed location)",
-        check=checker(path, "install_script"),
+        kind="path",
     ),
-    Param("build_dir", "/usr/local/src", "where the build runs", check=checker(path, "build_dir")),
+    Param("build_dir", "/usr/local/src", "where the build runs", kind="path"),
     Param(
         "watch_modules",
         "chan_sip,chan_pjsip,res_pjsip,app_queue,app_mixmonitor,res_odbc",

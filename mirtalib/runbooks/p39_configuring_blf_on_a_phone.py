@@ -38,12 +38,9 @@ from typing import Any
 from mirtalib.phones.blf import BRANDS, feature_code
 from mirtalib.phones.blfsteps import HintReport, hints_check, key_lines, pick_monitors
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
-from mirtalib.validate import checker, tenant
 
 PARAMS = (
-    Param(
-        "tenant", "DEVEL", "tenant code whose phones get BLF keys", check=checker(tenant, "tenant")
-    ),
+    Param("tenant", "DEVEL", "tenant code whose phones get BLF keys", kind="tenant"),
     Param("brand", "yealink", "phone brand the key strings are written for", choices=BRANDS),
     Param(
         "monitors",

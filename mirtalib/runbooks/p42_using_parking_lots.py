@@ -42,7 +42,7 @@ from mirtalib.phones.blfsteps import directory
 from mirtalib.phones.directory import monitors
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbooks.cli_answers import MissingCommand, missing_command
-from mirtalib.validate import checker, cmd, tenant
+from mirtalib.validate import cmd
 
 PARKED_COMMAND = cmd("asterisk", "-rx", "parkedcalls show")
 CLI_CHOICES = ("auto", "parking", "parkedcalls")
@@ -52,7 +52,7 @@ PARAMS = (
         "tenant",
         "DEVEL",
         "tenant code whose parking lots are shown",
-        check=checker(tenant, "tenant"),
+        kind="tenant",
     ),
     Param("brand", "yealink", "phone brand the BLF key strings are written for", choices=BRANDS),
     Param(

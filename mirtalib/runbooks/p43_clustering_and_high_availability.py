@@ -47,7 +47,7 @@ from mirtalib.runbook import (
     Verification,
 )
 from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, missing_command
-from mirtalib.validate import EXTENSION_RE, checker, hostname, ip_address, port
+from mirtalib.validate import EXTENSION_RE, hostname
 
 CONTACT_COMMANDS = {
     "pjsip": "asterisk -rx 'pjsip show contacts'",
@@ -85,13 +85,13 @@ PARAMS = (
         "domain",
         "demo.mirta.example",
         "DNS zone of the pools and nodes",
-        check=checker(hostname, "domain"),
+        kind="hostname",
     ),
     Param(
         "pools", "pbxa:srv01,pbxb:srv02", "POOL:PRIMARY-NODE pairs (node host labels)", check=_pools
     ),
     Param("transport", "udp", "SIP transport of the records", choices=("udp", "tcp", "tls")),
-    Param("sip_port", 5060, "SIP port on the nodes", check=checker(port, "sip_port")),
+    Param("sip_port", 5060, "SIP port on the nodes", kind="port"),
     Param(
         "ttl", 3600, "record TTL in seconds (page: 86400; shorter = faster redesign)", check=_ttl
     ),
@@ -99,9 +99,9 @@ PARAMS = (
         "resolver",
         "1.1.1.1",
         "resolver the nodes ask for the live records",
-        check=checker(ip_address, "resolver"),
+        kind="ip",
     ),
-    Param("dns_port", 53, "port of that resolver", check=checker(port, "dns_port")),
+    Param("dns_port", 53, "port of that resolver", kind="port"),
     Param(
         "channel_driver", "pjsip", "registrations from pjsip or chan_sip", choices=("pjsip", "sip")
     ),

@@ -26,7 +26,6 @@ from typing import Any
 from mirtalib.phones.endpoint import resolve_tech, settings_check
 from mirtalib.runbook import Check, Manual, Param, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
-from mirtalib.validate import checker, extension
 
 WANTED = {"trust_rpid": True, "send_rpid": True}
 WHY = "turn on 'Trust RPID' on the extension in MiRTA, or the phone never gets the parked caller ID"
@@ -36,7 +35,7 @@ PARAMS = (
         "extension",
         "104-DEVEL",
         "extension (username) of the Yealink phone",
-        check=checker(extension, "extension"),
+        kind="extension",
     ),
     Param(
         "tech",

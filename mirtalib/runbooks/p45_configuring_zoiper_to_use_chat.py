@@ -40,7 +40,7 @@ PARAMS = (
         "extension",
         "103-DEVEL",
         "extension (username) Zoiper registers as",
-        check=checker(extension, "extension"),
+        kind="extension",
     ),
     Param(
         "peers",

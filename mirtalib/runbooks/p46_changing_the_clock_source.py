@@ -43,7 +43,7 @@ from mirtalib.runbook import (
     Verification,
     text_edit,
 )
-from mirtalib.validate import checker, cmd, path, pipe
+from mirtalib.validate import cmd, pipe
 
 SYSFS = "/sys/devices/system/clocksource/clocksource0"
 CURRENT = f"{SYSFS}/current_clocksource"
@@ -74,7 +74,7 @@ PARAMS = (
         "grub_conf",
         "/etc/grub.conf",
         "legacy GRUB file edited when permanent=grub-legacy",
-        check=checker(path, "grub_conf"),
+        kind="path",
     ),
 )
 
