@@ -64,7 +64,8 @@ for t in rb.targets:
 # ## The install plans
 # CentOS 7 uses snapd as the page does, plus two things the page leaves out: `epel-release`
 # (snapd comes from EPEL) and waiting for snapd's first seeding (otherwise `snap install` fails
-# with "too early for operation"). Rocky/Alma/RHEL 8 and 9 take Certbot and its Apache plugin
+# with "too early for operation"); like the page, it then runs `snap refresh core` (only when the
+# installed core has an update pending). Rocky/Alma/RHEL 8 and 9 take Certbot and its Apache plugin
 # from EPEL, Debian from its own archive. Each command runs only when its guard fails.
 
 # %%

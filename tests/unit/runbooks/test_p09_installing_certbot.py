@@ -61,6 +61,12 @@ def test_every_install_step_is_guarded():
     c7 = [s.command for s in install_plan("centos7")]
     assert c7[0] == "yum -y install epel-release"  # snapd comes from EPEL
     assert "snap wait system seed.loaded && snap install core" in c7
+    # the page's `snap refresh core`, right after the install, guarded by the pending-update list
+    refresh = c7.index("snap refresh core")
+    assert c7[refresh - 1] == "snap wait system seed.loaded && snap install core"
+    assert install_plan("centos7")[refresh].unless == (
+        "snap list core >/dev/null 2>&1 && ! snap refresh --list 2>/dev/null | grep -q '^core '"
+    )
     assert "snap install --classic certbot" in c7
     assert "dnf -y install certbot python3-certbot-apache" in [
         s.command for s in install_plan("el9")
@@ -90,8 +96,12 @@ def test_plan_apply_verify_on_demo(rb):
     assert "CentOS Linux 7" in s["os-release"].reason
     assert s["epel"].status is Status.OK  # already installed on the demo node
     assert s["snapd"].status is Status.WOULD_RUN
+    assert s["snap-core-refresh"].status is Status.WOULD_RUN
     assert rehearse(rb).idempotent
-    rb.apply(confirm=True)
+    applied = _steps(rb.apply(confirm=True))
+    assert applied["snap-core-refresh"].status is Status.CHANGED
+    assert applied["snap-core-refresh"].commands[-1].command == "snap refresh core"
+    assert "refreshed" in applied["snap-core-refresh"].commands[-1].output
     checks = {x.step_id: x for x in rb.verify().nodes[0].results if x.kind == "check"}
     assert checks["certbot-version"].status is Status.PASS
     assert checks["renew-timer"].status is Status.PASS
