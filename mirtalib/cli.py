@@ -88,7 +88,11 @@ ReportsOpt = Annotated[
 ]
 NameOpt = Annotated[
     str | None,
-    typer.Option("--name", help="Run name (default: UTC timestamp, e.g. 20261126T135000Z)."),
+    typer.Option(
+        "--name",
+        help="Run name; refused when already in use (default: UTC time to the millisecond, "
+        "e.g. 20261126T135000.123Z, with -2 ... added when taken).",
+    ),
 ]
 ProgressOpt = Annotated[
     bool | None,
@@ -114,6 +118,7 @@ def demo() -> None:
         raise typer.Exit(1) from None
     _say(f"demo PBX ready in {paths.root}")
     _say(f"  database: {paths.db_path}")
+    _say("  select it with MIRTA_DB_URL=demo (unset, no database is configured)")
 
 
 @app.command("list")
@@ -251,7 +256,8 @@ def report(
         run_report,
         write_index,
     )
-    from mirtalib.nbrun.discover import NOTEBOOKS_DIR
+    from mirtalib.nbrun.discover import NOTEBOOKS_DIR, PARAMETERS_DIR
+    from mirtalib.settings import DEMO
 
     selected: list[Path] = []
     try:
@@ -265,6 +271,8 @@ def report(
         raise typer.Exit(2)
     if params_dir is not None and not params_dir.is_dir():
         raise _fail(ParameterError(f"--params-dir {params_dir} is not a folder"))
+    if params_dir is not None and params_dir.resolve() == (PARAMETERS_DIR / "demo").resolve():
+        os.environ["MIRTA_DB_URL"] = DEMO  # the demo parameters read the demo PBX, nothing else
     reports_dir = _reports_dir(reports)
     try:
         results = run_report(

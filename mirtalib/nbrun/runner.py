@@ -22,6 +22,7 @@ from mirtalib.nbrun.execute import (
     register_secrets,
     write_notebook,
 )
+from mirtalib.nbrun.outputs import atomic_write_text, claim_run
 from mirtalib.nbrun.params import (
     inspect_parameters,
     load_parameter_files,
@@ -36,8 +37,21 @@ _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def default_run_name() -> str:
-    """A run name from the current UTC time, e.g. ``20261126T135000Z`` (sorts chronologically)."""
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """A run name from the current UTC time to the millisecond, e.g. ``20261126T135000.123Z``.
+
+    Names sort chronologically; two runs started in the same millisecond get ``-2`` ... (see
+    :func:`mirtalib.nbrun.outputs.claim_run`).
+    """
+    now = datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+
+
+def _check_run_name(run: str) -> None:
+    if not _RUN_NAME.match(run):
+        raise NotebookError(
+            f"run name {run[:120]!r} may only contain letters, digits, '.', '_' and '-' "
+            "(at most 100 characters)"
+        )
 
 
 @dataclass
@@ -115,20 +129,46 @@ def run_notebook(
         parameter_files: YAML files merged in order.
         cli: ``(name, value)`` pairs from ``-p``; they win over the files.
         reports_dir: the reports folder; output goes to ``<reports_dir>/<notebook-stem>/``.
-        run: run name (default: UTC timestamp).
+        run: run name (default: UTC timestamp to the millisecond, suffixed ``-2`` ... when taken);
+            a name given here that is already in use is refused.
         progress: show a progress bar.
         log_output: stream cell output to the log.
 
     Raises:
-        ParameterError: bad parameters (nothing is executed).
+        ParameterError: bad parameters or a run name in use (nothing is executed).
         NotebookError: missing notebook or bad run name (a kernel that cannot start is reported
             in the result, so that a report set goes on with the next notebook).
     """
     nb_path = resolve_notebook(notebook)
-    run = run or default_run_name()
-    if not _RUN_NAME.match(run):
-        raise NotebookError(f"run name {run!r} may only contain letters, digits, '.', '_' and '-'")
+    if run is not None:
+        _check_run_name(run)
     values, declared = collect_parameters(nb_path, parameter_files, cli)
+    folder = reports_dir / nb_path.stem
+    with claim_run([folder], run or default_run_name(), explicit=run is not None) as name:
+        return _run_claimed(
+            nb_path,
+            values,
+            declared,
+            parameter_files,
+            reports_dir=reports_dir,
+            run=name,
+            progress=progress,
+            log_output=log_output,
+        )
+
+
+def _run_claimed(
+    nb_path: Path,
+    values: dict[str, Any],
+    declared: list,
+    parameter_files: Sequence[Path],
+    *,
+    reports_dir: Path,
+    run: str,
+    progress: bool,
+    log_output: bool,
+) -> RunResult:
+    """Execute a notebook whose parameters are checked under a run name claimed for it."""
     register_secrets(values, declared)
     label = display_path(nb_path)
     out_dir = reports_dir / nb_path.stem
@@ -176,8 +216,7 @@ def run_notebook(
         "html": result.html.name,
     }
     record = json.dumps(result.info, indent=1, sort_keys=True, default=str)
-    result.record.parent.mkdir(parents=True, exist_ok=True)
-    result.record.write_text(scrub(record) + "\n", encoding="utf-8")
+    atomic_write_text(result.record, scrub(record) + "\n")
     if not ok:
         logger.error("%s failed: %s", label, result.info["error"])
     return result
@@ -207,21 +246,37 @@ def run_report(
 ) -> list[RunResult]:
     """Run every notebook of ``plan`` (all of them, even after a failure) under one run name.
 
-    Parameter errors are checked for all notebooks before anything runs.
+    Parameter errors are checked for all notebooks before anything runs. The run name is claimed
+    in every notebook's folder at once (a default name that is taken anywhere gets a suffix; a
+    given name in use is refused).
 
     Raises:
-        ParameterError: when a notebook's parameter file is invalid (names every bad file).
+        ParameterError: when a notebook's parameter file is invalid (names every bad file), or the
+            run name given is in use.
     """
-    run = run or default_run_name()
+    if run is not None:
+        _check_run_name(run)
     problems = []
+    checked = []
     for nb, files in plan:
         try:
-            collect_parameters(nb, files)
+            checked.append((nb, files, *collect_parameters(nb, files)))
         except (ParameterError, NotebookError) as exc:
             problems.append(str(exc))
     if problems:
         raise ParameterError("; ".join(problems))
-    return [
-        run_notebook(nb, files, reports_dir=reports_dir, run=run, progress=progress)
-        for nb, files in plan
-    ]
+    folders = [reports_dir / nb.stem for nb, _files in plan]
+    with claim_run(folders, run or default_run_name(), explicit=run is not None) as name:
+        return [
+            _run_claimed(
+                nb,
+                values,
+                declared,
+                files,
+                reports_dir=reports_dir,
+                run=name,
+                progress=progress,
+                log_output=False,
+            )
+            for nb, files, values, declared in checked
+        ]
