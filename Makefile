@@ -53,7 +53,7 @@ realpbx:
 
 demo: $(VENV)/.stamp-base
 	$(BIN)/mirta demo
-	$(BIN)/mirta report notebooks/analytics --params-dir parameters/demo --name demo
+	MIRTA_DB_URL=demo $(BIN)/mirta report notebooks/analytics --params-dir parameters/demo --name demo
 	@echo "Reports: $(CURDIR)/reports/index.html"
 
 # pytest exit status 5 means "no tests collected": a failure here, never a silent pass
@@ -70,10 +70,11 @@ test-suite: $(VENV)/.stamp-test
 	if [ $$rc = 5 ]; then echo "error: pytest collected no tests under $(TESTS)"; fi; \
 	exit $$rc
 
-# golden outputs are made on the demo PBX: a production MIRTA_DB_URL or .env must not leak in
+# golden outputs are made on the demo PBX (MIRTA_DB_URL=demo): a production database or .env must
+# not leak in
 test-notebooks: $(VENV)/.stamp-test
-	env -u MIRTA_DB_URL MIRTA_DOTENV=/dev/null $(BIN)/mirta demo
-	@rc=0; env -u MIRTA_DB_URL -u MIRTA_SCHEMA_MAP MIRTA_DOTENV=/dev/null \
+	env MIRTA_DB_URL=demo MIRTA_DOTENV=/dev/null $(BIN)/mirta demo
+	@rc=0; env -u MIRTA_SCHEMA_MAP MIRTA_DB_URL=demo MIRTA_DOTENV=/dev/null \
 	  $(BIN)/python -m pytest --nbval notebooks --nbval-current-env \
 	  --nbval-sanitize-with tests/notebooks/sanitize.cfg $(NBVAL_ARGS) || rc=$$?; \
 	if [ $$rc = 5 ]; then echo "error: nbval found no notebooks (.ipynb) under notebooks/"; fi; \

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 _INTEGRATION = Path(__file__).parent / "integration"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests read the demo PBX where they rely on it: ``MIRTA_DB_URL=demo``, as ``make demo``
+    and the committed notebooks (a production database of the developer's shell never leaks in).
+    Tests of the unconfigured case remove it with ``monkeypatch.delenv("MIRTA_DB_URL")``."""
+    os.environ["MIRTA_DB_URL"] = "demo"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

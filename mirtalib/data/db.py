@@ -1,8 +1,13 @@
 """Database engines: the demo PBX or a real MiRTA database, opened read-only for analytics.
 
 >>> from mirtalib.data.db import open_database
->>> db = open_database()            # MIRTA_DB_URL, else the embedded demo PBX
+>>> db = open_database()            # MIRTA_DB_URL (``demo``: the embedded demo PBX)
 >>> legs = db.read_sql(select(...))  # tidy pandas DataFrame
+
+The demo is a demo: it is opened only when asked for (``MIRTA_DB_URL=demo``) or inside
+:func:`demo_scope` (a runbook run whose targets are all ``replay:`` demo nodes). Otherwise, with
+no MIRTA_DB_URL, :func:`open_database` raises :class:`NoDatabaseConfigured`
+(:data:`NO_DATABASE`), which runbook steps show as a finding.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,6 +29,31 @@ from mirtalib.errors import DataSourceError, SchemaError
 from mirtalib.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: what a step that needs the MiRTA database says when none is configured
+NO_DATABASE = "no database configured (set MIRTA_DB_URL)"
+
+_DEMO_SCOPE: ContextVar[bool] = ContextVar("mirta_demo_scope", default=False)
+
+
+class NoDatabaseConfigured(DataSourceError):
+    """No MIRTA_DB_URL (nor ``demo``): nothing to read, and the demo is not shown in its place."""
+
+
+@contextmanager
+def demo_scope(on: bool = True) -> Iterator[None]:
+    """Inside, an unconfigured database means the demo PBX (``on``: the run's targets are all
+    ``replay:`` demo nodes, whose database is the demo's). Per thread (a context variable)."""
+    token = _DEMO_SCOPE.set(on)
+    try:
+        yield
+    finally:
+        _DEMO_SCOPE.reset(token)
+
+
+def demo_selected(settings: Settings | None = None) -> bool:
+    """True when the demo PBX stands for the database: ``MIRTA_DB_URL=demo`` or a demo scope."""
+    return _DEMO_SCOPE.get() or (settings or Settings.load()).is_demo
 
 
 def describe_url(url: URL) -> str:
@@ -136,15 +167,22 @@ def detect_cdr_layout(engine: Engine, schema: Schema | None = None) -> CdrLayout
 
 
 def open_database(url: str | URL | None = None, settings: Settings | None = None) -> Database:
-    """Open the configured MiRTA database read-only (the demo PBX when none is configured).
+    """Open the configured MiRTA database read-only.
 
     Args:
-        url: overrides MIRTA_DB_URL (a string or a SQLAlchemy URL).
+        url: overrides MIRTA_DB_URL (a string or a SQLAlchemy URL; ``demo``: the demo PBX).
         settings: settings to use (default: :meth:`Settings.load`).
+
+    Raises:
+        NoDatabaseConfigured: no URL and no MIRTA_DB_URL, outside a :func:`demo_scope`.
     """
     settings = settings or Settings.load(url if isinstance(url, str) else None)
     db_url = url if isinstance(url, URL) else settings.db_url
     if db_url is None:
+        if not demo_selected(settings):
+            raise NoDatabaseConfigured(
+                f"{NO_DATABASE}: give a database URL, or MIRTA_DB_URL=demo for the demo PBX"
+            )
         from mirtalib.demo import ensure_demo  # local import: the demo is optional
 
         db_url = ensure_demo(settings).db_url

@@ -6,6 +6,6 @@ built by another version of the generator (the cache key is a hash of this packa
 
 from __future__ import annotations
 
-from mirtalib.demo.paths import DemoPaths, demo_root, ensure_demo
+from mirtalib.demo.paths import DemoPaths, demo_root, ensure_demo, require_demo
 
-__all__ = ["DemoPaths", "demo_root", "ensure_demo"]
+__all__ = ["DemoPaths", "demo_root", "ensure_demo", "require_demo"]

@@ -91,3 +91,20 @@ def ensure_demo(settings: Settings | None = None) -> DemoPaths:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return paths
+
+
+def require_demo(what: str) -> DemoPaths:
+    """The demo PBX standing in for ``what`` (a folder or file not given), only when the demo was
+    asked for (``MIRTA_DB_URL=demo``, or a run on ``replay:`` demo nodes).
+
+    Raises:
+        NoDatabaseConfigured: naming ``what``; the demo's files are never read as a real server's.
+    """
+    from mirtalib.data.db import NoDatabaseConfigured, demo_selected
+
+    if not demo_selected():
+        raise NoDatabaseConfigured(
+            f"no {what} given and no source configured: give it (the demo PBX's is used "
+            "only with MIRTA_DB_URL=demo)"
+        )
+    return ensure_demo()

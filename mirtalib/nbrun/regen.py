@@ -29,9 +29,10 @@ from mirtalib.nbrun.params import inspect_parameters
 
 logger = logging.getLogger(__name__)
 
-# golden outputs come from the demo PBX only: ignore a production database and `.env`
+# golden outputs come from the demo PBX only (MIRTA_DB_URL=demo): ignore a production database
+# and `.env`
 DEMO_ENVIRON: dict[str, str | None] = {
-    "MIRTA_DB_URL": None,
+    "MIRTA_DB_URL": "demo",
     "MIRTA_SCHEMA_MAP": None,
     "MIRTA_TIMEZONE": None,
     "MIRTA_DOTENV": os.devnull,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mirtalib.data.db import demo_scope
 from mirtalib.errors import ConfirmationRequired, MirtaError, ParameterError, TargetError
 from mirtalib.runbook.engine import ProgressCallback, rollback_node, run_node
 from mirtalib.runbook.frame import Verification, framed
@@ -121,8 +122,9 @@ class Runbook:
 
     @property
     def steps(self) -> list[Step]:
-        """Frame + page steps."""
-        return self.definition.steps(self.values, [t.name for t in self.targets])
+        """Frame + page steps (on replay targets only, an unconfigured database is the demo's)."""
+        with demo_scope(self.is_replay):
+            return self.definition.steps(self.values, [t.name for t in self.targets])
 
     @property
     def is_replay(self) -> bool:
@@ -183,9 +185,12 @@ class Runbook:
 
     def _run(self, mode: str, on_step: ProgressCallback | None) -> list:
         steps = self.steps
-        return self._fan_out(
-            lambda t: run_node(mode, steps, t, stamp=self._stamp(t), on_step=on_step)
-        )
+
+        def work(t: Target):
+            with demo_scope(self.is_replay):  # per worker thread: the database steps' source
+                return run_node(mode, steps, t, stamp=self._stamp(t), on_step=on_step)
+
+        return self._fan_out(work)
 
     def plan(self, *, on_step: ProgressCallback | None = None) -> RunReport:
         """Render, diff and list; run only read-only commands. No side effect."""

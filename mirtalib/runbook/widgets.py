@@ -23,20 +23,26 @@ from mirtalib.runbook.session import Runbook
 log = logging.getLogger(__name__)
 
 
-def db_choices(kind: str) -> list[str]:
-    """Tenant codes or node names from the MiRTA database (the demo PBX by default)."""
+def db_choices(kind: str, *, demo: bool = False) -> list[str]:
+    """Tenant codes or node names from the MiRTA database (MIRTA_DB_URL; the demo PBX's only
+    with ``MIRTA_DB_URL=demo`` or ``demo`` True: a form on ``replay:`` demo nodes).
+
+    Raises:
+        NoDatabaseConfigured: no database configured (the form then takes free text).
+    """
     from sqlalchemy import select
 
-    from mirtalib.data.db import open_database
+    from mirtalib.data.db import demo_scope, open_database
 
-    db = open_database()
+    with demo_scope(demo):
+        db = open_database()
     table, column = ("te_tenants", "te_code") if kind == "tenants" else ("no_nodes", "no_name")
     t = db.schema.table(table)
     frame = db.read_sql(select(t.c[column]).order_by(t.c[column]))
     return [str(v) for v in frame.iloc[:, 0]]
 
 
-def _field(param: Param, value: Any) -> w.Widget:
+def _field(param: Param, value: Any, *, demo: bool = False) -> w.Widget:
     desc = {
         "description": param.name,
         "style": {"description_width": "initial"},
@@ -45,7 +51,7 @@ def _field(param: Param, value: Any) -> w.Widget:
     choices: Any = param.choices
     if isinstance(choices, str):
         try:
-            choices = db_choices(choices)
+            choices = db_choices(choices, demo=demo)
         except MirtaError as exc:
             log.warning("no %s from the database (%s): free text instead", choices, exc)
             choices = None
@@ -68,7 +74,9 @@ class RunbookUI:
 
     def __init__(self, rb: Runbook) -> None:
         self.rb = rb
-        self.fields = {p.name: _field(p, rb.values[p.name]) for p in rb.definition.params}
+        self.fields = {
+            p.name: _field(p, rb.values[p.name], demo=rb.is_replay) for p in rb.definition.params
+        }
         self.targets = w.Text(
             value=",".join(t.spec for t in rb.targets),
             description="targets",

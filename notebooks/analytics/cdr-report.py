@@ -20,10 +20,12 @@
 # answered (ASR, ACD, NER), when the PBX is busy, how many channels it really needs at peak, where
 # the calls go, and which calls look like **toll fraud** or a **quality** problem. Every finding
 # lists its calls, the reason and how strong it is. Rows that cannot be used are counted by reason,
-# never dropped silently. By default it reads the demo PBX (October 2026, four tenants, two nodes).
+# never dropped silently. It reads the database of `MIRTA_DB_URL`: `demo` is the demo PBX (October
+# 2026, four tenants, two nodes), used by the committed outputs; unset, the run says no source is
+# configured.
 
 # %% tags=["parameters"]
-source: str = ""  # empty: MIRTA_DB_URL else the demo PBX; env:NAME (DB URL in that env var); or a Master.csv path/glob
+source: str = ""  # empty: MIRTA_DB_URL (demo: the demo PBX); env:NAME (DB URL in that env var); or a Master.csv path/glob
 columns: str = ""  # cdr_custom files in another field order: their field names, comma-separated ("": Master.csv)
 start: str = "2026-10-01"  # first day of the period (PBX-local time)
 end: str = "2026-11-01"  # end of the period (exclusive)

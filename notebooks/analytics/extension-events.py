@@ -23,7 +23,7 @@
 # customer's report such as *"100-DEVEL stuck since about 10:42"*, and the AMI event captures and
 # Asterisk `full` logs, where they exist, are compared with the log.
 #
-# The database is the one of `MIRTA_DB_URL` (read-only); by default the demo PBX.
+# The database is the one of `MIRTA_DB_URL` (read-only; `demo`: the demo PBX, with its logs).
 
 # %% tags=["parameters"]
 start: str = "2026-10-01"  # first instant analysed (PBX-local time, YYYY-MM-DD [HH:MM])
@@ -41,7 +41,7 @@ plot_start: str = "2026-10-14 08:00"  # start of the plotted window
 plot_end: str = "2026-10-14 18:00"  # end of the plotted window
 report_extension: str = "100-DEVEL"  # the extension a customer reported
 report_at: str = "2026-10-14 10:42"  # when (server time) it was reported stuck
-logs_dir: str = ""  # folder of <node>/full and <node>/ami-events*.txt; empty: demo PBX logs
+logs_dir: str = ""  # folder of <node>/full and <node>/ami-events*.txt; empty: the demo PBX's (MIRTA_DB_URL=demo only)
 logs_day: str = "2026-10-14"  # the day the AMI captures and full logs cover
 
 # %%
@@ -50,7 +50,7 @@ import matplotlib
 import pandas as pd
 
 from mirtalib.data.db import open_database
-from mirtalib.demo import ensure_demo
+from mirtalib.demo import require_demo
 from mirtalib.events import build_timeline, focus, load_log_files, plot_timeline, time_in_state
 from mirtalib.events.report import analyze, busy_disagreement
 
@@ -142,7 +142,7 @@ print(f"node moves in the window: {len(fx.moves)}")
 # the reverse (`only_b_s`).
 
 # %%
-logs = load_log_files(logs_dir or ensure_demo().logs_dir)
+logs = load_log_files(logs_dir or require_demo("logs_dir").logs_dir)
 print(logs.events.groupby(["source", "kind"]).size().rename("events").to_string())
 day_end = pd.Timestamp(logs_day) + pd.Timedelta(days=1)
 ami = logs.events[logs.events["source"].str.startswith("ami:")]

@@ -21,14 +21,15 @@
 # file), **unexpected** (recorded although the setting says no: a privacy problem), duplicates,
 # wrong format, orphan files, transcripts and storage, and lists the calls behind every gap.
 #
-# The defaults audit October 2026 on the demo PBX, whose recordings hold deliberate gaps.
+# With `MIRTA_DB_URL=demo` the defaults audit October 2026 on the demo PBX, whose recordings hold
+# deliberate gaps.
 
 # %% tags=["parameters"]
 start: str = "2026-10-01"  # first day audited (PBX-local time, YYYY-MM-DD)
 end: str = "2026-11-01"  # day after the last day audited
 tenants: str = "all"  # all, or tenant codes separated by commas
 inventory_source: str = "local"  # db (metadata table only), local (folder) or ftps (page 13 store)
-recordings_dir: str = ""  # local recordings folder; empty for the demo PBX's recordings
+recordings_dir: str = ""  # local recordings folder; empty: the demo PBX's (MIRTA_DB_URL=demo only)
 name_pattern: str = ""  # regex of a recording's path; empty for the assumed default (see below)
 ftps_host: str = ""  # FTPS server of the recordings (when inventory_source is ftps)
 ftps_port: int = 21  # its control port

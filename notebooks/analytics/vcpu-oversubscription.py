@@ -21,10 +21,11 @@
 # harmful**) with the concrete change. Each finding shows its formula and threshold.
 #
 # The second half tests the explanation on seed page 40 ("Running on VMware") with a small Monte
-# Carlo of three CPU scheduling models. By default everything reads the demo PBX's exports.
+# Carlo of three CPU scheduling models. With `vmware_dir` empty it reads the demo PBX's exports, only when the demo is selected
+# (`MIRTA_DB_URL=demo`).
 
 # %% tags=["parameters"]
-vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: demo PBX
+vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: demo PBX (MIRTA_DB_URL=demo)
 inventory: str = ""  # RVTools folder/.xlsx or inventory YAML replacing the folder's own; empty: none
 pbx_pattern: str = r"(?i)pbx|asterisk|mirta|^srv\d+"  # regex on VM names marking PBX VMs
 ht_credit: float = 0.25  # extra capacity credited to hyper-threading, fraction of the cores (max 0.25)
@@ -44,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mirtalib.demo import ensure_demo
+from mirtalib.demo import require_demo
 from mirtalib.vmware import Thresholds, assess, doc_sweep, load_folder, simulate
 from mirtalib.vmware.plots import plot_counter, plot_guest_load, plot_sweep
 from mirtalib.vmware.report import busy_vcpus, measured_demand
@@ -52,7 +53,7 @@ from mirtalib.vmware.sim import scenario_from_inventory
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_colwidth", 110)
-folder = Path(vmware_dir) if vmware_dir else ensure_demo().vmware_dir
+folder = Path(vmware_dir) if vmware_dir else require_demo("vmware_dir").vmware_dir
 th = Thresholds(ht_credit=min(ht_credit, 0.25), ready_risk=ready_risk, ready_harm=ready_harm,
                 costop_risk=costop_risk, costop_harm=costop_harm, steal_risk=steal_risk,
                 steal_harm=steal_harm)

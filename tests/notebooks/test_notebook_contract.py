@@ -104,8 +104,8 @@ def _canaries(source: Path) -> dict[str, str]:
 @pytest.mark.parametrize("source", SOURCES, ids=_id)
 def test_runs_with_plain_papermill_and_demo_parameters_without_showing_secrets(source, tmp_path):
     canaries = _canaries(source)
-    env = {k: v for k, v in os.environ.items() if k not in {"MIRTA_DB_URL", "MIRTA_SCHEMA_MAP"}}
-    env.update(canaries, MIRTA_DOTENV=str(tmp_path / ".env"))
+    env = {k: v for k, v in os.environ.items() if k != "MIRTA_SCHEMA_MAP"}
+    env.update(canaries, MIRTA_DB_URL="demo", MIRTA_DOTENV=str(tmp_path / ".env"))
     (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in canaries.items()))
     output = tmp_path / "out.ipynb"
     demo = PARAMETERS_DIR / "demo" / f"{source.stem}.yaml"

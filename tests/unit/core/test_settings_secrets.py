@@ -24,10 +24,18 @@ def _isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("MIRTA_DOTENV", str(tmp_path / ".env"))
 
 
-def test_default_is_demo(tmp_path):
+def test_unset_is_no_database_not_the_demo(tmp_path):
     s = Settings.load()
-    assert s.is_demo
+    assert not s.is_demo and not s.configured
     assert s.db_url is None
+    assert s.safe_db_url == "no database configured (set MIRTA_DB_URL)"
+
+
+@pytest.mark.parametrize("value", ["demo", "DEMO", " demo "])
+def test_demo_only_when_asked(monkeypatch, value):
+    monkeypatch.setenv("MIRTA_DB_URL", value)
+    s = Settings.load()
+    assert s.is_demo and s.configured and s.db_url is None
     assert "demo" in s.safe_db_url
 
 
