@@ -96,10 +96,10 @@ def run_coverage(
     Args:
         start, end: the period [start, end) in PBX-local time (``YYYY-MM-DD``).
         tenants: tenant codes (list or comma-separated); empty/None = all.
-        db_url: database URL ("" / None = MIRTA_DB_URL, else the demo PBX).
+        db_url: database URL ("" / None = MIRTA_DB_URL; ``demo``: the demo PBX).
         inventory_source: "db" (metadata table only, sizes as recorded there), "local" (metadata
             + a local recordings folder) or "ftps" (metadata + the remote store of page 13).
-        recordings_dir: local folder ("" = the demo PBX's recordings folder).
+        recordings_dir: local folder ("" = the demo PBX's recordings folder, with the demo only).
         ftps: the remote store, for inventory_source "ftps".
         name_pattern: file name regex ("" = the assumed default of
             :mod:`mirtalib.recording.naming`).
@@ -162,9 +162,9 @@ def _short(description: str) -> str:
 
 
 def _demo_recordings() -> Path:
-    from mirtalib.demo import ensure_demo  # the demo is optional
+    from mirtalib.demo import require_demo  # the demo is optional
 
-    return ensure_demo().recordings_dir
+    return require_demo("recordings_dir").recordings_dir
 
 
 def tenant_totals(result: CoverageAudit) -> pd.DataFrame:
