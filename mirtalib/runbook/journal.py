@@ -1,30 +1,68 @@
-"""The journal: one JSON file per run under ``settings.reports_dir / 'journal'``.
+"""The journal: one JSON file per run under ``settings.reports_dir / 'journal'`` (a headless
+run: its own folder's ``journal/``).
 
 It records who ran what, when, where and with which parameters (secret references by name only,
 everything scrubbed), each command with its exit code and trimmed output, and each file with its
-before/after SHA-256 and backup path: enough to audit a change and to find the backups to restore.
+before/after SHA-256 and backup path: enough to audit a change and to roll it back from another
+process (:meth:`mirtalib.runbook.Runbook.rollback` with ``run_id``).
+
+Every run (plan, apply, verify, rollback) gets a run id, ``YYYYmmdd-HHMMSS.ffffff-xxxxxx``: the
+run's UTC start to the microsecond and a random suffix (replays: a per-process counter, so demo
+outputs stay the same), unique across runs. It names the entry (``<run id>-pNN-<mode>.json``) and
+the run's backup folder on the targets (``<backup dir>/<run id>/<absolute path>``).
 """
 
 from __future__ import annotations
 
 import getpass
+import itertools
 import json
 import logging
+import re
+import secrets
 import socket
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mirtalib.errors import TargetError
+from mirtalib.errors import ParameterError, TargetError
 from mirtalib.runbook.results import RunReport
+from mirtalib.runfiles import JOURNAL, run_dir
 from mirtalib.secrets import scrub
 from mirtalib.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+RUN_ID = re.compile(r"^\d{8}-\d{6}\.\d{6}-[a-z0-9]{6}$")
+_REPLAY_RUNS = itertools.count(1)
+
+
+def new_run_id(when: datetime, *, replay: bool = False) -> str:
+    """A run id for a run starting at ``when``: random suffix, or a counter on replays."""
+    suffix = f"rp{next(_REPLAY_RUNS):04d}" if replay else secrets.token_hex(3)
+    return f"{when:%Y%m%d-%H%M%S.%f}-{suffix}"
+
+
+def check_run_id(value: object, name: str = "run_id") -> str:
+    """A run id as the journal writes it (``20261102-083000.123456-9f3a1c``), or ""."""
+    text = str(value).strip() if isinstance(value, str) else value
+    if text == "":
+        return ""
+    if not isinstance(text, str) or not RUN_ID.match(text):
+        raise ParameterError(
+            f"{name}={value!r} is not a run id like 20261102-083000.123456-9f3a1c "
+            "(`mirta journal` lists them)"
+        )
+    return text
+
+
 def journal_dir(settings: Settings | None = None) -> Path:
-    """Default folder of the journal."""
+    """Default folder of the journal: the headless run's own folder (``MIRTA_RUN_DIR/journal``,
+    :mod:`mirtalib.runfiles`), else ``reports_dir / 'journal'``."""
+    here = run_dir()
+    if here is not None and settings is None:
+        return here / JOURNAL
     return (settings or Settings.load()).reports_dir / "journal"
 
 
@@ -55,9 +93,11 @@ def write_journal(
     parameters: dict[str, Any],
     folder: Path,
     rehearsal: bool = False,
+    backup_dir: str = "",
 ) -> Path:
     """Write ``report`` as a journal entry; returns its path (never overwrites an entry)."""
     entry = {
+        "run_id": report.run_id,
         "page": report.page,
         "slug": slug,
         "title": report.title,
@@ -68,12 +108,15 @@ def write_journal(
         "targets": [n.target for n in report.nodes],
         "parameters": _clean(parameters),
         "failed": report.failed,
+        "serial": report.serial,
+        "backup_dir": backup_dir,
+        "rolls_back": report.rolls_back,
         "nodes": _clean([n.to_dict() for n in report.nodes]),
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
         mode = f"rehearsal-{report.mode}" if rehearsal else report.mode
-        stem = f"{when:%Y%m%d-%H%M%S}-p{report.page:02d}-{mode}"
+        stem = f"{report.run_id or f'{when:%Y%m%d-%H%M%S}'}-p{report.page:02d}-{mode}"
         for n in range(1, 10_000):
             path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
             try:
@@ -87,3 +130,56 @@ def write_journal(
     except OSError as exc:
         raise TargetError(f"cannot write the journal in {folder}: {exc.strerror}") from None
     raise TargetError(f"journal folder {folder} has too many entries named {stem}")
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("journal entry %s is not readable: %s", path.name, exc)
+        return None
+    if not isinstance(data, dict):
+        return None
+    data["path"] = str(path)
+    return data
+
+
+def entries(
+    folder: Path | None = None, *, page: int | None = None, last: int | None = None
+) -> list[dict[str, Any]]:
+    """Journal entries, oldest first (optionally of one page, only the ``last`` N)."""
+    folder = folder or journal_dir()
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        data = _read(path)
+        if data is None or (page is not None and data.get("page") != page):
+            continue
+        found.append(data)
+    found.sort(key=lambda e: (str(e.get("run_id") or ""), str(e.get("when", "")), e["path"]))
+    return found[-last:] if last else found
+
+
+def find_entry(run_id: str, folder: Path | None = None) -> dict[str, Any]:
+    """The journal entry of ``run_id`` (an apply when the id names several entries)."""
+    run_id = check_run_id(run_id)
+    if not run_id:
+        raise ParameterError("no run id given (`mirta journal` lists them)")
+    folder = folder or journal_dir()
+    hits = [e for p in sorted(folder.glob(f"{run_id}-p*.json")) if (e := _read(p)) is not None]
+    hits = [e for e in hits if e.get("run_id") == run_id]
+    if not hits:
+        raise ParameterError(f"run {run_id} is not in the journal {folder}")
+    hits.sort(key=lambda e: (e.get("mode") != "apply", bool(e.get("rehearsal"))))
+    return hits[0]
+
+
+def changed_files(entry: dict[str, Any]) -> list[str]:
+    """``node:path`` of every file the entry's run changed."""
+    out = []
+    for node in entry.get("nodes", []):
+        for step in node.get("steps", []):
+            if step.get("status") in ("changed", "restored") and step.get("file"):
+                out.append(f"{node.get('node')}:{step['file']['path']}")
+    return out
