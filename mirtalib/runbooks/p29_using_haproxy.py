@@ -9,7 +9,10 @@ through the stats socket (``show stat``).
 Where it differs from the page, and why:
 
 * ``option http-server-close`` is an HTTP option; in ``mode tcp`` HAProxy ignores it with a
-  warning, so it is left out.
+  warning, so it is left out (the rendered file says so in a comment).
+* the page's ``daemon`` and ``option logasap`` are kept: ``daemon`` is what CentOS 6's init script
+  expects and is ignored under systemd (``-Ws``); ``option logasap`` logs a MySQL connection when
+  it opens, which matters because these connections stay open up to ``idle_timeout`` (30 min).
 * the page's health check is ``option httpchk`` against port 3307: that needs an HTTP checker
   such as Percona's *clustercheck* on every database server. Without one, both servers are marked
   DOWN and every database connection fails. The default here is a plain TCP check
@@ -55,6 +58,9 @@ global
     user {{ run_as }}
     group {{ run_as }}
 {%- endif %}
+    # the page's 'daemon': background mode for init scripts (CentOS 6); systemd runs haproxy
+    # with -Ws, where it is ignored
+    daemon
     stats socket {{ stats_socket }} mode 600 level operator
 
 defaults
@@ -62,6 +68,11 @@ defaults
     log global
     option tcplog
     option dontlognull
+    # the page's 'option logasap': log each connection when it opens; the database connections
+    # stay open up to the idle timeout, and without it they would be logged only when they close
+    option logasap
+    # the page's 'option http-server-close' is left out: an HTTP option, which mode tcp
+    # ignores with a warning
     option redispatch
     retries 3
     timeout connect {{ timeout_connect }}

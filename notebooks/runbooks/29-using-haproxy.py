@@ -63,6 +63,10 @@ print(steps_text(rb.steps))
 #   HTTP checker (e.g. clustercheck) on both database servers: without it HAProxy marks both
 #   servers DOWN and every database connection fails, which is what the demo node shows now;
 # * the stats socket is restricted (`mode 600 level operator`).
+#
+# The page's `daemon` (background mode for init scripts; systemd's `-Ws` ignores it) and
+# `option logasap` (a database connection is logged when it opens, not only when it closes up to
+# 30 minutes later) are kept; the rendered file says why in its comments.
 
 # %%
 print(render_config(rb.values))

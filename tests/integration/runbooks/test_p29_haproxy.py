@@ -127,6 +127,9 @@ def test_rendered_config_passes_the_real_checker(tmp_path, check):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Configuration file is valid" in out.stdout
     assert "WARNING" not in out.stdout + out.stderr  # no http-server-close warning in tcp mode
+    # the page's daemon and option logasap pass the real checker without a warning
+    lines = [ln.strip() for ln in cfg.read_text().splitlines()]
+    assert "daemon" in lines and "option logasap" in lines
 
 
 def test_the_checker_rejects_a_broken_file(tmp_path):

@@ -92,6 +92,19 @@ def test_plan_shows_the_page_config_broken_and_the_diff(replays, journal):
     assert s["reload"].status is Status.WOULD_RUN
 
 
+def test_the_pages_daemon_and_logasap_are_kept(replays, journal):
+    text = render_config(V)
+    lines = [ln.strip() for ln in text.splitlines()]
+    glob, defaults = lines.index("global"), lines.index("defaults")
+    assert "daemon" in lines[glob:defaults]
+    assert "option logasap" in lines[defaults : lines.index("listen mysql-proxy")]
+    assert "option http-server-close" not in lines  # said why in a comment of the file
+    assert "# the page's 'option http-server-close' is left out: an HTTP option" in text
+    rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
+    diff = steps_of(rb.plan())["haproxy-cfg"].diff
+    assert diff and "-    daemon" not in diff and "-    option logasap" not in diff
+
+
 def test_rehearsal_validates_then_reads_show_stat(replays, journal):
     rb = RUNBOOK.open("replay:srv01", journal=journal, target_options=replays)
     result = rehearse(rb)
