@@ -34,6 +34,7 @@ import yaml
 
 from mirtalib import validate
 from mirtalib.errors import DataSourceError, ParameterError
+from mirtalib.net.credhttp import RedirectRefused, open_with_credentials, require_https
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.secrets import resolve_secret, scrub
 from mirtalib.validate import cmd
@@ -173,19 +174,39 @@ def requests_for(inv: Inventory, **options: Any) -> list[RpsRequest]:
     return [register_request(r.mac, r.server, **options) for r in inv.phones.itertuples()]
 
 
-def send(request: RpsRequest, user: str, password_env: str, timeout: float = 20.0) -> Any:
-    """POST ``request`` with basic auth; return the XML-RPC answer (DataSourceError on failure)."""
+def send(
+    request: RpsRequest,
+    user: str,
+    password_env: str,
+    timeout: float = 20.0,
+    *,
+    cafile: str | None = None,
+) -> Any:
+    """POST ``request`` with basic auth; return the XML-RPC answer.
+
+    The credentials go only over https with the certificate verified (``cafile``: CA bundle, else
+    the system store) and never to another host on a redirect
+    (:func:`mirtalib.net.credhttp.open_with_credentials`).
+
+    Raises:
+        ParameterError: the URL is not https (checked before the password is read).
+        DataSourceError: no answer, a certificate that does not verify, a redirect to another
+            host, an answer that is not XML-RPC.
+    """
+    require_https(request.url, "rps_url")
     password = resolve_secret(password_env)
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
-    req = urllib.request.Request(  # noqa: S310 - URL validated by the caller (https/http)
+    req = urllib.request.Request(  # noqa: S310 - https only (open_with_credentials)
         request.url,
         data=request.body.encode("utf-8"),
         method="POST",
         headers={"Content-Type": request.content_type, "Authorization": f"Basic {token}"},
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        with open_with_credentials(req, name="rps_url", timeout=timeout, cafile=cafile) as resp:
             answer, _method = xmlrpc.client.loads(resp.read())
+    except RedirectRefused as exc:
+        raise DataSourceError(f"RPS: {exc}") from None
     except (OSError, ValueError, xmlrpc.client.Error) as exc:
         raise DataSourceError(f"RPS {request.url}: {scrub(str(exc))}") from None
     return answer[0] if answer else None
@@ -217,7 +238,7 @@ PARAMS = (
         "phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's",
         check=_inventory_path,
     ),
-    Param("rps_url", RPS_URL, "RPS XML-RPC endpoint", kind="url"),
+    Param("rps_url", RPS_URL, "RPS XML-RPC endpoint", kind="https_url"),
     Param("rps_user", "mirta-provisioning", "RPS account user name"),
     Param(
         "rps_password_env",

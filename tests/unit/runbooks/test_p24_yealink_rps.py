@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import ssl
 import threading
 import xmlrpc.client
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning
     send,
     servers,
 )
+
+from .https_loopback import make_ca
 
 
 def test_mac_normalization_and_rejects():
@@ -109,12 +112,17 @@ class _Rps(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def rps_server():
+def rps_server(tmp_path):
+    """A real HTTPS XML-RPC server on loopback; yields its URL and the CA bundle to trust."""
+    pki = make_ca(tmp_path)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Rps)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pki["cert"], pki["key"])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     _Rps.seen = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/xmlrpc"
+    yield f"https://127.0.0.1:{server.server_address[1]}/xmlrpc", str(pki["ca"])
     server.shutdown()
     server.server_close()
 
@@ -122,8 +130,9 @@ def rps_server():
 def test_send_posts_with_basic_auth(rps_server, monkeypatch):
     monkeypatch.setenv("MIRTA_TEST_RPS_PASSWORD", "s3cret-rps")
     inv = read_inventory(demo_inventory())
-    req = requests_for(inv, url=rps_server)[3]
-    answer = send(req, "mirta-provisioning", "MIRTA_TEST_RPS_PASSWORD")
+    url, cafile = rps_server
+    req = requests_for(inv, url=url)[3]
+    answer = send(req, "mirta-provisioning", "MIRTA_TEST_RPS_PASSWORD", cafile=cafile)
     assert answer == {"ret": True, "mac": "249ad8001122"}
     ctype, auth, method, params = _Rps.seen[0]
     assert ctype == "application/json;charset=UTF-8" and method == "redirect.registerDevice"
@@ -133,7 +142,7 @@ def test_send_posts_with_basic_auth(rps_server, monkeypatch):
 
 def test_send_without_password_and_to_a_dead_server(monkeypatch):
     monkeypatch.delenv("MIRTA_TEST_RPS_PASSWORD", raising=False)
-    req = register_request("805ec01a2b01", "x", url="http://127.0.0.1:9/xmlrpc")
+    req = register_request("805ec01a2b01", "x", url="https://127.0.0.1:9/xmlrpc")
     with pytest.raises(SecretError):
         send(req, "u", "MIRTA_TEST_RPS_PASSWORD")
     monkeypatch.setenv("MIRTA_TEST_RPS_PASSWORD", "pw-not-shown")
