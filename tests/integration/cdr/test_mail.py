@@ -162,3 +162,41 @@ def test_wrong_password_missing_secret_and_bad_parameters(relay, pages, monkeypa
         SmtpSettings(host="127.0.0.1", sender="pbx@ops.example", user=USER, tls="none")
     with pytest.raises(ParameterError, match="mail_to"):
         parse_recipients("ACME ops@acme.example")
+
+
+def test_relay_without_starttls_never_gets_the_password(pages, monkeypatch):
+    """A relay (or a man in the middle) that does not offer STARTTLS but offers AUTH in clear:
+    the mailer stops before AUTH; the relay's authenticator is never called."""
+    attempts = []
+
+    def _recording_auth(server, session, envelope, mechanism, data):
+        attempts.append(mechanism)
+        return _auth(server, session, envelope, mechanism, data)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        auth_require_tls=False,  # AUTH offered on the plain connection
+        authenticator=_recording_auth,
+    )
+    controller.start()
+    try:
+        monkeypatch.setenv("TEST_SMTP_PW", PASSWORD)
+        settings = SmtpSettings(
+            host="127.0.0.1",
+            port=port,
+            sender="pbx@ops.example",
+            user=USER,
+            password_env="TEST_SMTP_PW",
+        )
+        with pytest.raises(TargetError, match="STARTTLS") as err:
+            send_reports(pages, {"ACME": ["ops@acme.example"]}, settings)
+    finally:
+        controller.stop()
+    assert attempts == [] and inbox.messages == []
+    assert PASSWORD not in str(err.value)
