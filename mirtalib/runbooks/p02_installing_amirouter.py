@@ -33,7 +33,7 @@ import yaml
 
 from mirtalib.asterisk.keyvalue import parse_keyvalue
 from mirtalib.asterisk.software import parse_java_version
-from mirtalib.errors import ParameterError, ParseError
+from mirtalib.errors import ParseError
 from mirtalib.runbook import (
     Check,
     Manual,
@@ -52,15 +52,6 @@ from mirtalib.validate import cmd
 _CRON = re.compile(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.+)$")
 
 
-def _range(name: str, low: int, high: int):
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise ParameterError(f"{name}={value} is out of range {low}-{high}")
-        return value
-
-    return check
-
-
 PARAMS = (
     Param(
         "install_dir",
@@ -72,7 +63,7 @@ PARAMS = (
         "java_min",
         13,
         "lowest Java feature release accepted (page: 13)",
-        check=_range("java_min", 8, 99),
+        between=(8, 99),
     ),
     Param(
         "start_script",
@@ -90,7 +81,7 @@ PARAMS = (
         "log_warn_mb",
         200,
         "warn when the log is larger (MB)",
-        check=_range("log_warn_mb", 1, 100000),
+        between=(1, 100000),
     ),
     Param(
         "cron_file",
@@ -98,8 +89,8 @@ PARAMS = (
         "cron file of the daily truncate",
         kind="path",
     ),
-    Param("cron_hour", 0, "hour of the daily truncate", check=_range("cron_hour", 0, 23)),
-    Param("cron_minute", 0, "minute of the daily truncate", check=_range("cron_minute", 0, 59)),
+    Param("cron_hour", 0, "hour of the daily truncate", between=(0, 23)),
+    Param("cron_minute", 0, "minute of the daily truncate", between=(0, 59)),
     Param(
         "amirouter_port",
         8080,

@@ -60,7 +60,7 @@ from mirtalib.runbooks.teams_parts import (
     ensure_include,
     pjsip_sections,
 )
-from mirtalib.validate import cmd, hostname, ip_address
+from mirtalib.validate import cmd, hostname
 
 PLACEHOLDER_ROLES = ("private IP", "public IP", "Asterisk IP", "FQDN")
 
@@ -86,19 +86,6 @@ def _placeholders(value: str) -> str:
     return ",".join(tokens)
 
 
-def _optional_ip(value: str) -> str:
-    return ip_address(value, "public_ip") if value else ""
-
-
-def _days(name: str):
-    def check(value: int) -> int:
-        if not 1 <= value <= 365:
-            raise ParameterError(f"{name}={value}: use 1-365 days")
-        return value
-
-    return check
-
-
 PARAMS = (
     Param(
         "teams_fqdn",
@@ -122,7 +109,8 @@ PARAMS = (
         "public_ip",
         "203.0.113.11",
         "public NAT address (empty: same as private_ip)",
-        check=_optional_ip,
+        kind="ip",
+        optional=True,
     ),
     Param(
         "asterisk_ip",
@@ -209,7 +197,7 @@ PARAMS = (
         "cert_warn_days",
         21,
         "warn when the certificate expires within this many days",
-        check=_days("cert_warn_days"),
+        between=(1, 365),
     ),
 )
 

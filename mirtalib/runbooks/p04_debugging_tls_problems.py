@@ -51,7 +51,7 @@ from mirtalib.runbook import (
     conf_edit,
     equals,
 )
-from mirtalib.validate import cmd, path
+from mirtalib.validate import cmd
 
 METHODS = ("tlsv1_2", "tlsv1_3", "sslv23", "tlsv1", "tlsv1_1")
 
@@ -63,16 +63,6 @@ def _cipher(value: str) -> str:
             "(e.g. ECDHE-RSA-AES256-GCM-SHA384,ECDHE-RSA-AES128-GCM-SHA256 or DEFAULT,@SECLEVEL=1)"
         )
     return value
-
-
-def _days(value: int) -> int:
-    if not 1 <= value <= 365:
-        raise ParameterError(f"expiry_warn_days={value} must be 1-365")
-    return value
-
-
-def _ca_file(value: str) -> str:
-    return path(value, "ca_file") if value else ""
 
 
 PARAMS = (
@@ -87,7 +77,8 @@ PARAMS = (
         "ca_file",
         "",
         "CA bundle to verify the peer with on this machine; empty: system store",
-        check=_ca_file,
+        kind="path",
+        optional=True,
     ),
     Param(
         "pjsip_conf",
@@ -110,7 +101,10 @@ PARAMS = (
         choices=("keep", "DEFAULT", "LEGACY"),
     ),
     Param(
-        "expiry_warn_days", 30, "warn when a certificate expires within this many days", check=_days
+        "expiry_warn_days",
+        30,
+        "warn when a certificate expires within this many days",
+        between=(1, 365),
     ),
 )
 

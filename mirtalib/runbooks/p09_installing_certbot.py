@@ -43,7 +43,7 @@ from mirtalib.runbooks.installs import (
     parse_tool_version,
     version_at_least,
 )
-from mirtalib.validate import cmd, hostname
+from mirtalib.validate import cmd
 
 PLATFORMS = ("centos7", "el8", "el9", "debian")
 TIMERS = {
@@ -169,25 +169,11 @@ def plan_text(platform: str) -> str:
     )
 
 
-def _names(value: str) -> str:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise ParameterError("pbx_names must list at least one host name")
-    return ",".join(hostname(n, "pbx_names") for n in names)
-
-
-def _days(name: str):
-    def check(value: int) -> int:
-        if not 0 <= value <= 89:
-            raise ParameterError(f"{name}={value} must be 0-89 days (certificates last 90)")
-        return value
-
-    return check
-
-
 PARAMS = (
     Param("platform", "centos7", "OS of the nodes: centos7, el8, el9 or debian", choices=PLATFORMS),
-    Param("pbx_names", "srv01.pbx.example.net", "comma list of the PBX web names", check=_names),
+    Param(
+        "pbx_names", "srv01.pbx.example.net", "comma list of the PBX web names", items="hostname"
+    ),
     Param(
         "live_dir",
         "/etc/letsencrypt/live",
@@ -198,13 +184,13 @@ PARAMS = (
         "expiry_warn_days",
         30,
         "warn within this many days of expiry",
-        check=_days("expiry_warn_days"),
+        between=(0, 89),
     ),
     Param(
         "expiry_fail_days",
         7,
         "fail within this many days of expiry",
-        check=_days("expiry_fail_days"),
+        between=(0, 89),
     ),
 )
 

@@ -62,7 +62,7 @@ from mirtalib.runbook import (
 from mirtalib.runbook.targets import Target
 from mirtalib.runbooks.cli_answers import ChanSipState, chan_sip_missing, chan_sip_state
 from mirtalib.runbooks.sipconf import mask_live_secrets
-from mirtalib.validate import asterisk_name, cmd, path
+from mirtalib.validate import asterisk_name, cmd
 
 RESTARTS = {
     "core restart when convenient": cmd("asterisk", "-rx", "core restart when convenient"),
@@ -95,7 +95,8 @@ PARAMS = (
         "sip_conf",
         "/etc/asterisk/sip.conf",
         "sip.conf; empty: the node has no chan_sip (Asterisk 21+), only PJSIP moves",
-        check=lambda value: value if value == "" else path(value, "sip_conf"),
+        kind="path",
+        optional=True,
     ),
     Param("pjsip_base", 5080, "first port PJSIP uses today", kind="port"),
     Param("sip_base", 5060, "first port chan_sip uses today", kind="port"),

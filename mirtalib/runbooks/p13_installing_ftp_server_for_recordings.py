@@ -24,7 +24,6 @@ import json
 import re
 from typing import Any
 
-from mirtalib import validate
 from mirtalib.asterisk.keyvalue import parse_keyvalue, set_keyvalues
 from mirtalib.errors import DataSourceError, ParameterError
 from mirtalib.recording import FtpsStore, scan_ftps
@@ -101,12 +100,6 @@ def _bits(value: int) -> int:
     return value
 
 
-def _days(value: int) -> int:
-    if not 1 <= value <= 3650:
-        raise ParameterError(f"cert_days={value} must be 1-3650")
-    return value
-
-
 def _user(value: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", value or ""):
         raise ParameterError(f"ftp_user={value!r} is not a Linux user name")
@@ -133,7 +126,7 @@ PARAMS = (
         "key + certificate PEM",
         kind="path",
     ),
-    Param("cert_days", 365, "certificate validity in days", check=_days),
+    Param("cert_days", 365, "certificate validity in days", between=(1, 3650)),
     Param("key_bits", 2048, "RSA key size (page: 1024, refused)", check=_bits),
     Param(
         "cert_cn",
@@ -145,7 +138,8 @@ PARAMS = (
         "ftps_host",
         "",
         "host for the FTPS login check; empty: skip it",
-        check=lambda v: v and validate.host(v, "ftps_host"),
+        kind="host",
+        optional=True,
     ),
     Param("ftps_port", 21, "FTPS control port", kind="port"),
     Param(

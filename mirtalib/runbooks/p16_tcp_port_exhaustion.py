@@ -32,7 +32,6 @@ from typing import Any
 
 from mirtalib.asterisk.sockets import parse_netstat, parse_ss
 from mirtalib.asterisk.sysctl import parse_sysctl, parse_sysctl_conf, set_sysctl_conf
-from mirtalib.errors import ParameterError
 from mirtalib.runbook import (
     Check,
     Command,
@@ -57,30 +56,12 @@ PAGE_FIN_TIMEOUT = 1  # what the seed page writes
 KERNEL_FIN_TIMEOUT = 60  # Linux default
 
 
-def _fin_timeout(value: int) -> int:
-    if not 1 <= value <= 120:
-        raise ParameterError(
-            f"fin_timeout={value} is out of range: use 1-120 seconds (kernel default 60, "
-            "page 16 suggests 1, 15-30 is the usual choice)"
-        )
-    return value
-
-
-def _threshold(name: str):
-    def check(value: int) -> int:
-        if value < 1:
-            raise ParameterError(f"{name}={value} must be a positive number of sockets")
-        return value
-
-    return check
-
-
 PARAMS = (
     Param(
         "fin_timeout",
         30,
         "net.ipv4.tcp_fin_timeout in seconds (page: 1; kernel: 60)",
-        check=_fin_timeout,
+        between=(1, 120),
     ),
     Param("tw_reuse", 1, "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only", choices=(0, 1, 2)),
     Param(
@@ -105,13 +86,13 @@ PARAMS = (
         "time_wait_warn",
         1000,
         "TIME_WAIT sockets on the AMI port above which to warn",
-        check=_threshold("time_wait_warn"),
+        between=(1, 1_000_000),
     ),
     Param(
         "time_wait_fail",
         10000,
         "TIME_WAIT sockets on the AMI port above which verify fails",
-        check=_threshold("time_wait_fail"),
+        between=(1, 1_000_000),
     ),
 )
 

@@ -55,25 +55,13 @@ TESTS = ("reported_by", "internal_call", "feature_code_media", "did_from_mobile"
 OUTCOMES = ("bad", "good", "untested")
 
 
-def _samples(value: int) -> int:
-    if not 2 <= value <= 60:
-        raise ParameterError(f"samples={value}: take 2-60 samples")
-    return value
-
-
-def _interval(value: int) -> int:
-    if not 1 <= value <= 60:
-        raise ParameterError(f"interval={value}: 1-60 seconds between samples")
-    return value
-
-
 PARAMS = (
     Param("reported_by", "many", "who reports it", choices=("many", "one", "unknown")),
     Param("internal_call", "bad", "internal phone to internal phone", choices=OUTCOMES),
     Param("feature_code_media", "bad", "media file by feature code", choices=OUTCOMES),
     Param("did_from_mobile", "good", "DID with a media file, from a mobile", choices=OUTCOMES),
-    Param("samples", 6, "load samples", check=_samples),
-    Param("interval", 10, "seconds between samples", check=_interval),
+    Param("samples", 6, "load samples", between=(2, 60)),
+    Param("interval", 10, "seconds between samples", between=(1, 60)),
 )
 
 

@@ -39,7 +39,7 @@ from mirtalib.runbook import (
     failure_lines,
 )
 from mirtalib.runbooks.installs import cert_expect, cert_probe, parse_cert_probe
-from mirtalib.validate import cmd, path
+from mirtalib.validate import cmd
 
 TRANSPORTS = ("udp", "tcp", "tls", "ws", "wss")
 
@@ -52,16 +52,6 @@ def _transports(value: str) -> str:
             f"sip_transports={value!r}: use a comma list of {list(TRANSPORTS)} including wss"
         )
     return ",".join(items)
-
-
-def _days(value: int) -> int:
-    if not 0 <= value <= 365:
-        raise ParameterError(f"expiry_warn_days={value} must be 0-365")
-    return value
-
-
-def _optional_path(value: str) -> str:
-    return path(value, "key_file") if value else ""
 
 
 PARAMS = (
@@ -81,7 +71,8 @@ PARAMS = (
         "key_file",
         "/etc/asterisk/certificates/srv01.pbx.example.net.key",
         "private key in PEM; empty when it is inside cert_file",
-        check=_optional_path,
+        kind="path",
+        optional=True,
     ),
     Param(
         "http_bindaddr",
@@ -103,7 +94,7 @@ PARAMS = (
         "expiry_warn_days",
         21,
         "warn when the certificate expires within this many days",
-        check=_days,
+        between=(0, 365),
     ),
 )
 

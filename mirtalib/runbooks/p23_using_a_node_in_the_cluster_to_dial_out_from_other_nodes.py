@@ -88,12 +88,6 @@ def _pattern(value: str) -> str:
     return value
 
 
-def _timeout(value: int) -> int:
-    if not 5 <= value <= 300:
-        raise ParameterError(f"dial_timeout={value}: 5-300 seconds")
-    return value
-
-
 def _sections(value: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in value.split(",") if n.strip())
     if not names:
@@ -127,7 +121,7 @@ PARAMS = (
     Param("other_nodes", "10.20.0.11", "IPv4 addresses of the nodes that dial out", check=_nodes),
     Param("dahdi_group", "g0", "DAHDI group or channel", check=_group),
     Param("dial_pattern", "_X.", "numbers the other nodes may send", check=_pattern),
-    Param("dial_timeout", 60, "Dial() timeout in seconds", check=_timeout),
+    Param("dial_timeout", 60, "Dial() timeout in seconds", between=(5, 300)),
     Param("reload_now", False, "run 'sip reload' (drops phone registrations) after the change"),
 )
 

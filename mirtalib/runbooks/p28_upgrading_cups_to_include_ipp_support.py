@@ -107,12 +107,6 @@ def _os_expect(platform: str):
     return expect
 
 
-def _timeout(value: int) -> int:
-    if not 1 <= value <= 120:
-        raise ParameterError(f"ipp_timeout={value} must be 1-120 seconds")
-    return value
-
-
 PARAMS = (
     Param("platform", "centos7", "OS of the nodes", choices=tuple(PACKAGES)),
     Param(
@@ -121,7 +115,7 @@ PARAMS = (
         "printer to test from the PBX (ipp:// or ipps://); empty: no printer test",
         check=printer_uri,
     ),
-    Param("ipp_timeout", 10, "seconds ipptool waits for the printer", check=_timeout),
+    Param("ipp_timeout", 10, "seconds ipptool waits for the printer", between=(1, 120)),
 )
 
 

@@ -43,7 +43,7 @@ from mirtalib.runbook import (
     Verification,
     template_file,
 )
-from mirtalib.validate import asterisk_name, cmd, host_port, path, pipe
+from mirtalib.validate import asterisk_name, cmd, host_port, pipe
 
 TEMPLATE = """\
 # {{ title }} - written by mirta-ops (seed page 29); edit the runbook parameters, not this file
@@ -125,26 +125,6 @@ def _duration(name: str):
     return check
 
 
-def _optional_path(name: str):
-    def check(value: str) -> str:
-        return value if value == "" else path(value, name)
-
-    return check
-
-
-def _optional_name(name: str):
-    def check(value: str) -> str:
-        return value if value == "" else asterisk_name(value, name)
-
-    return check
-
-
-def _maxconn(value: int) -> int:
-    if not 10 <= value <= 100_000:
-        raise ParameterError(f"maxconn={value} is out of range 10-100000")
-    return value
-
-
 PARAMS = (
     Param("haproxy_cfg", "/etc/haproxy/haproxy.cfg", "file", kind="path"),
     Param(
@@ -171,17 +151,15 @@ PARAMS = (
     ),
     Param("timeout_connect", "1s", "connect timeout", check=_duration("timeout_connect")),
     Param("idle_timeout", "30m", "idle client/server timeout", check=_duration("idle_timeout")),
-    Param("maxconn", 4000, "global maxconn", check=_maxconn),
+    Param("maxconn", 4000, "global maxconn", between=(10, 100_000)),
     Param(
         "stats_socket",
         "/var/lib/haproxy/stats",
         "runtime API socket",
         kind="path",
     ),
-    Param(
-        "chroot", "/var/lib/haproxy", "chroot folder ('' = none)", check=_optional_path("chroot")
-    ),
-    Param("run_as", "haproxy", "user and group ('' = keep)", check=_optional_name("run_as")),
+    Param("chroot", "/var/lib/haproxy", "chroot folder ('' = none)", kind="path", optional=True),
+    Param("run_as", "haproxy", "user and group ('' = keep)", kind="asterisk_name", optional=True),
     Param("proxy", "mysql-proxy", "listen section name", kind="asterisk_name"),
     Param("reload", True, "reload HAProxy after a change (False: do it by hand)"),
 )

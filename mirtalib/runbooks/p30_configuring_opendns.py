@@ -81,12 +81,6 @@ def _names(value: str) -> str:
     return ",".join(names)
 
 
-def _timeout(value: float) -> float:
-    if not 0.2 <= value <= 10:
-        raise ParameterError(f"query_timeout={value} must be 0.2-10 seconds")
-    return value
-
-
 PARAMS = (
     Param(
         "pbx_names",
@@ -113,7 +107,7 @@ PARAMS = (
         kind="asterisk_name",
     ),
     Param("resolv_conf", "/etc/resolv.conf", "resolver file", kind="path"),
-    Param("query_timeout", 2.0, "seconds to wait for each answer", check=_timeout),
+    Param("query_timeout", 2.0, "seconds to wait for each answer", between=(0.2, 10.0)),
     Param("dns_port", 53, "port the resolvers listen on", kind="port"),
 )
 

@@ -44,15 +44,6 @@ DEFAULT_PBX_PATTERN = r"(?i)pbx|asterisk|mirta|^srv\d+"
 LEVEL = {"OK": Verdict.PASS, "at risk": Verdict.WARN, "harmful": Verdict.FAIL}
 
 
-def _range(name: str, low: int, high: int):
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise ParameterError(f"{name}={value} must be within {low}..{high}")
-        return value
-
-    return check
-
-
 def _vm_map(value: str) -> str:
     for item in (p.strip() for p in value.split(",") if p.strip()):
         node, sep, vm = item.partition("=")
@@ -75,15 +66,15 @@ PARAMS = (
         check=_vm_map,
     ),
     Param("pbx_pattern", DEFAULT_PBX_PATTERN, "regex on VM names marking PBX VMs"),
-    Param("samples", 4, "/proc/stat samples taken on each node", check=_range("samples", 2, 90)),
-    Param("interval_s", 20, "seconds between samples", check=_range("interval_s", 1, 300)),
+    Param("samples", 4, "/proc/stat samples taken on each node", between=(2, 90)),
+    Param("interval_s", 20, "seconds between samples", between=(1, 300)),
     Param("steal_risk", 2.0, "steal % (p95) from which a PBX is at risk"),
     Param("steal_harm", 5.0, "steal % (p95) from which it is harmful"),
     Param(
         "what_if_vcpus",
         4,
         "PBX width simulated in the what-if",
-        check=_range("what_if_vcpus", 1, 64),
+        between=(1, 64),
     ),
 )
 

@@ -67,15 +67,9 @@ PARAMS = (
         15,
         "warn when a parked call returns to its parker within this many seconds (parkedcalls "
         "show only: parking show prints no time left)",
-        check=lambda v: v if 0 <= v <= 3600 else _bad_seconds(v),
+        between=(0, 3600),
     ),
 )
-
-
-def _bad_seconds(value: int) -> int:
-    from mirtalib.errors import ParameterError
-
-    raise ParameterError(f"return_warn_s={value} must be 0-3600 seconds")
 
 
 def lot_names(tenant_code: str) -> list[str]:

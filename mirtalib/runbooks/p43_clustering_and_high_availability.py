@@ -74,12 +74,6 @@ def _share(value: float) -> float:
     return value
 
 
-def _ttl(value: int) -> int:
-    if not 60 <= value <= 604800:
-        raise ParameterError(f"ttl={value} must be 60-604800 seconds (page: 86400)")
-    return value
-
-
 PARAMS = (
     Param(
         "domain",
@@ -93,7 +87,10 @@ PARAMS = (
     Param("transport", "udp", "SIP transport of the records", choices=("udp", "tcp", "tls")),
     Param("sip_port", 5060, "SIP port on the nodes", kind="port"),
     Param(
-        "ttl", 3600, "record TTL in seconds (page: 86400; shorter = faster redesign)", check=_ttl
+        "ttl",
+        3600,
+        "record TTL in seconds (page: 86400; shorter = faster redesign)",
+        between=(60, 604800),
     ),
     Param(
         "resolver",

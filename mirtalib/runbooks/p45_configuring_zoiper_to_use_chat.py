@@ -24,15 +24,10 @@ from mirtalib.asterisk.states import parse_core_show_hints
 from mirtalib.phones.endpoint import resolve_tech, settings_check
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, tolerant
-from mirtalib.validate import checker, cmd, extension
+from mirtalib.validate import cmd
 
 WANTED = {"subscriptions": True}
 WHY = "the extension must accept SUBSCRIBE for presence (MiRTA extension: presence/subscribe on)"
-
-
-def _extensions(value: str) -> str:
-    names = [checker(extension, "peer")(v.strip()) for v in value.split(",") if v.strip()]
-    return ",".join(names)
 
 
 PARAMS = (
@@ -46,7 +41,8 @@ PARAMS = (
         "peers",
         "100-DEVEL,104-DEVEL",
         "extensions to chat with (Zoiper contacts)",
-        check=_extensions,
+        items="extension",
+        optional=True,
     ),
     Param(
         "tech",

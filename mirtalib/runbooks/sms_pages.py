@@ -15,12 +15,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mirtalib import validate
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, Step, Verdict, Verification
 from mirtalib.secrets import resolve_secret
 from mirtalib.sms import build_inbound_url, provider, try_provider
-from mirtalib.validate import checker, cmd
+from mirtalib.validate import cmd
 
 DEMO_WEB_BASE = "https://pbx.demo.mirta.example/pbx"
 SMS_PAGE = "sms.php"  # assumed: the page name is lost in the seed; read it in the DID's SMS help
@@ -77,7 +76,7 @@ def credential_params(names: dict[str, str]) -> tuple[Param, ...]:
             f"{role}_env",
             env,
             f"env var holding the provider's {role.replace('_', ' ')}",
-            check=checker(validate.env_var, f"{role}_env"),
+            kind="env_var",
             secret_ref=True,
         )
         for role, env in names.items()

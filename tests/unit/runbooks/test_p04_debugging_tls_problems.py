@@ -102,7 +102,7 @@ def test_rehearsal_is_idempotent(rb):
         ({"tls_port": 70000}, "is outside 1-65535"),
         ({"tls_host": "bad host"}, "tls_host"),
         ({"crypto_policy": "FUTURE"}, "is not one of"),
-        ({"expiry_warn_days": 0}, "expiry_warn_days=0 must be 1-365"),
+        ({"expiry_warn_days": 0}, "expiry_warn_days=0 is outside 1-365"),
         ({"ca_file": "relative.pem"}, "must be an absolute path"),
     ],
 )

@@ -127,7 +127,7 @@ def test_wrong_platform_fails_first_check(tmp_path):
     ("name", "value", "match"),
     [
         ("platform", "centos6", "platform"),
-        ("pbx_names", " , ", "at least one"),
+        ("pbx_names", " , ", "lists nothing: give a comma list of host names"),
         ("pbx_names", "ok.example.net,bad name", "pbx_names"),
         ("expiry_warn_days", 120, "expiry_warn_days"),
     ],

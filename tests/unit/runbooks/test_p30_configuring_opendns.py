@@ -109,7 +109,7 @@ def test_rehearsal_is_idempotent(rb):
         ),
         ({"resolvers": " , "}, "resolvers is empty"),
         ({"pbx_names": "bad name"}, "is not a DNS name"),
-        ({"query_timeout": 60}, "query_timeout=60.0 must be 0.2-10 seconds"),
+        ({"query_timeout": 60}, "query_timeout=60.0 is outside 0.2-10"),
         ({"manage": "ifcfg"}, "is not one of"),
         ({"nm_connection": "eth0; reboot"}, "not a safe Asterisk object name"),
     ],

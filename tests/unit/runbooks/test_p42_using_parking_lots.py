@@ -146,7 +146,7 @@ def test_time_left_is_read_only_from_parkedcalls_show():
 
 
 def test_bad_parameters(tmp_path):
-    with pytest.raises(ParameterError, match="return_warn_s=-1 must be 0-3600"):
+    with pytest.raises(ParameterError, match="return_warn_s=-1 is outside 0-3600"):
         open_isolated(RUNBOOK, tmp_path, return_warn_s=-1)
     with pytest.raises(ParameterError, match="'NOPE' is not in the database"):
         open_isolated(RUNBOOK, tmp_path, tenant="NOPE").steps

@@ -101,7 +101,7 @@ def test_unreadable_contacts_are_not_silently_dropped():
     [
         ({"pools": "pbxa"}, "is not POOL:NODE"),
         ({"pools": "pbx_a:srv01"}, "is not a host name"),
-        ({"ttl": 5}, "ttl=5 must be 60-604800 seconds"),
+        ({"ttl": 5}, "ttl=5 is outside 60-604800"),
         ({"secondary_warn": 1.5}, "must be a fraction between 0 and 1"),
         ({"resolver": "dns.google"}, "is not an IP address"),
         ({"channel_driver": "iax"}, "is not one of"),
