@@ -34,7 +34,12 @@ from mirtalib.errors import DataSourceError, ParameterError
 log = logging.getLogger(__name__)
 
 # Plug-in modules called after the core, in this order; k = index in the rng seed [seed, k].
-PLUGINS = ("mirtalib.demo.recordings", "mirtalib.demo.events", "mirtalib.demo.vmware")
+PLUGINS = (
+    "mirtalib.demo.recordings",
+    "mirtalib.demo.events",
+    "mirtalib.demo.vmware",
+    "mirtalib.demo.queuelog",
+)
 # Above this scale the legs are not kept in memory and the plug-ins are skipped by default.
 MAX_PLUGIN_SCALE = 5.0
 _CDR_TIMES = ("start", "answer", "end")

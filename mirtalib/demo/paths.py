@@ -49,8 +49,13 @@ class DemoPaths:
 
     @property
     def logs_dir(self) -> Path:
-        """Asterisk ``full`` log and AMI captures."""
+        """Asterisk ``full`` log, AMI captures and ``queue_log``, per node (``logs/srv01``)."""
         return self.root / "logs"
+
+    @property
+    def queue_logs(self) -> str:
+        """Glob of the nodes' Asterisk ``queue_log`` files (:mod:`mirtalib.demo.queuelog`)."""
+        return str(self.logs_dir / "*" / "queue_log")
 
 
 def _source_hash() -> str:

@@ -261,13 +261,16 @@ class _Collector:
         return events, rejects
 
 
-def read_file(path: Path, tz: ZoneInfo) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Events and rejects of one queue_log file (plain or gzip), in file order."""
+def read_file(
+    path: Path, tz: ZoneInfo, label: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events and rejects of one queue_log file (plain or gzip), in file order; ``label``
+    names the file in the ``file`` columns (default: its name)."""
     data, cut_short = _read_bytes(path)
     lines, bad_encoding, truncated = decode_lines(data)
     out = _Collector()
     epochs: list[int] = []
-    name = path.name
+    name = label or path.name
     for number, line in enumerate(lines, start=1):
         if truncated and number == len(lines):
             out.reject(number, L.R_TRUNCATED, line, "", name)
@@ -471,10 +474,13 @@ def load_queue_log(
     tz = _tz(timezone)
     if _is_file_source(source):
         files = expand_files(source)  # type: ignore[arg-type]
-        parts = [read_file(p, tz) for p in files]
+        names = [p.name for p in files]  # one queue_log per node: then named node/queue_log
+        labels = [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name
+                  for p in files]  # fmt: skip
+        parts = [read_file(p, tz, label) for p, label in zip(files, labels, strict=True)]
         events = pd.concat([p[0] for p in parts], ignore_index=True)
         rejects = pd.concat([p[1] for p in parts], ignore_index=True)
-        described = ", ".join(p.name for p in files)
+        described = ", ".join(labels)
     else:
         db = source if isinstance(source, Database) else open_database(source)
         late = t1 + pd.Timedelta(days=1) if t1 is not None else None
