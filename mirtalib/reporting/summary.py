@@ -75,9 +75,13 @@ class Summary:
                 + "</p>"
             )
         if self.figures:
-            parts.append('<dl class="mirta-figures">')
-            parts += [f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in self.figures]
-            parts.append("</dl>")
+            parts.append('<div class="mirta-figures">')
+            parts += [
+                f'<div class="mirta-figure"><div class="label">{e(k)}</div>'
+                f'<div class="value">{e(v)}</div></div>'
+                for k, v in self.figures
+            ]
+            parts.append("</div>")
         if self.findings:
             parts.append('<h3>Top findings</h3><ul class="mirta-findings">')
             for f in self.findings:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mirtalib.reporting.charts import tidy
 from mirtalib.vmware.sim import MODELS
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,8 @@ def plot_counter(
     ax.axhline(harm, color="red", ls="--", lw=1, label=f"voice harmful {harm:g} %")
     ax.set_ylabel(f"{counter} % per vCPU")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="upper left", ncols=2)
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return tidy(fig)
 
 
 def plot_guest_load(series: Mapping[str, pd.DataFrame], busy: Mapping[str, pd.DataFrame]) -> Figure:
@@ -51,10 +50,8 @@ def plot_guest_load(series: Mapping[str, pd.DataFrame], busy: Mapping[str, pd.Da
         ax.plot(t, y, lw=0.9, label=what)
         ax.plot(t, cores, color="red", ls="--", lw=1, label="cores")
         ax.set_title(name, fontsize=9)
-        ax.legend(fontsize=7, loc="upper left")
-    fig.autofmt_xdate()
-    fig.tight_layout()
-    return fig
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return tidy(fig)
 
 
 def plot_sweep(table: pd.DataFrame, pbx_vcpus: int = 8) -> Figure:
@@ -68,6 +65,5 @@ def plot_sweep(table: pd.DataFrame, pbx_vcpus: int = 8) -> Figure:
     ax.set_xlabel("demand per vCPU of the other VMs (%)")
     ax.set_ylabel("PBX ready % per vCPU (floor 0.01)")
     ax.set_title(f"Page 40's host, PBX at {pbx_vcpus} vCPU: three scheduling models")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return tidy(fig)

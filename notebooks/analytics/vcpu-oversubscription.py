@@ -46,6 +46,9 @@ from pathlib import Path
 import pandas as pd
 
 from mirtalib.demo import require_demo
+from mirtalib.reporting.charts import show
+from mirtalib.reporting.fmt import html_table, number, percent
+from mirtalib.reporting.summaries import vcpu_summary
 from mirtalib.vmware import Thresholds, assess, doc_sweep, load_folder, simulate
 from mirtalib.vmware.plots import plot_counter, plot_guest_load, plot_sweep
 from mirtalib.vmware.report import busy_vcpus, measured_demand
@@ -57,6 +60,10 @@ folder = Path(vmware_dir) if vmware_dir else require_demo("vmware_dir").vmware_d
 th = Thresholds(ht_credit=min(ht_credit, 0.25), ready_risk=ready_risk, ready_harm=ready_harm,
                 costop_risk=costop_risk, costop_harm=costop_harm, steal_risk=steal_risk,
                 steal_harm=steal_harm)
+inputs = load_folder(folder, inventory=inventory or None, pbx_pattern=pbx_pattern)
+inv = inputs.inventory
+result = assess(inputs, th)
+vcpu_summary(result, inputs, vmware_dir)
 
 # %% [markdown]
 # ## What was read
@@ -64,16 +71,13 @@ th = Thresholds(ht_credit=min(ht_credit, 0.25), ready_risk=ready_risk, ready_har
 # without VMs, cells that are not numbers, counter rows that could not be read).
 
 # %%
-inputs = load_folder(folder, inventory=inventory or None, pbx_pattern=pbx_pattern)
-inv = inputs.inventory
 pbx_vms = sorted(inv.powered_on().query("role == 'pbx'")["vm"])
 print("files:", ", ".join(inputs.files))
 print(f"{len(inv.hosts)} hosts, {len(inv.vms)} VMs ({len(inv.powered_on())} powered on), "
       f"PBX VMs: {', '.join(pbx_vms)}")
 rejected = len(inputs.counters.rejects)
 print(f"{len(inputs.counters.counters)} counter values, {rejected} rejected rows")
-print("\nNot counted:")
-print(inv.exclusions.to_string(index=False))
+html_table(inv.exclusions, caption="Not counted")
 
 # %% [markdown]
 # ## Hosts: vCPU to core ratio
@@ -88,12 +92,12 @@ print(inv.exclusions.to_string(index=False))
 # (`vcpus_from`) and a note below says why.
 
 # %%
-result = assess(inputs, th)
-print(result.hosts.drop(columns="note").round(2).to_string(index=False))
+ratio = {c: (lambda v: f"{number(v, 2)}:1") for c in ("ratio_cores", "ratio_capacity")}
+display(html_table(result.hosts.drop(columns="note"), {**ratio, "mhz": lambda v: f"{v:,.0f} MHz"}))
 notes = [n for n in result.hosts["note"] if n]
 compared = int(result.hosts["vcpus_vhost"].notna().sum())
-print("\nNotes:\n" + "\n".join(notes) if notes else
-      f"\nNotes: none ({compared} of {len(result.hosts)} hosts have a vHost count, all agree)")
+print("Notes:\n" + "\n".join(notes) if notes else
+      f"Notes: none ({compared} of {len(result.hosts)} hosts have a vHost count, all agree)")
 
 # %% [markdown]
 # ## Findings, with formula and threshold
@@ -106,17 +110,15 @@ print("\nNotes:\n" + "\n".join(notes) if notes else
 
 # %%
 cols = ["subject", "check", "value", "threshold", "level"]
-print(result.findings[cols].to_string(index=False))
-print("\nFormulas:")
-print(result.findings[["check", "formula"]].drop_duplicates().to_string(index=False))
+display(html_table(result.findings[cols], max_rows=None))
+html_table(result.findings[["check", "formula"]].drop_duplicates(), caption="Formulas", max_rows=None)
 
 # %% [markdown]
 # ## Verdict per PBX VM
 # The worst level of its findings, and the concrete change, most urgent first.
 
 # %%
-for row in result.verdicts.itertuples():
-    print(f"{row.vm}: {row.verdict.upper()}\n  why: {row.why}\n  change: {row.change}\n")
+html_table(result.verdicts, max_rows=None)
 
 # %% [markdown]
 # ## Ready and co-stop over time
@@ -124,11 +126,11 @@ for row in result.verdicts.itertuples():
 # thresholds.
 
 # %%
-plot_counter(result.pct, pbx_vms, "ready", th.ready_risk, th.ready_harm, "PBX ready % per vCPU")
+show(plot_counter(result.pct, pbx_vms, "ready", th.ready_risk, th.ready_harm, "PBX ready % per vCPU"))
 
 # %%
-plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm,
-             "PBX co-stop % per vCPU")
+show(plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm,
+                  "PBX co-stop % per vCPU"))
 
 # %% [markdown]
 # ## Guest load against cores (page 17)
@@ -137,7 +139,7 @@ plot_counter(result.pct, pbx_vms, "costop", th.costop_risk, th.costop_harm,
 # `cpu.usage`). A load above the cores means runnable threads queue inside the guest as well.
 
 # %%
-plot_guest_load(inputs.guests, busy_vcpus(result, inv, pbx_vms))
+show(plot_guest_load(inputs.guests, busy_vcpus(result, inv, pbx_vms)))
 
 # %% [markdown]
 # ## Does the page's explanation hold? Three scheduling models
@@ -153,10 +155,12 @@ plot_guest_load(inputs.guests, busy_vcpus(result, inv, pbx_vms))
 
 # %%
 sweep = doc_sweep(ticks=sim_ticks, replicas=4, seed=seed)
-print(sweep.round(3).to_string(index=False))
+ready = {m: (lambda v: percent(v, 3, ratio=False)) for m in ("independent", "relaxed", "strict", "relaxed_costop")}
+html_table(sweep, {**ready, "demand_pct": lambda v: f"{v} %", "strict_vs_relaxed": lambda v: number(v, 1)},
+           max_rows=None)
 
 # %%
-plot_sweep(sweep, pbx_vcpus=8)
+show(plot_sweep(sweep, pbx_vcpus=8))
 
 # %% [markdown]
 # **Where the page is right.** Oversizing a PBX on a busy host hurts: at 8 vCPUs the host is at
@@ -193,4 +197,5 @@ if sim_host:
     mine = simulate(runs, ticks=sim_ticks, replicas=4, seed=seed)
     table = mine.pivot_table(index=["scenario", "vm", "vcpus", "demand_pct"], columns="model",
                              values="ready_pct", sort=False)
-    print(table.round(3).to_string())
+    display(html_table(table, {m: (lambda v: percent(v, 3, ratio=False)) for m in table.columns},
+                       index=True, max_rows=None))
