@@ -43,6 +43,7 @@ class RunbookDef:
         build: validated values -> the page's own steps (the frame is added by the engine).
         verification: the page's manual verification items.
         tenant_param: name of the parameter holding the tenant code (tenant scope).
+        demo_targets: the notebook's default ``targets``: the demo nodes the page runs on.
     """
 
     page: int
@@ -54,6 +55,7 @@ class RunbookDef:
     verification: Verification
     tenant_param: str | None = None
     summary: str = ""
+    demo_targets: str = "replay:srv01"
 
     def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validate parameter values (defaults fill the gaps)."""

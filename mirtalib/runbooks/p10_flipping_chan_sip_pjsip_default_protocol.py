@@ -501,6 +501,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=10,
+    demo_targets="replay:srv01,replay:srv02",
     slug="flipping-chan-sip-pjsip-default-protocol",
     title="Flipping chan_sip/PJSIP default protocol",
     scope="node",

@@ -224,6 +224,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=16,
+    demo_targets="replay:srv01,replay:srv02",
     slug="tcp-port-exhaustion",
     title="TCP port exhaustion",
     scope="node",

@@ -312,6 +312,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=17,
+    demo_targets="replay:srv01,replay:srv02",
     slug="debugging-bad-calls",
     title="Debugging bad calls",
     scope="node",

@@ -433,6 +433,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=23,
+    demo_targets="replay:srv02",
     slug="using-a-node-in-the-cluster-to-dial-out-from-other-nodes",
     title="Using a node in the cluster to dial out from other nodes",
     scope="node",

@@ -362,6 +362,7 @@ def compare_resolvers(
 
 RUNBOOK = RunbookDef(
     page=30,
+    demo_targets="replay:srv01,replay:srv02",
     slug="configuring-opendns",
     title="Configuring OpenDNS",
     scope="node",

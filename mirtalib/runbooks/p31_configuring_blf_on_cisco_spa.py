@@ -102,6 +102,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=31,
+    demo_targets="replay:srv01,replay:srv02",
     slug="configuring-blf-on-cisco-spa",
     title="Configuring BLF on Cisco SPA",
     scope="tenant",

@@ -193,6 +193,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=35,
+    demo_targets="replay:srv01,replay:srv02",
     slug="changing-server-name",
     title="Changing server name",
     scope="node",

@@ -174,6 +174,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=36,
+    demo_targets="replay:srv01,replay:srv02",
     slug="changing-server-ip",
     title="Changing server IP",
     scope="node",

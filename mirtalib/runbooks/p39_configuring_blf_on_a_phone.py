@@ -144,6 +144,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=39,
+    demo_targets="replay:srv01,replay:srv02",
     slug="configuring-blf-on-a-phone",
     title="Configuring BLF on a phone",
     scope="tenant",

@@ -324,6 +324,7 @@ def what_if(
 
 RUNBOOK = RunbookDef(
     page=40,
+    demo_targets="replay:srv01,replay:srv02",
     slug="running-on-vmware",
     title="Running on VMware",
     scope="node",

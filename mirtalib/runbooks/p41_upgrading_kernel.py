@@ -284,6 +284,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=41,
+    demo_targets="replay:srv01,replay:srv02",
     slug="upgrading-kernel",
     title="Upgrading kernel",
     scope="node",

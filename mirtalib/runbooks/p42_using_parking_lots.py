@@ -421,6 +421,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=42,
+    demo_targets="replay:srv01,replay:srv02",
     slug="using-parking-lots",
     title="Using parking lots",
     scope="tenant",

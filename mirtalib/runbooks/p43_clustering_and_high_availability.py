@@ -359,6 +359,7 @@ def placement(frame: pd.DataFrame, pools: str, secondary_warn: float) -> pd.Data
 
 RUNBOOK = RunbookDef(
     page=43,
+    demo_targets="replay:srv01,replay:srv02",
     slug="clustering-and-high-availability",
     title="Clustering and High Availability",
     scope="node",

@@ -278,6 +278,7 @@ def build(v: dict[str, Any]) -> list[Step]:
 
 RUNBOOK = RunbookDef(
     page=46,
+    demo_targets="replay:srv01,replay:srv02",
     slug="changing-the-clock-source",
     title="Changing the clock source",
     scope="node",
