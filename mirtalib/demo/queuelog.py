@@ -179,7 +179,7 @@ def _sessions(rng, day: pd.Timestamp, d0: int, today: pd.DataFrame) -> list[tupl
     logout = d0 + 18 * 3600 + int(rng.integers(0, 2700))
     inside = (today["s"] >= login + 60) & (today["e"] <= logout - 60)
     spans: list[list[int]] = []
-    if day.dayofweek < 5 or inside.any():
+    if day.day_of_week < 5 or inside.any():
         spans.append([login, logout])
     for s, e in zip(today.loc[~inside, "s"], today.loc[~inside, "e"], strict=True):
         spans.append([int(s) - int(rng.integers(60, 600)), int(e) + int(rng.integers(60, 600))])
@@ -253,7 +253,7 @@ def generate(
                  part[["epoch", "callid", "queuename", "agent", "event", "data"]].itertuples(
                      index=False)]  # fmt: skip
         (folder / "queue_log").write_text("".join(lines), encoding="utf-8")
-    split = events["data"].str.split("|", n=4, expand=True).reindex(columns=range(5))
+    split = [(d.split("|", 4) + [""] * 5)[:5] for d in events["data"]]
     table = pd.DataFrame(
         {
             "id": np.arange(1, len(events) + 1, dtype=np.int64),
@@ -262,7 +262,7 @@ def generate(
             "queuename": events["queuename"],
             "agent": events["agent"],
             "event": events["event"],
-            **{f"data{i + 1}": split[i].fillna("").astype(str) for i in range(5)},
+            **{f"data{i + 1}": pd.Series([v[i] for v in split], dtype="str") for i in range(5)},
         }
     )
     bulk_insert(conn, schema.table("queue_log"), table)
