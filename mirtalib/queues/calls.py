@@ -272,7 +272,7 @@ def _union_seconds(frame: pd.DataFrame, by: list[str]) -> pd.Series:
             else:
                 cur_e = max(cur_e, e)
         total += (cur_e - cur_s).total_seconds()
-        out[key] = total
+        out[key[0] if len(by) == 1 else key] = total
     return pd.Series(out, dtype="float64")
 
 
