@@ -6,10 +6,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mirtalib.data.availability import mark_no_data
+
+NO_CALLS = "no calls in the period"
+
 
 def plot_daily_calls(kpis_day: pd.DataFrame, title: str = "Calls per day") -> Figure:
     """Calls per day, one line per tenant (from the ``kpis_day`` table)."""
     fig, ax = plt.subplots(figsize=(10, 3.5))
+    if kpis_day.empty:
+        mark_no_data(ax, title, NO_CALLS)
+        return fig
     wide = kpis_day.pivot_table(index="day", columns="tenant", values="attempts", fill_value=0)
     wide.plot(ax=ax, marker=".", linewidth=1)
     ax.set_title(title)
@@ -23,6 +30,9 @@ def plot_daily_calls(kpis_day: pd.DataFrame, title: str = "Calls per day") -> Fi
 def plot_asr_daily(kpis_day: pd.DataFrame) -> Figure:
     """ASR per day and tenant."""
     fig, ax = plt.subplots(figsize=(10, 3))
+    if kpis_day.empty:
+        mark_no_data(ax, "Answer-seizure ratio per day", NO_CALLS)
+        return fig
     wide = kpis_day.pivot_table(index="day", columns="tenant", values="asr")
     (wide * 100).plot(ax=ax, marker=".", linewidth=1)
     ax.set_ylabel("ASR %")
@@ -50,6 +60,9 @@ def plot_heatmap(grid: pd.DataFrame, title: str = "Calls by hour of week") -> Fi
 def plot_dispositions(mix: pd.DataFrame) -> Figure:
     """Stacked shares of call outcomes per tenant (the ``dispositions`` table)."""
     fig, ax = plt.subplots(figsize=(8, 3))
+    if mix.empty:
+        mark_no_data(ax, "Call outcomes", NO_CALLS)
+        return fig
     shares = mix.set_index("tenant").drop(columns="calls")
     (shares * 100).plot.barh(stacked=True, ax=ax, width=0.7)
     ax.set_xlabel("% of calls")

@@ -47,6 +47,7 @@ from mirtalib.cdr.fraud import minute_spikes, off_hours_international, sequentia
 from mirtalib.cdr.legs import empty_rejects, reject_counts
 from mirtalib.cdr.load import _as_datetime, load_legs, normalize_tenants
 from mirtalib.cdr.quality import asr_drops, failure_bursts
+from mirtalib.data.availability import no_data_note
 from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
 from mirtalib.secrets import resolve_secret
@@ -119,6 +120,9 @@ class CdrReport:
         calls: the calls frame (pandas engine only), for drill-downs.
         legs: the legs (pandas engine only), for :func:`mirtalib.cdr.calls.call_legs`.
         notes: sentences on what was skipped and why.
+        no_data: when the period and tenants have no call: that sentence and the tenants and
+            days the source has data for (:func:`mirtalib.data.availability.no_data_note`);
+            "" otherwise.
     """
 
     params: ReportParams
@@ -130,6 +134,7 @@ class CdrReport:
     calls: pd.DataFrame | None = None
     legs: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    no_data: str = ""
 
     @property
     def tenants(self) -> list[str]:
@@ -242,10 +247,21 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
                 )
                 engine = "pandas"
         if engine == "sql":
-            return _sql_report(params, source, start, end, tenants)
+            return _with_no_data(_sql_report(params, source, start, end, tenants), source)
     elif engine == "sql":
         raise ParameterError("engine='sql' needs a database source, not Master.csv files")
-    return _pandas_report(params, source, start, end, tenants)
+    return _with_no_data(_pandas_report(params, source, start, end, tenants), source)
+
+
+def _with_no_data(report: CdrReport, source: Database | str) -> CdrReport:
+    """Fill ``report.no_data`` when the period and tenants have no call."""
+    if len(report.tables["kpis_tenant"]):
+        return report
+    from mirtalib.cdr.available import cdr_availability
+
+    start, end, tenants = _check(report.params)
+    report.no_data = no_data_note("calls", start, end, tenants, cdr_availability(source))
+    return report
 
 
 def describe_source(source: Database | str, fallback: str) -> str:

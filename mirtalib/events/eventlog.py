@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from mirtalib.asterisk.states import normalize_state
 from mirtalib.cdr.load import normalize_tenants
+from mirtalib.data.availability import Availability
 from mirtalib.data.db import Database
 from mirtalib.errors import ParameterError
 from mirtalib.events.model import EventLoad, make_events, make_rejects
@@ -101,6 +102,24 @@ def load_event_log(
     raw = db.read_sql(query)
     log.info("read %d event-log rows from %s", len(raw), db.description)
     return events_from_rows(raw, source="eventlog")
+
+
+def event_log_availability(db: Database) -> Availability:
+    """Per tenant (the extension's suffix): first and last day with event-log rows, days with
+    rows and rows, over the whole table (one ``GROUP BY ee_extension, DATE(ee_time)``)."""
+    db.require_table("ee_extensionevents")
+    ee = db.schema.table("ee_extensionevents")
+    day = func.date(ee.c.ee_time).label("day")
+    query = (
+        select(ee.c.ee_extension.label("extension"), day, func.count().label("rows"))
+        .where(ee.c.ee_time.is_not(None))
+        .group_by(ee.c.ee_extension, day)
+    )
+    rows = db.read_sql(query)
+    ext = rows["extension"].fillna("").astype(str).str.strip()
+    tenant = ext.str.rsplit("-", n=1).str[-1].where(ext.str.match(EXTENSION_NAME.pattern), "")
+    daily = rows.assign(tenant=tenant).groupby(["tenant", "day"])["rows"].sum().reset_index()
+    return Availability.from_daily("event-log rows", daily)
 
 
 def events_from_rows(raw: pd.DataFrame, source: str = "eventlog") -> EventLoad:

@@ -14,11 +14,12 @@ from datetime import datetime
 import pandas as pd
 
 from mirtalib.cdr.load import normalize_tenants
+from mirtalib.data.availability import no_data_note
 from mirtalib.data.db import Database
 from mirtalib.errors import ParameterError
 from mirtalib.events.calls import extension_activity
 from mirtalib.events.coverage import Coverage
-from mirtalib.events.eventlog import load_event_log
+from mirtalib.events.eventlog import event_log_availability, load_event_log
 from mirtalib.events.findings import Findings, find_all
 from mirtalib.events.model import BUSY_STATES, EventLoad
 from mirtalib.events.timeline import build_timeline
@@ -50,6 +51,8 @@ class Analysis:
         legs_rejected: CDR rows the CDR reader could not use.
         findings: the findings with their evidence.
         start, end: the period.
+        no_data: when the period and tenants have no event-log row: that sentence and the
+            tenants and days the event log has rows for; "" otherwise.
     """
 
     load: EventLoad
@@ -59,6 +62,7 @@ class Analysis:
     findings: Findings
     start: pd.Timestamp
     end: pd.Timestamp
+    no_data: str = ""
 
     def overview(self) -> pd.DataFrame:
         """Counts of what was read, one row per item."""
@@ -133,7 +137,10 @@ def analyze(
     timeline = build_timeline(load.events, until=t1)
     findings = find_all(load.events, timeline, activity, until=t1, **thresholds)
     log.info("analysed %d events, %d findings", len(load.events), len(findings.table))
-    return Analysis(load, timeline, activity, len(legs.rejects), findings, t0, t1)
+    no_data = ""
+    if load.events.empty:
+        no_data = no_data_note("event-log rows", t0, t1, codes, event_log_availability(db))
+    return Analysis(load, timeline, activity, len(legs.rejects), findings, t0, t1, no_data)
 
 
 def busy_disagreement(

@@ -188,8 +188,10 @@ def audit(
     sound = matched[matched["problem"].eq("")].drop_duplicates("leg_id").set_index("leg_id")
     has_good = legs.index.isin(sound.index)
     no_talk = legs["segment"].isin(["helper", "unanswered", "no_peer"])
+    due = legs["expected"].astype(bool)  # object dtype when no leg is in the period
+    conditions = [due & has_good, due & (n > 0), due, n > 0, no_talk]
     legs["status"] = np.select(
-        [legs["expected"] & has_good, legs["expected"] & (n > 0), legs["expected"], n > 0, no_talk],
+        [np.asarray(c, dtype=bool) for c in conditions],
         ["recorded", "broken", "missing", "unexpected", "no_talk"],
         "not_expected",
     )
@@ -342,6 +344,7 @@ def _gaps(legs: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
     )
     gaps = gaps[list(GAP_COLUMNS)]
     gaps["leg_id"] = gaps["leg_id"].astype("Int64")
+    gaps["day"] = pd.to_datetime(gaps["day"])
     order = {k: i for i, k in enumerate(GAP_KINDS)}
     return gaps.sort_values(
         ["gap", "tenant", "day", "relpath", "uniqueid"],
@@ -376,6 +379,7 @@ def _summary(legs: pd.DataFrame, recs: pd.DataFrame, gaps: pd.DataFrame) -> pd.D
     ]
     summary = pd.concat(parts, axis=1).fillna(0).astype("int64").reset_index()
     summary["tenant"] = summary["tenant"].astype(str)
+    summary["day"] = pd.to_datetime(summary["day"])  # datetime64 also when no day has data
     summary["transcripts_missing"] = (
         summary["transcripts_expected"] - summary["transcripts_present"]
     )

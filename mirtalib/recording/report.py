@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from mirtalib.cdr import load_legs
 from mirtalib.cdr.load import normalize_tenants
+from mirtalib.data.availability import no_data_figure, no_data_note
 from mirtalib.data.db import Database, open_database
 from mirtalib.errors import ParameterError
 from mirtalib.recording.coverage import CoverageAudit, audit
@@ -51,6 +52,8 @@ class CoverageResult:
     cdr_rejects: int = 0
     files_scanned: int = 0
     metadata_rows: int = 0
+    no_data: str = ""
+    """When the period and tenants have no call: that sentence and where the CDRs have data."""
 
 
 def read_settings(db: Database) -> PolicyBook:
@@ -146,7 +149,13 @@ def run_coverage(
         raise ParameterError("inventory_source='db' but the database has no recording metadata")
     recordings = combine_inventory(metadata, files)
     result = audit(expected, recordings, t0, t1, transcription_enabled=transcription_enabled)
+    no_data = ""
+    if not load.legs["start"].between(t0, t1, inclusive="left").any():
+        from mirtalib.cdr.available import cdr_availability
+
+        no_data = no_data_note("calls", t0, t1, codes, cdr_availability(db))
     return CoverageResult(
+        no_data=no_data,
         audit=result,
         inventory_source=inventory_source,
         sources=sources,
@@ -185,6 +194,8 @@ def gap_counts(result: CoverageAudit) -> pd.DataFrame:
 
 def plot_coverage(result: CoverageAudit) -> Figure:
     """Coverage % per day and tenant (top) and the daily gaps of all tenants (bottom)."""
+    if result.summary.empty:
+        return no_data_figure("Recording coverage", "no calls in the period")
     fig = Figure(figsize=(10, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True)
     s = result.summary

@@ -72,6 +72,8 @@ run = analyze(db, start, end, tenants,
               slack_s=stuck_slack_min * 60, stuck_after_s=stuck_after_h * 3600,
               min_s=min_inuse_s, flap_window_s=flap_window_s, flap_changes=flap_changes,
               gap_s=log_gap_min * 60)
+if run.no_data:
+    print(run.no_data, end="\n\n")
 print(run.overview().to_string(index=False))
 print(run.load.reject_counts().to_string(index=False) if len(run.load.rejects) else "no rejects")
 

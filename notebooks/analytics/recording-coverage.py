@@ -77,6 +77,8 @@ store = (FtpsStore(host=ftps_host, port=ftps_port, user=ftps_user, password_env=
 result = run_coverage(start, end, tenants, inventory_source=inventory_source,
                       recordings_dir=recordings_dir, ftps=store, name_pattern=name_pattern,
                       transcription_enabled=transcription_enabled)
+if result.no_data:
+    print(result.no_data, end="\n\n")
 for what, where in result.sources.items():
     print(f"{what:9s} {where}")
 print(f"CDR rows rejected: {result.cdr_rejects}, metadata rows: {result.metadata_rows}, "
