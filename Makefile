@@ -51,10 +51,10 @@ realpbx:
 	  scripts/realpbx.sh >/dev/null || echo "realpbx: could not build the real PBX (its tests say why)"; \
 	else echo "realpbx: not root, the real Asterisk tests will be skipped (run make test as root)"; fi
 
+# one line per notebook (name, status, seconds, report), then what to open next
 demo: $(VENV)/.stamp-base
-	$(BIN)/mirta demo
-	MIRTA_DB_URL=demo $(BIN)/mirta report notebooks/analytics --params-dir parameters/demo --name demo
-	@echo "Reports: $(CURDIR)/reports/index.html"
+	@$(BIN)/mirta demo
+	@MIRTA_DB_URL=demo $(BIN)/mirta report notebooks/analytics --params-dir parameters/demo --no-progress
 
 # pytest exit status 5 means "no tests collected": a failure here, never a silent pass
 test: system-deps realpbx $(VENV)/.stamp-test

@@ -55,6 +55,9 @@ def _setup_logging(verbose: int) -> None:
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     logging.getLogger("mirtalib").setLevel(logging.DEBUG if verbose else logging.INFO)
     logging.getLogger("papermill").setLevel(logging.INFO if verbose else logging.WARNING)
+    # papermill's own parameter-cell parser warns on typed lines it cannot read; mirtalib reads
+    # the cell itself and says what papermill cannot see (mirtalib.nbrun.params)
+    logging.getLogger("papermill.translators").setLevel(logging.DEBUG if verbose else logging.ERROR)
 
 
 def _say(text: str, err: bool = False) -> None:
@@ -280,17 +283,37 @@ def report(
             reports_dir=reports_dir,
             run=name,
             progress=_progress(progress),
+            on_result=_report_line,
         )
     except MirtaError as exc:
         raise _fail(exc) from None
     index = write_index(reports_dir)
     failed = [r for r in results if not r.ok]
-    for r in results:
-        status = "ok" if r.ok else f"FAILED: {r.describe_problem()}"
-        _say(f"{r.info['notebook']}: {status}", err=not r.ok)
-    _say(f"{len(results) - len(failed)}/{len(results)} notebooks ran; index: {index}")
+    _say(f"{len(results) - len(failed)}/{len(results)} notebooks ran.")
+    _say(f"Open the reports: {index}")
+    _say(f"Explore the notebooks in JupyterLab: {_self_command()} lab")
     if failed:
         raise typer.Exit(1)
+
+
+def _self_command() -> str:
+    """How to call this command again: ``mirta`` when it is on PATH, else the path used."""
+    import shutil
+
+    invoked = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("mirta")
+    found = shutil.which("mirta")
+    if found and invoked.name == "mirta" and Path(found).resolve() == invoked.resolve():
+        return "mirta"
+    return str(invoked) if invoked.name == "mirta" else "mirta"
+
+
+def _report_line(r) -> None:
+    """One line per notebook as soon as it has run: name, status, seconds, where the report is."""
+    status = "ok" if r.ok else "FAILED"
+    line = f"{r.notebook.stem:<28} {status:<6} {r.info.get('seconds', 0):>6.1f} s  {r.html}"
+    _say(line, err=not r.ok)
+    if not r.ok:
+        _say(f"  {r.describe_problem()}", err=True)
 
 
 @app.command()

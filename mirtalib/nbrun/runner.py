@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +29,7 @@ from mirtalib.nbrun.params import (
     parse_cli_value,
     validate_parameters,
 )
+from mirtalib.runfiles import RUN_DIR_ENV
 from mirtalib.secrets import scrub
 
 logger = logging.getLogger(__name__)
@@ -181,8 +182,9 @@ def _run_claimed(
     )
     started = datetime.now(UTC)
     clock = time.monotonic()
-    logger.info("running %s as %s/%s", label, nb_path.stem, run)
+    logger.debug("running %s as %s/%s", label, nb_path.stem, run)
     failure = None
+    files_dir = out_dir / run  # the run's own exports, tenant pages, journals (mirtalib.runfiles)
     try:
         executed, failure = execute(
             read_notebook(nb_path),
@@ -191,7 +193,11 @@ def _run_claimed(
             label=label,
             progress=progress,
             log_output=log_output,
-            environ=kernel_environ(),
+            environ={
+                **kernel_environ(),
+                "MIRTA_REPORTS": str(reports_dir.resolve()),
+                RUN_DIR_ENV: str(files_dir.resolve()),
+            },
         )
     except NotebookError as exc:  # the kernel did not start or papermill broke outside a cell
         result.error = str(exc)
@@ -207,6 +213,8 @@ def _run_claimed(
         "run": run,
         "parameter_files": [display_path(Path(p)) for p in parameter_files],
         "parameters": values,
+        "key_parameters": key_parameters(values, declared),
+        "files": run_files(files_dir, out_dir),
         "status": "ok" if ok else "failed",
         "failure": failure.as_dict() if failure else None,
         "error": failure.describe() if failure else result.error,
@@ -220,6 +228,31 @@ def _run_claimed(
     if not ok:
         logger.error("%s failed: %s", label, result.info["error"])
     return result
+
+
+#: the parameters the report index shows for a run (when the notebook has them)
+KEY_PARAMETERS = (
+    "start", "end", "period_start", "period_end", "tenants", "tenant", "source",
+    "vmware_dir", "inventory_source", "targets", "mode",
+)  # fmt: skip
+
+
+def key_parameters(values: dict[str, Any], declared: list) -> dict[str, Any]:
+    """The period, tenants and source a run used: given values, else the notebook's defaults."""
+    defaults = {p.name: p.default_value for p in declared}
+    return {
+        name: values.get(name, defaults.get(name))
+        for name in KEY_PARAMETERS
+        if name in values or name in defaults
+    }
+
+
+def run_files(files_dir: Path, out_dir: Path, limit: int = 500) -> list[str]:
+    """The files a run wrote into its own folder, relative to the notebook's reports folder."""
+    if not files_dir.is_dir():
+        return []
+    found = sorted(p for p in files_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [p.relative_to(out_dir).as_posix() for p in found[:limit]]
 
 
 def report_plan(
@@ -243,8 +276,11 @@ def run_report(
     reports_dir: Path,
     run: str | None = None,
     progress: bool = True,
+    on_result: Callable[[RunResult], None] | None = None,
 ) -> list[RunResult]:
     """Run every notebook of ``plan`` (all of them, even after a failure) under one run name.
+
+    ``on_result`` is called with each result as soon as its notebook has run.
 
     Parameter errors are checked for all notebooks before anything runs. The run name is claimed
     in every notebook's folder at once (a default name that is taken anywhere gets a suffix; a
@@ -266,9 +302,10 @@ def run_report(
     if problems:
         raise ParameterError("; ".join(problems))
     folders = [reports_dir / nb.stem for nb, _files in plan]
+    results = []
     with claim_run(folders, run or default_run_name(), explicit=run is not None) as name:
-        return [
-            _run_claimed(
+        for nb, files, values, declared in checked:
+            result = _run_claimed(
                 nb,
                 values,
                 declared,
@@ -278,5 +315,7 @@ def run_report(
                 progress=progress,
                 log_output=False,
             )
-            for nb, files, values, declared in checked
-        ]
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results

@@ -1,20 +1,25 @@
-"""One self-contained HTML page per tenant from one CDR report run (tables + one figure)."""
+"""One self-contained HTML page per tenant from one CDR report run (tables and charts).
+
+Numbers have the same formats as the main report (:mod:`mirtalib.reporting.fmt`); the charts
+are calls per day and calls by hour of day, embedded as PNG (the page loads nothing else).
+"""
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
+from matplotlib.figure import Figure
 
 from mirtalib.cdr.plots import plot_daily_calls
 from mirtalib.cdr.report import CdrReport, tenant_tables
 from mirtalib.errors import ParameterError
+from mirtalib.reporting.charts import png_base64, tidy
+from mirtalib.reporting.fmt import html_table
+from mirtalib.reporting.summaries import cdr_findings_table
 from mirtalib.secrets import scrub
 
 log = logging.getLogger(__name__)
@@ -26,19 +31,23 @@ FINDING_COLUMNS = ["severity", "kind", "subject", "start", "calls", "strength", 
 
 
 def _html(frame: pd.DataFrame) -> Markup:
-    # pandas escapes every cell (escape=True), so the table markup itself is safe to insert as is
-    return Markup(  # noqa: S704 - cells escaped by pandas
-        frame.to_html(
-            index=False, border=0, float_format=lambda v: f"{v:,.3f}", na_rep="", escape=True
-        )
-    )
+    # html_table escapes every cell, so the table markup itself is safe to insert as is
+    return Markup(html_table(frame, max_rows=None).html)  # noqa: S704 - cells escaped
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+def plot_hours(volume_hour: pd.DataFrame, title: str) -> Figure:
+    """Calls started per hour of day (the ``volume_hour`` table of one tenant), 0 to 23."""
+    fig = Figure(figsize=(9, 2.8))
+    ax = fig.subplots()
+    calls = volume_hour.groupby("hour")["calls"].sum().reindex(range(24), fill_value=0)
+    ax.bar(calls.index, calls.to_numpy(), width=0.8, color="tab:blue")
+    ax.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
+    ax.set_xlim(-0.6, 23.6)
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("calls")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title)
+    return tidy(fig)
 
 
 def render_tenant_html(report: CdrReport, tenant: str, figures: bool = True) -> str:
@@ -50,11 +59,14 @@ def render_tenant_html(report: CdrReport, tenant: str, figures: bool = True) -> 
     if tenant not in report.tenants:
         raise ParameterError(f"tenant {tenant!r} is not in the report ({report.tenants})")
     tables = tenant_tables(report, tenant)
-    tables["findings"] = tables["findings"][FINDING_COLUMNS]
+    tables["findings"] = cdr_findings_table(tables["findings"])[FINDING_COLUMNS]
     rendered = {name: _html(t) for name, t in tables.items()}
     figs = {}
     if figures and len(tables["kpis_day"]):
-        figs["daily"] = _png(plot_daily_calls(tables["kpis_day"], f"Calls per day, {tenant}"))
+        daily = tidy(plot_daily_calls(tables["kpis_day"], f"Calls per day, {tenant}"))
+        figs["daily"] = png_base64(daily)
+    if figures and len(tables["volume_hour"]):
+        figs["hours"] = png_base64(plot_hours(tables["volume_hour"], f"Calls by hour, {tenant}"))
     p = report.params
     page = _ENV.get_template("cdr_tenant.html.j2").render(
         tenant=tenant,

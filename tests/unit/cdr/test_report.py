@@ -55,13 +55,15 @@ def test_tenant_pages(master, tmp_path):
     page = render_tenant_html(report, "ACME", figures=False)
     assert "CDR report: tenant ACME" in page and "200-ACME" in page and "DEVEL" not in page
     # tables are real HTML tables, not escaped text
-    assert '<table class="dataframe">' in page and "&lt;table" not in page
+    assert '<table class="mirta-table">' in page and "&lt;table" not in page
+    assert "NaT" not in page and ">nan<" not in page
     files = write_tenant_reports(report, tmp_path / "out", figures=True)
     assert sorted(p.name for p in files.values()) == [
         "cdr-ACME-2026-10-01.html",
         "cdr-DEVEL-2026-10-01.html",
     ]
-    assert "data:image/png;base64," in files["ACME"].read_text()
+    acme = files["ACME"].read_text()
+    assert 'alt="calls per day, ACME"' in acme and 'alt="calls by hour of day, ACME"' in acme
     with pytest.raises(ParameterError, match="not in the report"):
         render_tenant_html(report, "NOPE")
 
