@@ -73,15 +73,15 @@ PARAMS = (
     Param(
         "install_dir",
         "/usr/local/openaigateway",
-        "gateway folder",
+        "folder of the gateway",
         kind="path",
     ),
-    Param("python_bin", "python3.12", "Python interpreter of the gateway", check=_python_bin),
+    Param("python_bin", "python3.12", "interpreter the gateway runs on", check=_python_bin),
     Param("gateway_port", 9088, "TCP port of the gateway", kind="port"),
     Param(
         "bind_host",
         "127.0.0.1",
-        "address uvicorn listens on (page: 0.0.0.0)",
+        "address uvicorn listens on (page: 0.0.0.0, which exposes it)",
         kind="host",
     ),
     Param(
@@ -99,7 +99,7 @@ PARAMS = (
     Param(
         "connection_type",
         "per_call_config",
-        "persistent or per_call_config",
+        "per_call_config or persistent",
         choices=("per_call_config", "persistent"),
     ),
     Param(

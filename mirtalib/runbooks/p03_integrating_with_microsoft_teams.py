@@ -90,7 +90,7 @@ PARAMS = (
     Param(
         "teams_fqdn",
         "teams1.example.com",
-        "FQDN of the Asterisk/Teams side (from_domain)",
+        "FQDN of the Asterisk/Teams side (from_domain, FQDN placeholder)",
         kind="hostname",
     ),
     Param(
@@ -108,20 +108,20 @@ PARAMS = (
     Param(
         "public_ip",
         "203.0.113.11",
-        "public NAT address (empty: same as private_ip)",
+        "public NAT address; empty: same as private_ip",
         kind="ip",
         optional=True,
     ),
     Param(
         "asterisk_ip",
         "10.20.0.11",
-        "Asterisk server receiving the proxied traffic",
+        "Asterisk server receiving the proxied Teams traffic",
         kind="ip",
     ),
     Param(
         "placeholders",
         "__PRIVATE_IP__,__PUBLIC_IP__,__ASTERISK_IP__,__FQDN__",
-        "opensips.cfg tokens: private IP, public IP, Asterisk IP, FQDN",
+        "tokens in opensips.cfg: private IP, public IP, Asterisk IP, FQDN",
         check=_placeholders,
     ),
     Param(
@@ -133,7 +133,7 @@ PARAMS = (
     Param(
         "opensips_source",
         "/var/www/html/pbx/protected/opensips.cfg",
-        "MiRTA's prepared configuration",
+        "MiRTA's prepared copy",
         kind="path",
     ),
     Param("opensips_port", 5067, "OpenSIPS port facing Teams", kind="port"),
@@ -141,13 +141,13 @@ PARAMS = (
     Param(
         "pjsip_conf",
         "/etc/asterisk/pjsip.conf",
-        "main PJSIP file (gets the #include)",
+        "main PJSIP file (gets an #include)",
         kind="path",
     ),
     Param(
         "teams_conf",
         "/etc/asterisk/pjsip_msteams.conf",
-        "file of the Teams sections, included by pjsip_conf",
+        "file holding the Teams sections",
         kind="path",
     ),
     Param(
@@ -159,7 +159,7 @@ PARAMS = (
     Param(
         "transport_name",
         "transport-msteams",
-        "Teams transport (never the phones' one)",
+        "Teams transport, never the phones' one",
         kind="asterisk_name",
     ),
     Param(
@@ -177,13 +177,13 @@ PARAMS = (
     Param(
         "tls_method",
         "tlsv1_2",
-        "TLS method (page: sslv23)",
+        "TLS method: tlsv1_2 (Teams needs 1.2), tlsv1_3, sslv23 (page)",
         choices=("tlsv1_2", "tlsv1_3", "sslv23"),
     ),
     Param(
         "cert_file",
         "/etc/opensips/ssl/cert.crt",
-        "certificate chain (PEM)",
+        "certificate chain (PEM) on the node",
         kind="path",
     ),
     Param("ca_file", "/etc/opensips/ssl/ca.crt", "CA list file", kind="path"),

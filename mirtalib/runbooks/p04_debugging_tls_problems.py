@@ -69,21 +69,21 @@ PARAMS = (
     Param(
         "tls_host",
         "sip.voip-carrier.example",
-        "TLS peer to examine (carrier SBC or this PBX)",
+        "TLS peer to examine: the carrier SBC, or this PBX's own name",
         kind="host",
     ),
-    Param("tls_port", 5061, "its TLS port (SIP TLS: 5061)", kind="port"),
+    Param("tls_port", 5061, "its TLS port (SIP over TLS: 5061)", kind="port"),
     Param(
         "ca_file",
         "",
-        "CA bundle to verify the peer with on this machine; empty: system store",
+        "CA bundle on this machine to verify the peer with; empty: the system store",
         kind="path",
         optional=True,
     ),
     Param(
         "pjsip_conf",
         "/etc/asterisk/pjsip_transports.conf",
-        "file holding the TLS transport",
+        "file holding the TLS transport section",
         kind="path",
     ),
     Param(
@@ -92,18 +92,25 @@ PARAMS = (
         "pjsip transport section to edit",
         kind="asterisk_name",
     ),
-    Param("method", "tlsv1_2", "method= of the transport", choices=METHODS),
-    Param("cipher", "", "cipher= of the transport; empty keeps the current line", check=_cipher),
+    Param(
+        "method",
+        "tlsv1_2",
+        ("method of the transport: tlsv1_2 (page), tlsv1_3, sslv23 (any) ..."),
+        choices=METHODS,
+    ),
+    Param(
+        "cipher", "", "cipher list of the transport; empty keeps the current line", check=_cipher
+    ),
     Param(
         "crypto_policy",
         "keep",
-        "system crypto policy to set: keep, DEFAULT or LEGACY",
+        "system crypto policy to set: keep, DEFAULT or LEGACY (LEGACY weakens every service)",
         choices=("keep", "DEFAULT", "LEGACY"),
     ),
     Param(
         "expiry_warn_days",
         30,
-        "warn when a certificate expires within this many days",
+        "warn when a certificate of the peer expires within this many days",
         between=(1, 365),
     ),
 )

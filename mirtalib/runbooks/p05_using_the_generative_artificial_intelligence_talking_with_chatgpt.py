@@ -87,14 +87,14 @@ PARAMS = (
     Param(
         "google_tts_key_env",
         "MIRTA_GOOGLE_TTS_API_KEY",
-        "NAME of the env variable with the Google Text-to-Speech API key",
+        "NAME of the env variable with the Google TTS API key",
         kind="env_var",
         secret_ref=True,
     ),
     Param(
         "google_service_account_file",
         "/usr/local/openaigateway/google-stt-service-account.json",
-        "service-account JSON of Google Speech-to-Text on the node",
+        "service-account JSON on the node",
         kind="path",
     ),
 )

@@ -111,6 +111,12 @@ PARAMS = (
         "host:port set in Admin/Settings",
         check=_hostport,
     ),
+    Param(
+        "generate_keystore_pw",
+        False,
+        "apply on real nodes: create a strong keystore password in .env if unset "
+        "(the notebook does it before apply)",
+    ),
 )
 
 

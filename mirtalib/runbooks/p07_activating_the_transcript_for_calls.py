@@ -46,25 +46,33 @@ PARAMS = (
     Param(
         "stt_provider",
         "google",
-        "speech-to-text provider chosen in Admin/Settings",
+        "speech-to-text provider chosen in Admin/Settings: google, openai, other",
         choices=PROVIDERS,
     ),
     Param(
         "stt_key_env",
         "MIRTA_GOOGLE_STT_KEY_FILE",
-        "env var holding the provider key (Google: path of the JSON key file)",
+        "env var holding the provider key (Google: JSON key file path)",
         kind="env_var",
         secret_ref=True,
     ),
-    Param("bucket", "mirta-demo-transcripts", "Google Cloud Storage bucket for the audio"),
-    Param("transcription_enabled", True, "Admin/Settings 'Transcribe phone call recordings'"),
+    Param(
+        "bucket",
+        "mirta-demo-transcripts",
+        ("Google Cloud Storage bucket for the intermediate audio"),
+    ),
+    Param(
+        "transcription_enabled", True, ('Admin/Settings "Transcribe phone call recordings" is on')
+    ),
     Param(
         "period_start",
         "2026-10-01",
         "first day of the coverage check (YYYY-MM-DD)",
         check=day("period_start"),
     ),
-    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)", check=day("period_end")),
+    Param(
+        "period_end", "2026-11-01", "day after the last day (YYYY-MM-DD)", check=day("period_end")
+    ),
     Param(
         "max_missing_pct",
         1.0,

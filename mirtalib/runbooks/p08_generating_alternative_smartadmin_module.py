@@ -117,10 +117,15 @@ PARAMS = (
     Param(
         "source_dir",
         "/root/smartadmin-html-full",
-        "SmartAdmin source folder",
+        "SmartAdmin source folder (with gulpfile.js)",
         kind="path",
     ),
-    Param("node_version", "10.16.0", "node version to build with (page: 10.16.0)", check=_version),
+    Param(
+        "node_version",
+        "10.16.0",
+        ("node to build with (page: documented 6.9.2 fails, 10.16.0 works)"),
+        check=_version,
+    ),
     *(
         Param(
             f"color_{c}",
@@ -130,11 +135,16 @@ PARAMS = (
         )
         for c in COLORS
     ),
-    Param("minify", True, "jsUglify and cssMinify"),
-    Param("sourcemaps", False, "jsSourcemaps and cssSourcemaps (page: true; they ship sources)"),
-    Param("rtl", False, "also build the right-to-left CSS (gulp build-rtlcss)"),
+    Param("minify", True, "build.json jsUglify and cssMinify"),
     Param(
-        "built_css", "dist/css/app.bundle.css", "built CSS, relative to source_dir", check=_relative
+        "sourcemaps", False, ("build.json js/cssSourcemaps (page: true; they publish your sources)")
+    ),
+    Param("rtl", False, "also build right-to-left CSS (gulp build-rtlcss)"),
+    Param(
+        "built_css",
+        "dist/css/app.bundle.css",
+        ("built CSS (inside source_dir) checked for the colour"),
+        check=_relative,
     ),
 )
 

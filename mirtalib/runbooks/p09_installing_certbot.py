@@ -170,26 +170,34 @@ def plan_text(platform: str) -> str:
 
 
 PARAMS = (
-    Param("platform", "centos7", "OS of the nodes: centos7, el8, el9 or debian", choices=PLATFORMS),
     Param(
-        "pbx_names", "srv01.pbx.example.net", "comma list of the PBX web names", items="hostname"
+        "platform",
+        "centos7",
+        ("OS of the nodes: centos7, el8, el9 or debian (checked on each node)"),
+        choices=PLATFORMS,
+    ),
+    Param(
+        "pbx_names",
+        "srv01.pbx.example.net",
+        ("comma list of the PBX web names with a certificate"),
+        items="hostname",
     ),
     Param(
         "live_dir",
         "/etc/letsencrypt/live",
-        "Certbot's live folder",
+        "Certbot's live folder (NAME/fullchain.pem)",
         kind="path",
     ),
     Param(
         "expiry_warn_days",
         30,
-        "warn within this many days of expiry",
+        "warn when a certificate expires within this many days",
         between=(0, 89),
     ),
     Param(
         "expiry_fail_days",
         7,
-        "fail within this many days of expiry",
+        "fail when it expires within this many days",
         between=(0, 89),
     ),
 )

@@ -94,11 +94,11 @@ PARAMS = (
     Param(
         "sip_conf",
         "/etc/asterisk/sip.conf",
-        "sip.conf; empty: the node has no chan_sip (Asterisk 21+), only PJSIP moves",
+        "chan_sip [general] and the node sections",
         kind="path",
         optional=True,
     ),
-    Param("pjsip_base", 5080, "first port PJSIP uses today", kind="port"),
+    Param("pjsip_base", 5080, "first port PJSIP uses today (5080 udp/tcp, 5081 tls)", kind="port"),
     Param("sip_base", 5060, "first port chan_sip uses today", kind="port"),
     Param(
         "pbx_sections",
@@ -109,7 +109,7 @@ PARAMS = (
     Param(
         "restart",
         "core restart when convenient",
-        "how Asterisk is restarted after the change",
+        'or "systemctl restart asterisk" (drops calls at once)',
         choices=tuple(RESTARTS),
     ),
 )

@@ -73,27 +73,25 @@ def _client(value: str) -> str:
 
 
 PARAMS = (
-    Param("tenant", "DEVEL", "tenant code: every extension of it is checked", check=_tenant),
+    Param("tenant", "DEVEL", "tenant code: all its extensions are checked", check=_tenant),
     Param(
         "extensions",
         "",
-        "extension names (comma-separated); empty: the whole tenant",
+        "extension names, comma-separated (100-DEVEL,101-DEVEL); empty: the tenant",
         check=_extensions,
     ),
-    Param("reported_at", "", "server time of the report, to the second ('2026-11-02 08:41:37')"),
-    Param("database", "asterisk", "MiRTA database name on the node", check=_database),
+    Param("reported_at", "", "server time of the report, to the second"),
+    Param("database", "asterisk", "MiRTA database name on the nodes", check=_database),
     Param(
         "mysql_client",
         "mysql --batch",
-        "mysql client command on the node (credentials from "
-        "its option files, never on the command line)",
+        "mysql client on the nodes (credentials from its option files)",
         check=_client,
     ),
     Param(
         "restart_command",
         "",
-        "command restarting the two daemons on the node; empty: a manual "
-        "step (the page does not name the processes)",
+        "command restarting the two daemons; empty: a manual step",
     ),
 )
 

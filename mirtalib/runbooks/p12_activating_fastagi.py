@@ -174,11 +174,14 @@ PARAMS = (
     Param(
         "agi_dir",
         "/var/lib/asterisk/agi-bin/node",
-        "folder of the FreePBX node scripts",
+        "where the FreePBX node folder was copied",
         kind="path",
     ),
     Param(
-        "fastagi_url", "agi://127.0.0.1/", "FASTAGI global (agi://host[:port]/)", check=_fastagi_url
+        "fastagi_url",
+        "agi://127.0.0.1/",
+        ("FASTAGI global, agi://host[:port]/ with the trailing /"),
+        check=_fastagi_url,
     ),
     Param(
         "ael_file",
@@ -187,9 +190,9 @@ PARAMS = (
         kind="path",
     ),
     Param("pm2_name", "fastagi-server", "pm2 process name", kind="asterisk_name"),
-    Param("patch_split_bug", True, "fix the split(':') bug in fastagi-server.js"),
-    Param("node_min", "14.0.0", "oldest acceptable node version"),
-    Param("fastagi_port", FASTAGI_PORT, "TCP port of the server", kind="port"),
+    Param("patch_split_bug", True, 'fix split(":") -> split(": ") in fastagi-server.js'),
+    Param("node_min", "14.0.0", "oldest acceptable node (CentOS 7 cannot run node 18+)"),
+    Param("fastagi_port", FASTAGI_PORT, "TCP port of the FastAGI server", kind="port"),
 )
 
 

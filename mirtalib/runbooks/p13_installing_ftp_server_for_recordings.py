@@ -107,37 +107,39 @@ def _user(value: str) -> str:
 
 
 PARAMS = (
-    Param("ftp_user", "recording", "local user the PBX uploads as", check=_user),
+    Param("ftp_user", "recording", "local user the PBX uploads recordings as", check=_user),
     Param(
         "ftp_home",
         "/home/recording",
-        "its home: the chroot, made not writable (500)",
+        "its home, the chroot: made not writable (chmod 500)",
         kind="path",
     ),
     Param(
         "vsftpd_conf",
         "/etc/vsftpd/vsftpd.conf",
-        "vsftpd configuration file",
+        "vsftpd configuration file (Debian: /etc/vsftpd.conf)",
         kind="path",
     ),
     Param(
         "cert_file",
         "/etc/ssl/private/vsftpd.pem",
-        "key + certificate PEM",
+        "key + certificate in one PEM file",
         kind="path",
     ),
     Param("cert_days", 365, "certificate validity in days", between=(1, 3650)),
-    Param("key_bits", 2048, "RSA key size (page: 1024, refused)", check=_bits),
+    Param(
+        "key_bits", 2048, "RSA key size; below 2048 is refused (the page says 1024)", check=_bits
+    ),
     Param(
         "cert_cn",
         "pbx.demo.mirta.example",
-        "certificate common name (the FTP host name)",
+        "certificate common name: the name clients connect to",
         kind="hostname",
     ),
     Param(
         "ftps_host",
         "",
-        "host for the FTPS login check; empty: skip it",
+        "host for the FTPS login check; empty: skip it (the demo has no server)",
         kind="host",
         optional=True,
     ),
@@ -149,7 +151,11 @@ PARAMS = (
         kind="env_var",
         secret_ref=True,
     ),
-    Param("ftps_cafile", "", "CA/self-signed certificate to trust for the login check"),
+    Param(
+        "ftps_cafile",
+        "",
+        ("certificate to trust for the login check (self-signed: the PEM's cert)"),
+    ),
 )
 
 

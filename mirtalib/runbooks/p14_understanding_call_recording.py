@@ -32,7 +32,9 @@ PARAMS = (
         "first day of the calls evaluated (YYYY-MM-DD)",
         check=day("period_start"),
     ),
-    Param("period_end", "2026-11-01", "day after the last (YYYY-MM-DD)", check=day("period_end")),
+    Param(
+        "period_end", "2026-11-01", "day after the last day (YYYY-MM-DD)", check=day("period_end")
+    ),
 )
 
 

@@ -64,13 +64,13 @@ def _user(value: str) -> str:
 
 
 PARAMS = (
-    Param("relay_host", "smtp.example.net", "smart host name", kind="hostname"),
-    Param("relay_port", 587, "smart host port (587 submission)", kind="port"),
+    Param("relay_host", "smtp.example.net", "the provider's smart host", kind="hostname"),
+    Param("relay_port", 587, "submission port with STARTTLS", kind="port"),
     Param("relay_user", "pbx-relay@example.net", "account on the smart host", check=_user),
     Param(
         "relay_password_env",
         "MIRTA_SMTP_RELAY_PASSWORD",
-        "NAME of the environment variable holding the relay password",
+        "noqa: S105 - NAME of the env variable",
         kind="env_var",
         secret_ref=True,
     ),
@@ -83,9 +83,14 @@ PARAMS = (
         "postfix configuration folder",
         kind="path",
     ),
-    Param("map_type", "hash", "lookup table type for postmap", choices=("hash", "lmdb", "btree")),
-    Param("package_tool", "yum", "package manager of the node", choices=tuple(PACKAGES)),
-    Param("reload", True, "reload postfix after a change (False: only validate)"),
+    Param(
+        "map_type",
+        "hash",
+        ("postmap table type (hash on CentOS/Debian; lmdb on newer Fedora)"),
+        choices=("hash", "lmdb", "btree"),
+    ),
+    Param("package_tool", "yum", "yum, dnf or apt-get", choices=tuple(PACKAGES)),
+    Param("reload", True, "reload postfix after a change (False: write and check only)"),
 )
 
 

@@ -60,7 +60,7 @@ PARAMS = (
     Param(
         "fin_timeout",
         30,
-        "net.ipv4.tcp_fin_timeout in seconds (page: 1; kernel: 60)",
+        "net.ipv4.tcp_fin_timeout in seconds, 1-120 (page: 1, kernel default: 60)",
         between=(1, 120),
     ),
     Param("tw_reuse", 1, "net.ipv4.tcp_tw_reuse: 0 off, 1 on, 2 loopback only", choices=(0, 1, 2)),
@@ -73,25 +73,25 @@ PARAMS = (
     Param(
         "sysctl_file",
         "/etc/sysctl.conf",
-        "file that carries the settings",
+        "file that carries the settings (or /etc/sysctl.d/NN-name.conf)",
         kind="path",
     ),
     Param(
         "socket_tool",
         "ss",
-        "command listing sockets: ss (iproute2) or netstat (net-tools)",
+        "socket lister on the nodes: ss (iproute2) or netstat (net-tools)",
         choices=("ss", "netstat"),
     ),
     Param(
         "time_wait_warn",
         1000,
-        "TIME_WAIT sockets on the AMI port above which to warn",
+        "warn above this many TIME_WAIT sockets on the AMI port",
         between=(1, 1_000_000),
     ),
     Param(
         "time_wait_fail",
         10000,
-        "TIME_WAIT sockets on the AMI port above which verify fails",
+        "verify fails above this many",
         between=(1, 1_000_000),
     ),
 )

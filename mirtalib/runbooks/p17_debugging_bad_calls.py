@@ -56,12 +56,37 @@ OUTCOMES = ("bad", "good", "untested")
 
 
 PARAMS = (
-    Param("reported_by", "many", "who reports it", choices=("many", "one", "unknown")),
-    Param("internal_call", "bad", "internal phone to internal phone", choices=OUTCOMES),
-    Param("feature_code_media", "bad", "media file by feature code", choices=OUTCOMES),
-    Param("did_from_mobile", "good", "DID with a media file, from a mobile", choices=OUTCOMES),
-    Param("samples", 6, "load samples", between=(2, 60)),
-    Param("interval", 10, "seconds between samples", between=(1, 60)),
+    Param(
+        "reported_by",
+        "many",
+        ("who reports the problem: many (all or several tenants), one, unknown"),
+        choices=("many", "one", "unknown"),
+    ),
+    Param(
+        "internal_call",
+        "bad",
+        "internal phone to internal phone: bad, good, untested",
+        choices=OUTCOMES,
+    ),
+    Param(
+        "feature_code_media",
+        "bad",
+        ("music file played by a feature code: bad, good, untested"),
+        choices=OUTCOMES,
+    ),
+    Param(
+        "did_from_mobile",
+        "good",
+        ("DID with a media file called from a mobile: bad, good, untested"),
+        choices=OUTCOMES,
+    ),
+    Param("samples", 6, "/proc/loadavg samples per node (2-30)", between=(2, 60)),
+    Param(
+        "interval",
+        10,
+        "seconds between samples (samples x interval at most 100 s)",
+        between=(1, 60),
+    ),
 )
 
 

@@ -96,11 +96,11 @@ def _sections(value: str) -> tuple[str, ...]:
 
 
 PARAMS = (
-    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", kind="path"),
+    Param("sip_conf", "/etc/asterisk/sip.conf", "chan_sip configuration", kind="path"),
     Param(
         "extensions_conf",
         "/etc/asterisk/extensions_custom.conf",
-        "dialplan file for [dahdi] (assumed: a file MiRTA includes and does not rewrite)",
+        "dialplan file for [dahdi] (assumed: included, not rewritten by MiRTA)",
         kind="path",
     ),
     Param(
@@ -109,20 +109,36 @@ PARAMS = (
         "sip.conf sections of the cluster nodes (the host accounts to clean)",
         check=_sections,
     ),
-    Param("dahdi_node", True, "this target hosts the DAHDI card (False: only the cleanup)"),
-    Param("account", "dahdi-trunk", "account name", kind="asterisk_name"),
+    Param(
+        "dahdi_node",
+        True,
+        ("True on the DAHDI node; False on the others (only the insecure cleanup)"),
+    ),
+    Param(
+        "account",
+        "dahdi-trunk",
+        ("account the other nodes use (also the provider's user name)"),
+        kind="asterisk_name",
+    ),
     Param(
         "secret_env",
         "MIRTA_DAHDI_TRUNK_SECRET",
-        "environment variable holding the account password",
+        "NAME of the environment variable holding its password",
         kind="env_var",
         secret_ref=True,
     ),
-    Param("other_nodes", "10.20.0.11", "IPv4 addresses of the nodes that dial out", check=_nodes),
-    Param("dahdi_group", "g0", "DAHDI group or channel", check=_group),
-    Param("dial_pattern", "_X.", "numbers the other nodes may send", check=_pattern),
+    Param(
+        "other_nodes",
+        "10.20.0.11",
+        ("IPv4 addresses of the nodes allowed to use the account"),
+        check=_nodes,
+    ),
+    Param("dahdi_group", "g0", "DAHDI group (g0, r1 ...) or channel number", check=_group),
+    Param("dial_pattern", "_X.", "numbers the other nodes may send out", check=_pattern),
     Param("dial_timeout", 60, "Dial() timeout in seconds", between=(5, 300)),
-    Param("reload_now", False, "run 'sip reload' (drops phone registrations) after the change"),
+    Param(
+        "reload_now", False, ("run 'sip reload' (drops phone registrations) right after the change")
+    ),
 )
 
 

@@ -243,21 +243,21 @@ PARAMS = (
     Param(
         "rps_password_env",
         "MIRTA_RPS_PASSWORD",
-        "env var holding the RPS password",
+        "env var holding the RPS password (never the password)",
         kind="env_var",
         secret_ref=True,
     ),
-    Param("override", True, "replace an existing RPS entry of the MAC (override flag 1)"),
+    Param("override", True, "replace an existing RPS entry of the same MAC"),
     Param(
         "content_type",
         "application/json",
-        "media type of the POST (page: application/json)",
+        "media type of the POST, as the page says",
         check=_media_type,
     ),
     Param(
         "charset",
         "UTF-8",
-        "charset appended to the content type (page: UTF-8)",
+        'charset added to the Content-Type header (page: UTF-8); "" for none',
         choices=("UTF-8", ""),
     ),
 )

@@ -111,22 +111,27 @@ PARAMS = (
     Param(
         "api_url",
         "https://my.queuemetrics-live.com/DemoCompany/jsonQLoaderApi.do",
-        "full qloader API URL (ends with /jsonQLoaderApi.do)",
+        "full qloader API URL",
         check=api_url,
     ),
     Param("api_login", "webqloader", "API login from QueueMetrics"),
     Param(
         "api_password_env",
         "MIRTA_QM_PASSWORD",
-        "env var holding the API password",
+        "env var holding the API password (never the password)",
         kind="env_var",
         secret_ref=True,
     ),
-    Param("delay_ms", PAGE_DELAY, "delay before sending, in milliseconds", check=delay_ms),
+    Param(
+        "delay_ms",
+        PAGE_DELAY,
+        ("delay before sending, in milliseconds (1000-60000; page: 5000)"),
+        check=delay_ms,
+    ),
     Param(
         "queues",
         "ACME:500,ACME:501",
-        "queues to monitor, TENANT:NUMBER; empty: all",
+        "queues to monitor as TENANT:NUMBER, comma-separated; empty: all",
         check=_queue_list,
     ),
 )

@@ -190,9 +190,14 @@ def _os_expect(platform: str):
 
 
 PARAMS = (
-    Param("platform", "centos7", "OS of the nodes: centos7, el8 or el9", choices=PLATFORMS),
-    Param("php_version", "7.4", "PHP version to move to (the page: 7.3 or 7.4)", choices=VERSIONS),
-    Param("php_packages", PAGE_PACKAGES, "PHP packages to install (page's list)", check=_packages),
+    Param(
+        "platform",
+        "centos7",
+        "OS of the nodes: centos7, el8 or el9 (checked on each node)",
+        choices=PLATFORMS,
+    ),
+    Param("php_version", "7.4", "PHP version to move to: 7.3 or 7.4", choices=VERSIONS),
+    Param("php_packages", PAGE_PACKAGES, "the page's extensions", check=_packages),
     *(p for p in P27 if p.name not in ("php_version", "php_ini")),
 )
 

@@ -50,33 +50,48 @@ def _machine(value: str) -> str:
 
 
 PARAMS = (
-    Param("php_version", "5.5", "PHP major.minor the node runs (php -v)", check=php_minor),
-    Param("thread_safe", False, "True for a ZTS PHP (php -i: Thread Safety => enabled)"),
-    Param("machine", "x86_64", "CPU architecture of the node (uname -m)", check=_machine),
+    Param(
+        "php_version",
+        "5.5",
+        "PHP major.minor the node runs (php -v); checked on the node",
+        check=php_minor,
+    ),
+    Param("thread_safe", False, "True for a ZTS PHP (php -i shows Thread Safety enabled)"),
+    Param(
+        "machine",
+        "x86_64",
+        "CPU architecture (uname -m); picks the loaders archive",
+        check=_machine,
+    ),
     Param(
         "extension_dir",
         "/usr/lib64/php/modules",
-        "PHP extension folder (php -i | grep extension_dir)",
+        "php -i | grep extension_dir",
         kind="path",
     ),
     Param(
         "php_ini",
         "/etc/php.ini",
-        "main php.ini (searched for old loader lines)",
+        "main php.ini, searched for old loader lines",
         kind="path",
     ),
     Param(
         "ini_file",
         "/etc/php.d/00-ioncube-loader.ini",
-        "ini file carrying the zend_extension line (first in the scan folder)",
+        "file with the zend_extension line",
         kind="path",
     ),
-    Param("src_dir", "/usr/local/src", "download folder", kind="path"),
-    Param("web_service", "httpd", "web server unit", choices=("httpd", "apache2", "php-fpm")),
+    Param("src_dir", "/usr/local/src", "download and unpack folder", kind="path"),
+    Param(
+        "web_service",
+        "httpd",
+        "web server unit: httpd, apache2 or php-fpm",
+        choices=("httpd", "apache2", "php-fpm"),
+    ),
     Param(
         "pid_file",
         "/run/httpd/httpd.pid",
-        "PID file of the web server (restart only if it started before the loader was written)",
+        "its PID file (restart only if older than the loader)",
         kind="path",
     ),
 )

@@ -108,11 +108,16 @@ def _os_expect(platform: str):
 
 
 PARAMS = (
-    Param("platform", "centos7", "OS of the nodes", choices=tuple(PACKAGES)),
+    Param(
+        "platform",
+        "centos7",
+        ("OS of the nodes: centos7, el8, el9 or debian (checked on each node)"),
+        choices=tuple(PACKAGES),
+    ),
     Param(
         "printer_uri",
         "ipp://192.0.2.50:631/ipp/print",
-        "printer to test from the PBX (ipp:// or ipps://); empty: no printer test",
+        "printer to test from the PBX; empty: no test",
         check=printer_uri,
     ),
     Param("ipp_timeout", 10, "seconds ipptool waits for the printer", between=(1, 120)),

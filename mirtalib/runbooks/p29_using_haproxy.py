@@ -126,42 +126,72 @@ def _duration(name: str):
 
 
 PARAMS = (
-    Param("haproxy_cfg", "/etc/haproxy/haproxy.cfg", "file", kind="path"),
+    Param(
+        "haproxy_cfg",
+        "/etc/haproxy/haproxy.cfg",
+        ("file written (validated with haproxy -c first)"),
+        kind="path",
+    ),
     Param(
         "listen_address",
         "127.0.0.1",
-        "address Asterisk/web connect to",
+        "address Asterisk and the web code connect to",
         kind="ip",
     ),
-    Param("listen_port", 3306, "port of the proxy", kind="port"),
-    Param("primary", "pbx-db01 10.20.0.21:3306", "active server", check=_server("primary")),
-    Param("backup", "pbx-db02 10.20.0.22:3306", "backup server", check=_server("backup")),
+    Param(
+        "listen_port", 3306, "port of the proxy (must not be taken by a local mysqld)", kind="port"
+    ),
+    Param(
+        "primary",
+        "pbx-db01 10.20.0.21:3306",
+        "active database server: name host:port",
+        check=_server("primary"),
+    ),
+    Param(
+        "backup",
+        "pbx-db02 10.20.0.22:3306",
+        ("backup server, used only when the primary is down"),
+        check=_server("backup"),
+    ),
     Param(
         "health_check",
         "tcp",
-        "tcp, httpchk (needs a checker on check_port) or mysql-check",
+        "tcp; httpchk (needs clustercheck on check_port); mysql-check (needs check_user)",
         choices=("tcp", "httpchk", "mysql-check"),
     ),
-    Param("check_port", 3307, "httpchk port (clustercheck)", kind="port"),
+    Param("check_port", 3307, "port of the HTTP checker (health_check httpchk)", kind="port"),
     Param(
         "check_user",
         "haproxy_check",
-        "mysql-check user (no password)",
+        "passwordless MySQL user (health_check mysql-check)",
         kind="asterisk_name",
     ),
-    Param("timeout_connect", "1s", "connect timeout", check=_duration("timeout_connect")),
-    Param("idle_timeout", "30m", "idle client/server timeout", check=_duration("idle_timeout")),
-    Param("maxconn", 4000, "global maxconn", between=(10, 100_000)),
+    Param(
+        "timeout_connect", "1s", "connect timeout to a server", check=_duration("timeout_connect")
+    ),
+    Param(
+        "idle_timeout",
+        "30m",
+        ("idle client/server timeout (long-lived Asterisk connections)"),
+        check=_duration("idle_timeout"),
+    ),
+    Param("maxconn", 4000, "global connection limit", between=(10, 100_000)),
     Param(
         "stats_socket",
         "/var/lib/haproxy/stats",
-        "runtime API socket",
+        "runtime API socket read by verify",
         kind="path",
     ),
-    Param("chroot", "/var/lib/haproxy", "chroot folder ('' = none)", kind="path", optional=True),
-    Param("run_as", "haproxy", "user and group ('' = keep)", kind="asterisk_name", optional=True),
-    Param("proxy", "mysql-proxy", "listen section name", kind="asterisk_name"),
-    Param("reload", True, "reload HAProxy after a change (False: do it by hand)"),
+    Param("chroot", "/var/lib/haproxy", "chroot folder (empty: none)", kind="path", optional=True),
+    Param(
+        "run_as",
+        "haproxy",
+        "user and group HAProxy drops to (empty: keep)",
+        kind="asterisk_name",
+        optional=True,
+    ),
+    Param("proxy", "mysql-proxy", "name of the listen section", kind="asterisk_name"),
+    Param("reload", True, "reload HAProxy when the file changed (False: by hand)"),
 )
 
 

@@ -85,30 +85,30 @@ PARAMS = (
     Param(
         "pbx_names",
         "www.mirtapbx.com,sip.voip-carrier.example",
-        "names the PBX resolves (licence server, trunks), comma-separated",
+        "names Asterisk resolves (licence server, trunks)",
         check=_names,
     ),
     Param(
         "resolvers",
         "1.1.1.1,9.9.9.9,8.8.8.8",
-        "resolvers to configure, in order: addresses or opendns/cloudflare/google/quad9",
+        "resolvers to configure, in order (addresses or opendns/cloudflare/google/quad9)",
         check=_servers,
     ),
     Param(
         "manage",
         "nmconnection",
-        "what to edit: nmconnection (NetworkManager keyfile) or resolv.conf",
+        "file to edit: nmconnection (NetworkManager keyfile) or resolv.conf",
         choices=("nmconnection", "resolv.conf"),
     ),
     Param(
         "nm_connection",
         "eth0",
-        "NetworkManager connection (keyfile NAME.nmconnection) and device to reapply",
+        "NetworkManager connection name (keyfile NAME.nmconnection) and device",
         kind="asterisk_name",
     ),
-    Param("resolv_conf", "/etc/resolv.conf", "resolver file", kind="path"),
-    Param("query_timeout", 2.0, "seconds to wait for each answer", between=(0.2, 10.0)),
-    Param("dns_port", 53, "port the resolvers listen on", kind="port"),
+    Param("resolv_conf", "/etc/resolv.conf", "resolver file read by glibc", kind="path"),
+    Param("query_timeout", 2.0, "seconds to wait for each DNS answer", between=(0.2, 10.0)),
+    Param("dns_port", 53, "port the resolvers listen on (53)", kind="port"),
 )
 
 

@@ -39,7 +39,7 @@ PARAMS = (
     Param(
         "monitors",
         "104,103,801",
-        "numbers the attendant-console keys watch (extensions, queues, parking lots; vm:N)",
+        "numbers the keys watch: extensions, queues, parking lots; vm:N",
         check=_numbers,
     ),
     Param(

@@ -40,7 +40,7 @@ PARAMS = (
     Param(
         "tech",
         "auto",
-        "channel driver: auto (from the database) or sip",
+        "channel driver: auto (from the MiRTA database) or sip",
         choices=("auto", "sip", "pjsip"),
     ),
 )

@@ -82,13 +82,13 @@ PARAMS = (
     Param(
         "dial_plan",
         PAGE_PLAN,
-        "Grandstream dial plan to check (the page's by default)",
+        "x+\\-X+ | x+ | \\+x+ | *x+ | *xx*x+ }\"  # Grandstream plan (the page's)",
         check=_plan,
     ),
     Param(
         "numbers",
         "customer service:0558123456,sales mobile:3471234567",
-        "more numbers that must be dialable: 'label:number,...'",
+        "more label:number pairs that must dial",
         check=_numbers,
     ),
 )

@@ -200,33 +200,33 @@ PARAMS = (
         "stt_url",
         "https://api.us-east.speech-to-text.watson.cloud.ibm.com/instances/"
         "82baccdd-45ee-46ff-ba1a-3cd23425b3c1/v1/recognize",
-        "Speech to Text endpoint as MiRTA needs it (ends /v1/recognize)",
+        "Speech to Text endpoint",
         check=_stt,
     ),
     Param(
         "tts_url",
         "https://api.us-east.text-to-speech.watson.cloud.ibm.com/instances/"
         "7615166e-9aee-42db-71e8-52fd6fa5058f/v1/synthesize",
-        "Text to Speech endpoint as MiRTA needs it (ends /v1/synthesize)",
+        "Text to Speech endpoint",
         check=_tts,
     ),
-    Param("api_user", USER, "user name field in MiRTA: always 'apikey'", check=_user),
+    Param("api_user", USER, "user name field in MiRTA: always apikey", check=_user),
     Param(
         "stt_key_env",
         "MIRTA_WATSON_STT_APIKEY",
-        "NAME of the env var holding the Speech to Text API key",
+        "NAME of the env var with the Speech to Text key",
         kind="env_var",
         secret_ref=True,
     ),
     Param(
         "tts_key_env",
         "MIRTA_WATSON_TTS_APIKEY",
-        "NAME of the env var holding the Text to Speech API key",
+        "NAME of the env var with the Text to Speech key",
         kind="env_var",
         secret_ref=True,
     ),
-    Param("probe_api", True, "ask each instance a read-only question (from this machine)"),
-    Param("timeout", 10.0, "probe timeout in seconds (1-60)", check=_timeout),
+    Param("probe_api", True, "verify: GET models/voices with the key, from this machine"),
+    Param("timeout", 10.0, "probe timeout in seconds", check=_timeout),
 )
 
 

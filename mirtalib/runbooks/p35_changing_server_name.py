@@ -46,23 +46,28 @@ DEFAULT_FOLDERS = "/etc,/var/lib/asterisk/agi-bin,/var/www/html/pbx/include"
 
 PARAMS = (
     Param("old_name", "srv01", "the node's current name", kind="hostname"),
-    Param("new_name", "pbx01", "the node's new name", kind="hostname"),
+    Param(
+        "new_name",
+        "pbx01",
+        ("the node's new name (also names the realtime table sipregs_<new_name>)"),
+        kind="hostname",
+    ),
     Param(
         "files",
         DEFAULT_FILES,
-        "comma-separated files to edit (CentOS 6: /etc/sysconfig/network instead of /etc/hostname)",
+        "files to edit; CentOS 6: /etc/sysconfig/network instead of /etc/hostname",
         check=hostmove.file_list,
     ),
     Param(
         "search_dirs",
         DEFAULT_FOLDERS,
-        "comma-separated folders searched for other files holding the old name",
+        "folders searched for other files holding the old name",
         check=lambda v: hostmove.file_list(v, "search_dirs"),
     ),
     Param(
         "hostname_tool",
         "hostnamectl",
-        "how the running host name is set: hostnamectl (CentOS 7+) or hostname (CentOS 6)",
+        "hostnamectl (CentOS 7+) or hostname (CentOS 6)",
         choices=("hostnamectl", "hostname"),
     ),
 )

@@ -51,14 +51,13 @@ PARAMS = (
     Param(
         "files",
         DEFAULT_FILES,
-        "comma-separated files to edit (old CentOS: /etc/sysconfig/network-scripts/ifcfg-eth0; "
-        "NAT with only a new public IP: /etc/asterisk/sip.conf alone, for externip)",
+        "files to edit (old CentOS: /etc/sysconfig/network-scripts/ifcfg-eth0)",
         check=hostmove.file_list,
     ),
     Param(
         "search_dirs",
         DEFAULT_FOLDERS,
-        "comma-separated folders searched for other files holding the old IP",
+        "folders searched for other files holding the old IP",
         check=lambda v: hostmove.file_list(v, "search_dirs"),
     ),
 )

@@ -74,34 +74,62 @@ def _codecs(value: str) -> str:
 
 
 PARAMS = (
-    Param("sip_conf", "/etc/asterisk/sip.conf", "sip.conf", kind="path"),
-    Param("provider", "flowroute", "peer section name", kind="asterisk_name"),
+    Param("sip_conf", "/etc/asterisk/sip.conf", "chan_sip configuration", kind="path"),
+    Param(
+        "provider",
+        "flowroute",
+        ("section name of the static peer (referenced on Admin/Providers)"),
+        kind="asterisk_name",
+    ),
     Param("username", "49088751", "account at the provider", check=_username),
     Param(
         "secret_env",
         "MIRTA_FLOWROUTE_SECRET",
-        "environment variable holding the password",
+        "NAME of the environment variable holding the password",
         kind="env_var",
         secret_ref=True,
     ),
     Param(
         "provider_host",
         "sip.flowroute.com",
-        "registrar / proxy",
+        "registrar and proxy of the provider",
         kind="host",
     ),
-    Param("context", "fromoutside", "inbound context", kind="asterisk_name"),
-    Param("codecs", "ulaw,alaw", "allowed codecs, in order", check=_codecs),
-    Param("dtmfmode", "rfc2833", "DTMF mode", choices=("rfc2833", "info", "inband", "auto")),
+    Param(
+        "context", "fromoutside", "context of the provider's inbound calls", kind="asterisk_name"
+    ),
+    Param(
+        "codecs", "ulaw,alaw", "allowed codecs in order (the page also allows gsm)", check=_codecs
+    ),
+    Param(
+        "dtmfmode",
+        "rfc2833",
+        "rfc2833, info, inband or auto",
+        choices=("rfc2833", "info", "inband", "auto"),
+    ),
     Param(
         "insecure",
         "port,invite",
-        "accept the provider's INVITEs without a challenge",
+        'accept the provider\'s INVITEs without a challenge ("no" to drop it)',
         choices=("port,invite", "invite", "port", "no"),
     ),
-    Param("directmedia", "no", "media around the PBX (page: yes)", choices=("no", "yes", "nonat")),
-    Param("peer_type", "peer", "peer (page: friend)", choices=("peer", "friend")),
-    Param("reload_now", False, "run 'sip reload' (drops phone registrations) after the change"),
+    Param(
+        "directmedia",
+        "no",
+        ("no (media through the PBX), yes (the page's canreinvite yes) or nonat"),
+        choices=("no", "yes", "nonat"),
+    ),
+    Param(
+        "peer_type",
+        "peer",
+        ("peer, or friend as on the page (also matches inbound by user name)"),
+        choices=("peer", "friend"),
+    ),
+    Param(
+        "reload_now",
+        False,
+        ("run 'sip reload' (drops every phone registration) right after the change"),
+    ),
 )
 
 

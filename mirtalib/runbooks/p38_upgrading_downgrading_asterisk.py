@@ -88,18 +88,23 @@ def _modules(value: str) -> tuple[str, ...]:
 
 
 PARAMS = (
-    Param("target_version", "20-current", "NN-current or an exact version", check=_target_version),
+    Param(
+        "target_version",
+        "20-current",
+        ("NN-current (latest of a major) or an exact version like 20.12.0"),
+        check=_target_version,
+    ),
     Param(
         "install_script",
         "/var/www/html/pbx/protected/installAsterisk.sh",
         "MiRTA's installer (assumed location)",
         kind="path",
     ),
-    Param("build_dir", "/usr/local/src", "where the build runs", kind="path"),
+    Param("build_dir", "/usr/local/src", "where the installer is copied and run", kind="path"),
     Param(
         "watch_modules",
         "chan_sip,chan_pjsip,res_pjsip,app_queue,app_mixmonitor,res_odbc",
-        "modules that must run after the change",
+        "must run afterwards",
         check=_modules,
     ),
     Param("allow_active_calls", False, "build even when calls are up (they are dropped)"),

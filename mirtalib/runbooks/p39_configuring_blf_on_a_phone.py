@@ -41,17 +41,16 @@ from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verd
 
 PARAMS = (
     Param("tenant", "DEVEL", "tenant code whose phones get BLF keys", kind="tenant"),
-    Param("brand", "yealink", "phone brand the key strings are written for", choices=BRANDS),
+    Param("brand", "yealink", "yealink, cisco-spa, grandstream or snom", choices=BRANDS),
     Param(
         "monitors",
         "100,101,500,801,vm:104",
-        "what the keys watch: extension/queue/parking numbers, vm:N for a voicemail; "
-        "empty: every extension",
+        "numbers to watch (extensions, queues, parking); vm:N",
     ),
     Param(
         "voicemail_prefix",
         "*97",
-        "voicemail feature-code prefix (Configuration/Settings: Enable Voicemail MWI with prefix)",
+        "Configuration/Settings: Enable Voicemail MWI with prefix",
         check=lambda v: feature_code(v, "voicemail_prefix"),
     ),
 )

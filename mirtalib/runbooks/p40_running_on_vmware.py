@@ -56,18 +56,25 @@ PARAMS = (
     Param(
         "vmware_dir",
         "",
-        "folder with the estate exports (rvtools/ or inventory.yaml, "
-        "esxtop/, vcenter/, guest/); empty: the demo PBX's",
+        (
+            "folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: the "
+            "demo PBX's"
+        ),
     ),
     Param(
         "vm_map",
         "",
-        "node=VM name pairs, comma-separated; empty: the VM has the node's name",
+        "VM name of each node (format in the examples file); empty: VM named as the node",
         check=_vm_map,
     ),
     Param("pbx_pattern", DEFAULT_PBX_PATTERN, "regex on VM names marking PBX VMs"),
-    Param("samples", 4, "/proc/stat samples taken on each node", between=(2, 90)),
-    Param("interval_s", 20, "seconds between samples", between=(1, 300)),
+    Param("samples", 4, "/proc/stat samples taken on each node (2-90)", between=(2, 90)),
+    Param(
+        "interval_s",
+        20,
+        ("seconds between samples (plan waits samples x interval on real nodes)"),
+        between=(1, 300),
+    ),
     Param("steal_risk", 2.0, "steal % (p95) from which a PBX is at risk"),
     Param("steal_harm", 5.0, "steal % (p95) from which it is harmful"),
     Param(

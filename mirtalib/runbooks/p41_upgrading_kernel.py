@@ -93,13 +93,13 @@ PARAMS = (
     Param(
         "tested_kernels",
         ",".join(TESTED_KERNELS),
-        "comma-separated kernel builds dahdi is known to compile on (page 41)",
+        "builds dahdi is known to compile on (page 41)",
         check=lambda v: (tested_list(v), v)[1],
     ),
     Param(
         "boot_kernel",
         "/boot/vmlinuz-5.14.0-362.18.1.el9_3.x86_64",
-        "kernel to make the default (a tested one with dahdi and geoip built); empty: no change",
+        "kernel to make the default; empty: no change",
         check=_boot_kernel,
     ),
     Param(

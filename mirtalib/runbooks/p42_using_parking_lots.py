@@ -54,19 +54,22 @@ PARAMS = (
         "tenant code whose parking lots are shown",
         kind="tenant",
     ),
-    Param("brand", "yealink", "phone brand the BLF key strings are written for", choices=BRANDS),
+    Param(
+        "brand",
+        "yealink",
+        "BLF strings for: yealink, cisco-spa, grandstream or snom",
+        choices=BRANDS,
+    ),
     Param(
         "parking_cli",
         "auto",
-        "auto (parkedcalls show, else parking show <lot> on Asterisk 12+), parkedcalls (Asterisk "
-        "up to 11, the page) or parking (Asterisk 12+)",
+        ("auto: parkedcalls show, else parking show <lot>; parkedcalls (up to 11); parking (12+)"),
         choices=CLI_CHOICES,
     ),
     Param(
         "return_warn_s",
         15,
-        "warn when a parked call returns to its parker within this many seconds (parkedcalls "
-        "show only: parking show prints no time left)",
+        "warn when a parked call returns within this many seconds (parkedcalls show only)",
         between=(0, 3600),
     ),
 )

@@ -78,18 +78,26 @@ PARAMS = (
     Param(
         "domain",
         "demo.mirta.example",
-        "DNS zone of the pools and nodes",
+        "DNS zone of the pools and of the node names",
         kind="hostname",
     ),
     Param(
-        "pools", "pbxa:srv01,pbxb:srv02", "POOL:PRIMARY-NODE pairs (node host labels)", check=_pools
+        "pools",
+        "pbxa:srv01,pbxb:srv02",
+        ("pool and its primary node, per pair (node host labels in the zone)"),
+        check=_pools,
     ),
-    Param("transport", "udp", "SIP transport of the records", choices=("udp", "tcp", "tls")),
+    Param(
+        "transport",
+        "udp",
+        "SIP transport of the records: udp, tcp or tls (_sips._tcp)",
+        choices=("udp", "tcp", "tls"),
+    ),
     Param("sip_port", 5060, "SIP port on the nodes", kind="port"),
     Param(
         "ttl",
         3600,
-        "record TTL in seconds (page: 86400; shorter = faster redesign)",
+        ("record TTL in seconds (page: 86400; a shorter TTL makes a redesign take effect sooner)"),
         between=(60, 604800),
     ),
     Param(
@@ -100,10 +108,16 @@ PARAMS = (
     ),
     Param("dns_port", 53, "port of that resolver", kind="port"),
     Param(
-        "channel_driver", "pjsip", "registrations from pjsip or chan_sip", choices=("pjsip", "sip")
+        "channel_driver",
+        "pjsip",
+        ("registrations from pjsip (pjsip show contacts) or sip (sip show peers)"),
+        choices=("pjsip", "sip"),
     ),
     Param(
-        "secondary_warn", 0.2, "share of a tenant's phones elsewhere worth a warning", check=_share
+        "secondary_warn",
+        0.2,
+        ("share of a tenant's phones on other nodes worth a finding (page: ~10% is normal)"),
+        check=_share,
     ),
 )
 

@@ -40,7 +40,7 @@ PARAMS = (
     Param(
         "tech",
         "auto",
-        "channel driver: auto (from the database), sip or pjsip",
+        "channel driver: auto (from the MiRTA database), sip or pjsip",
         choices=("auto", "sip", "pjsip"),
     ),
 )

@@ -40,14 +40,14 @@ PARAMS = (
     Param(
         "peers",
         "100-DEVEL,104-DEVEL",
-        "extensions to chat with (Zoiper contacts)",
+        "extensions to chat with (Zoiper contacts), comma-separated",
         items="extension",
         optional=True,
     ),
     Param(
         "tech",
         "auto",
-        "channel driver: auto (from the database), sip or pjsip",
+        "channel driver: auto (from the MiRTA database), sip or pjsip",
         choices=("auto", "sip", "pjsip"),
     ),
 )

@@ -52,7 +52,12 @@ KNOWN = ("tsc", "hpet", "acpi_pm", "kvm-clock", "xen", "hyperv_clocksource_tsc_p
 
 
 PARAMS = (
-    Param("clocksource", "tsc", "clock source to use (page's example: acpi_pm)", choices=KNOWN),
+    Param(
+        "clocksource",
+        "tsc",
+        ("clock source to use: tsc, hpet, acpi_pm, kvm-clock ... (page's example: acpi_pm)"),
+        choices=KNOWN,
+    ),
     Param(
         "temporary",
         True,
@@ -61,13 +66,13 @@ PARAMS = (
     Param(
         "permanent",
         "grubby",
-        "make it permanent: grubby (CentOS 7/9), grub-legacy (CentOS 6 grub.conf) or none",
+        "grubby (CentOS 7/9), grub-legacy (CentOS 6 /etc/grub.conf) or none",
         choices=("grubby", "grub-legacy", "none"),
     ),
     Param(
         "grub_conf",
         "/etc/grub.conf",
-        "legacy GRUB file edited when permanent=grub-legacy",
+        "legacy GRUB file, edited when permanent is grub-legacy",
         kind="path",
     ),
 )

@@ -45,8 +45,8 @@ spike_min_minutes: float = 30.0  # and at least this many minutes in the day
 seq_min_run: int = 5  # consecutive numbers dialed by one caller that make a finding
 engine: str = "auto"  # auto, pandas (every call in memory) or sql (aggregates in the database)
 sql_tmp_mb: int = 1024  # sql engine on MariaDB: MB of temporary table a session may use (up to 3 at once; more: fewer passes)
-export_dir: str = "../../reports/cdr-report"  # CSV + XLSX of every table go here; empty: no export
-html_dir: str = "../../reports/cdr-report"  # one HTML page per tenant goes here; empty: none
+export_dir: str = "auto"  # CSV + XLSX of every table; auto: the run's folder (exports/); empty: none
+html_dir: str = "auto"  # one HTML page per tenant; auto: the run's folder (tenants/); empty: none
 mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
 smtp_host: str = ""  # SMTP relay host (empty: no mail)
 smtp_port: int = 587  # SMTP relay port (587 STARTTLS, 465 SSL)
@@ -64,6 +64,10 @@ from mirtalib.cdr.concurrency import concurrency_series
 from mirtalib.cdr.export import export_tables
 from mirtalib.cdr.plots import plot_asr_daily, plot_concurrency, plot_daily_calls, plot_dispositions, plot_heatmap
 from mirtalib.cdr.report import ReportParams, as_text, build_report
+from mirtalib.reporting.charts import show
+from mirtalib.reporting.fmt import html_table, percent
+from mirtalib.reporting.summaries import cdr_findings_table, cdr_summary
+from mirtalib.runfiles import EXPORTS, TENANTS, output_dir
 
 pd.set_option("display.width", 200)
 params = ReportParams(source=source, start=start, end=end, tenants=tenants, timezone=timezone,
@@ -75,6 +79,9 @@ params = ReportParams(source=source, start=start, end=end, tenants=tenants, time
                       columns=columns)
 report = build_report(params)
 T = report.tables
+exports = output_dir(export_dir, "cdr-report", EXPORTS)  # the tables' CSV files, linked below
+csv = (lambda name: exports / f"{name}.csv") if exports else (lambda name: None)
+cdr_summary(report, source)
 
 # %% [markdown]
 # ## What was read
@@ -94,7 +101,8 @@ if report.calls is not None:
     print(f"{len(report.legs):,} CDR rows -> {len(report.calls):,} calls "
           f"({len(report.legs) / max(len(report.calls), 1):.2f} rows per call)")
 print(f"rejected rows: {len(report.rejects)}")
-print(as_text(T["rejects"]) if len(T["rejects"]) else "(none)")
+if len(T["rejects"]):
+    display(html_table(T["rejects"], full=csv("rejects")))
 for note in report.notes:
     print("note:", note)
 
@@ -108,40 +116,35 @@ for note in report.notes:
 # or FAILED leg that carries an answer time adds nothing. Both engines count it the same way.
 
 # %%
-print(as_text(T["kpis_tenant"]))
-print()
-print(as_text(T["kpis_direction"]))
+display(html_table(T["kpis_tenant"], full=csv("kpis_tenant")))
+html_table(T["kpis_direction"], full=csv("kpis_direction"))
 
 # %% [markdown]
 # ## Calls per tenant and day
 # Weekends are quiet; a tenant whose line drops on a weekday deserves a look.
 
 # %%
-fig = plot_daily_calls(T["kpis_day"])
-plt.show()
+show(plot_daily_calls(T["kpis_day"]))
 daily = T["kpis_day"].pivot_table(index="day", columns="tenant", values="attempts", aggfunc="sum",
                                   fill_value=0).astype(int)
-print(as_text(daily.reset_index()))
+html_table(daily, index=True, max_rows=31, full=csv("kpis_day"))
 
 # %% [markdown]
 # ## Answer-seizure ratio per day
 # A day far below its tenant's own baseline is listed with the findings further down.
 
 # %%
-fig = plot_asr_daily(T["kpis_day"])
-plt.show()
+show(plot_asr_daily(T["kpis_day"]))
 worst = T["kpis_day"].sort_values("asr").groupby("tenant").head(1)
-print("lowest day per tenant:")
-print(as_text(worst[["tenant", "day", "attempts", "answered", "asr"]]))
+html_table(worst[["tenant", "day", "attempts", "answered", "asr"]], caption="Lowest day per tenant")
 
 # %% [markdown]
 # ## When the PBX is busy: hour of week
 # Calls started per weekday and hour, all tenants together.
 
 # %%
-fig = plot_heatmap(T["heatmap"])
-plt.show()
-print(as_text(T["heatmap"], index=True))
+show(plot_heatmap(T["heatmap"]))
+html_table(T["heatmap"], index=True, full=csv("heatmap"))
 
 # %% [markdown]
 # ## Outcomes and short calls
@@ -149,11 +152,10 @@ print(as_text(T["heatmap"], index=True))
 # than `short_call_s` seconds — often a sign of one-way audio or a wrong number.
 
 # %%
-fig = plot_dispositions(T["dispositions"])
-plt.show()
-print(as_text(T["dispositions"]))
-print()
-print(as_text(T["short_calls"]))
+show(plot_dispositions(T["dispositions"]))
+shares = {c: percent for c in T["dispositions"].columns if c not in ("tenant", "calls")}
+display(html_table(T["dispositions"], shares, full=csv("dispositions")))
+html_table(T["short_calls"], full=csv("short_calls"))
 
 # %% [markdown]
 # ## Per trunk and per node
@@ -161,9 +163,8 @@ print(as_text(T["short_calls"]))
 # (from the node prefix of the uniqueid).
 
 # %%
-print(as_text(T["kpis_trunk"]))
-print()
-print(as_text(T["kpis_node"]))
+display(html_table(T["kpis_trunk"], full=csv("kpis_trunk")))
+html_table(T["kpis_node"], full=csv("kpis_node"))
 
 # %% [markdown]
 # ## Concurrent calls: peak and distribution
@@ -172,11 +173,10 @@ print(as_text(T["kpis_node"]))
 # and licences. A call ending at the very second another starts does not overlap it.
 
 # %%
-print(as_text(T["concurrency"]))
-if report.calls is not None:
+display(html_table(T["concurrency"], full=csv("concurrency")))
+if report.calls is not None and len(report.calls):
     overall = T["concurrency"].query("dim == 'all'")["peak"].iloc[0]
-    fig = plot_concurrency(concurrency_series(report.calls, tz=timezone), int(overall))
-    plt.show()
+    show(plot_concurrency(concurrency_series(report.calls, tz=timezone), int(overall)))
 
 # %% [markdown]
 # ## Destinations
@@ -184,10 +184,9 @@ if report.calls is not None:
 # `phonenumbers` library), and each tenant's share of international calls and minutes.
 
 # %%
-print(as_text(T["top_destinations"].groupby("tenant").head(5)))
-print()
+display(html_table(T["top_destinations"].groupby("tenant").head(5), full=csv("top_destinations")))
 if "international" in T:
-    print(as_text(T["international"]))
+    display(html_table(T["international"], full=csv("international")))
 
 # %% [markdown]
 # ## Findings: quality and toll fraud
@@ -201,10 +200,10 @@ if "international" in T:
 
 # %%
 F = report.findings
-print(as_text(F.groupby(["kind", "severity"]).size().rename("findings").reset_index()))
-print()
+display(html_table(F.groupby(["kind", "severity"]).size().rename("findings").reset_index()))
 serious = F[F["severity"].isin(["high", "medium"])]
-print(as_text(serious[["severity", "kind", "tenant", "subject", "calls", "strength", "reason"]]))
+cols = ["severity", "kind", "tenant", "subject", "start", "calls", "strength", "reason"]
+html_table(cdr_findings_table(serious)[cols], full=csv("findings"))
 
 # %% [markdown]
 # ## Drill-down: the legs of the strongest finding's first call
@@ -214,10 +213,9 @@ print(as_text(serious[["severity", "kind", "tenant", "subject", "calls", "streng
 if report.legs is not None and len(serious):
     first_call = serious.iloc[0]["call_ids"].split(", ")[0]
     legs = call_legs(report.legs, first_call, tz=timezone)
-    print(f"call {first_call}: {len(legs)} leg(s)")
     cols = ["start", "answer", "end", "billsec", "disposition", "src", "dst", "channel", "dstchannel",
             "userfield", "cc_country"]
-    print(as_text(legs[cols]))
+    display(html_table(legs[cols], caption=f"call {first_call}: {len(legs)} leg(s)"))
 
 # %% [markdown]
 # ## Export and per-tenant reports
@@ -226,17 +224,18 @@ if report.legs is not None and len(serious):
 # (the password comes from the environment variable named by `smtp_password_env`).
 
 # %%
-if export_dir:
-    files = export_tables({**T, "findings": F}, export_dir)
+if exports:
+    files = export_tables({**T, "findings": F}, exports)
     print("exported:", ", ".join(p.name for p in files))
-if html_dir:
+pages_dir = output_dir(html_dir, "cdr-report", TENANTS)
+if pages_dir:
     from mirtalib.reporting import write_tenant_reports
 
-    pages = write_tenant_reports(report, html_dir)
+    pages = write_tenant_reports(report, pages_dir)
     print("tenant pages:", ", ".join(p.name for p in pages.values()))
 
 # %%
-if smtp_host and mail_to and html_dir:
+if smtp_host and mail_to and pages_dir:
     from mirtalib.reporting import SmtpSettings, parse_recipients, send_reports
 
     relay = SmtpSettings(host=smtp_host, port=smtp_port, tls=smtp_tls, user=smtp_user,
