@@ -19,10 +19,15 @@
 # fail and the geoip firewall rules do not load. On CentOS 9 the page adds that dahdi only
 # compiles on the tested builds `5.14.0-362` and `5.14.0-378`.
 #
-# This runbook compares the running kernel with the tested list, lists the boot entries, checks
-# that both modules are built for the running **and the default** kernel, and (apply) makes a
-# tested kernel that has them the default again. The rebuild steps of the page are checklist
-# items: they compile on the node.
+# This runbook checks the node's EL release, compares the running kernel with the tested list,
+# lists the boot entries and checks that both modules are built for the running **and the
+# default** kernel. Apply follows the page's procedure for `boot_kernel`: install it with its
+# headers when `install_kernel` is set (ELRepo `kernel-lt` on CentOS 6/7, the tested
+# `kernel-<release>` on EL9), build dahdi and xtables-addons (2.10 on CentOS 6/7, as the page
+# says) for it while the old kernel still runs, rebuild the GRUB 2 menu on CentOS 7, and make it
+# the default with `grubby --set-default` — refused when dahdi or xt_geoip is not built for it.
+# The reboot is a service-affecting step only with `reboot=True`; otherwise it is a checklist
+# item for the maintenance window.
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
@@ -31,6 +36,10 @@ confirm: bool = False  # must be True for apply, after reading the plan
 tested_kernels: str = "5.14.0-362,5.14.0-378"  # builds dahdi is known to compile on (page 41)
 boot_kernel: str = "/boot/vmlinuz-5.14.0-362.18.1.el9_3.x86_64"  # kernel to make the default; empty: no change
 allow_untested: bool = False  # allow boot_kernel to be a 5.14.0 build outside the tested list
+platform: str = "el9"  # EL release of the nodes: centos6, centos7 (ELRepo kernel-lt) or el9
+install_kernel: bool = False  # install boot_kernel and its -devel package first (CentOS 6/7: ELRepo kernel-lt)
+build_modules: bool = True  # build dahdi and xtables-addons for boot_kernel where their module is missing
+reboot: bool = False  # reboot into boot_kernel at the end (service-affecting: in the maintenance window)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -49,10 +58,10 @@ print(steps_text(rb.steps))
 # ## Plan
 # In the demo, `srv01` runs and boots the tested 5.14.0-362 build with both modules. `srv02`
 # runs the same build, but an update installed 5.14.0-427 (not on the tested list, no dahdi, no
-# xt_geoip) and made it the default: the plan warns, and apply sets 362 back as the default with
-# `grubby --set-default` (only where it is not already). To move to a new tested kernel instead:
-# install it, `grub2-reboot` into it once, rebuild dahdi and xtables-addons, then make it the
-# default with this notebook.
+# xt_geoip) and made it the default: the plan warns, and apply sets 362 back as the default
+# (the modules are built for it already, so the build steps have nothing to do). To move to a new
+# tested kernel: set `boot_kernel` to it and `install_kernel=True`; the modules are built for it
+# before it becomes the default, and `reboot=True` reboots in the maintenance window.
 
 # %%
 plan = rb.plan()
@@ -90,8 +99,8 @@ if mode != "plan":
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
 # headless run exits non-zero.
-# Rollback cannot know the previous default kernel: it says so, and `grubby --set-default`
-# puts any entry back by hand.
+# Rollback puts back the default kernel apply replaced (saved on the node in
+# `/var/lib/mirta-ops/p41-previous-default-kernel`); installed packages and built modules stay.
 
 # %%
 final.raise_for_failure()
