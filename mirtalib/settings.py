@@ -20,6 +20,10 @@ MIRTA_BACKUP_DIR    folder on the runbook targets for the backups apply takes, o
                     run id (default ``/var/backups/mirta-ops``; never a configuration folder).
 MIRTA_SERIAL        nodes a runbook apply changes at a time, each verified before the next
                     (default 1, as Ansible's ``serial``).
+MIRTA_DB_STATEMENT_ seconds one database statement may run or wait for a lock, set per session
+TIMEOUT             (MariaDB ``max_statement_time``, MySQL ``max_execution_time``, both
+                    ``lock_wait_timeout`` and ``innodb_lock_wait_timeout``). Default 600;
+                    ``0``: the server's own limits (a lock wait: one day).
 ==================  =============================================================================
 """
 
@@ -61,6 +65,28 @@ def _serial(raw: str | None) -> int:
     return int(raw)
 
 
+DEFAULT_DB_STATEMENT_TIMEOUT = 600.0
+
+
+def _seconds(name: str, default: float = DEFAULT_DB_STATEMENT_TIMEOUT) -> float:
+    """A number of seconds (0 to one year) from the environment; ConfigurationError naming it."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 31_536_000:
+        raise ConfigurationError(f"{name}={raw!r} must be a number of seconds (0: no limit)")
+    return value
+
+
+def db_statement_timeout() -> float:
+    """MIRTA_DB_STATEMENT_TIMEOUT: seconds a database statement may run or wait for a lock."""
+    return _seconds("MIRTA_DB_STATEMENT_TIMEOUT")
+
+
 def default_home() -> Path:
     """Folder holding the demo PBX and caches."""
     return Path(_env("MIRTA_HOME") or user_cache_dir("mirta-ops"))
@@ -84,6 +110,7 @@ class Settings:
         timezone: IANA name of the zone of the PBX's local timestamps.
         backup_dir: folder on runbook targets for apply's backups (``<backup_dir>/<run id>/...``).
         serial: nodes a runbook apply changes at a time (rolling apply).
+        db_statement_timeout: seconds a database statement may run or wait for a lock (0: none).
     """
 
     db_url: URL | None = None
@@ -94,6 +121,7 @@ class Settings:
     timezone: str = "Europe/Rome"
     backup_dir: str = DEFAULT_BACKUP_DIR
     serial: int = 1
+    db_statement_timeout: float = DEFAULT_DB_STATEMENT_TIMEOUT
 
     @classmethod
     def load(cls, db_url: str | None = None) -> Settings:
@@ -111,6 +139,7 @@ class Settings:
             timezone=_env("MIRTA_TIMEZONE") or "Europe/Rome",
             backup_dir=_env("MIRTA_BACKUP_DIR") or DEFAULT_BACKUP_DIR,
             serial=_serial(_env("MIRTA_SERIAL")),
+            db_statement_timeout=db_statement_timeout(),
         )
 
     @property

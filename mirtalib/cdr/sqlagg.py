@@ -35,7 +35,7 @@ import pandas as pd
 from sqlalchemy import bindparam, inspect, text
 
 from mirtalib.cdr.legs import TIME_MAX, TIME_MIN
-from mirtalib.data.db import Database
+from mirtalib.data.db import Database, driver_reason
 from mirtalib.errors import DataSourceError, SchemaError
 
 log = logging.getLogger(__name__)
@@ -267,9 +267,7 @@ def _mysql_stream(
         while rows := cursor.fetchmany(chunksize):
             yield list(rows) if raw else pd.DataFrame.from_records(rows, columns=cols)
     except module.Error as exc:  # the driver's own error: name the database, as db.connect does
-        code, *text_ = exc.args or ("?",)
-        reason = f"{text_[0]} (error {code})" if text_ else str(code)
-        raise DataSourceError(f"{where}: {reason}") from None
+        raise DataSourceError(f"{where}: {driver_reason(exc, sql)}") from None
     finally:
         cursor.close()
 

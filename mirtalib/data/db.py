@@ -13,10 +13,13 @@ no MIRTA_DB_URL, :func:`open_database` raises :class:`NoDatabaseConfigured`
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import event, inspect
@@ -26,7 +29,7 @@ from sqlalchemy.sql import Executable
 
 from mirtalib.data.schema import CdrLayout, Schema, SchemaMap
 from mirtalib.errors import DataSourceError, SchemaError
-from mirtalib.settings import Settings
+from mirtalib.settings import Settings, db_statement_timeout
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +67,57 @@ def describe_url(url: URL) -> str:
     return f"database {url.database!r} on {url.host or 'localhost'}{port}"
 
 
-def _driver_reason(exc: BaseException) -> str:
+#: MariaDB/MySQL errors of a statement stopped by a limit: 1969 max_statement_time (MariaDB),
+#: 3024 max_execution_time (MySQL), 1205 lock_wait_timeout / innodb_lock_wait_timeout
+TIMEOUT_ERRORS = (1969, 3024, 1205)
+_TABLES = re.compile(
+    r"\b(?:FROM|JOIN|UPDATE|INTO)\s+[`\"]?([A-Za-z_][A-Za-z0-9_$]*)", re.IGNORECASE
+)
+
+
+def statement_tables(sql: str | None) -> list[str]:
+    """The tables a SQL statement names after FROM / JOIN / UPDATE / INTO, in order."""
+    return list(dict.fromkeys(_TABLES.findall(sql or "")))
+
+
+def driver_reason(exc: BaseException, sql: str | None = None) -> str:
+    """The driver's message and code; for a statement stopped by a time or lock-wait limit, what
+    it waited on (the tables of ``sql`` or of the SQLAlchemy error's statement)."""
     orig = getattr(exc, "orig", None) or exc
     args = getattr(orig, "args", ())
-    if len(args) >= 2 and isinstance(args[0], int):  # pymysql: (code, message)
-        return f"{args[1]} (error {args[0]})"
+    if len(args) >= 2 and isinstance(args[0], int):  # pymysql / mysqlclient: (code, message)
+        reason = f"{args[1]} (error {args[0]})"
+        if args[0] in TIMEOUT_ERRORS:
+            tables = statement_tables(sql or getattr(exc, "statement", None)) or ["?"]
+            reason = (
+                f"gave up waiting on table {', '.join(tables)}: {reason}; a lock held by "
+                "another session (LOCK TABLES, a long write) or a statement over the limit "
+                "(MIRTA_DB_STATEMENT_TIMEOUT)"
+            )
+        return reason
     return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
 
 
-def make_engine(url: URL, *, read_only: bool = True) -> Engine:
-    """Create an engine; for MySQL/MariaDB, every session is made read-only when asked.
+def session_limits(dbapi_conn: Any, seconds: float) -> list[str]:
+    """The ``SET SESSION`` statements that stop a statement (or a lock wait) after ``seconds``."""
+    if seconds <= 0:
+        return []
+    waits = max(1, math.ceil(seconds))
+    info = str(getattr(dbapi_conn, "get_server_info", lambda: "")())
+    limit = (
+        f"max_statement_time = {seconds:g}"  # MariaDB 10.1+
+        if "mariadb" in info.lower()
+        else f"max_execution_time = {math.ceil(seconds * 1000)}"  # MySQL 5.7.8+: ms, SELECT
+    )
+    return [f"SET SESSION {limit}, lock_wait_timeout = {waits}, innodb_lock_wait_timeout = {waits}"]
+
+
+def make_engine(
+    url: URL, *, read_only: bool = True, statement_timeout: float | None = None
+) -> Engine:
+    """Create an engine; for MySQL/MariaDB, every session is made read-only when asked, and its
+    statements and lock waits are limited to ``statement_timeout`` seconds (None:
+    ``MIRTA_DB_STATEMENT_TIMEOUT``, default 600; 0: the server's own limits).
 
     Raises:
         DataSourceError: naming host and database when the server cannot be reached or refuses.
@@ -82,15 +126,21 @@ def make_engine(url: URL, *, read_only: bool = True) -> Engine:
     if url.get_backend_name() in {"mysql", "mariadb"}:
         kwargs["connect_args"] = {"connect_timeout": 10, "charset": "utf8mb4"}
     engine = create_engine(url, **kwargs)
-    if read_only and url.get_backend_name() in {"mysql", "mariadb"}:
+    if url.get_backend_name() in {"mysql", "mariadb"}:
+        if statement_timeout is None:
+            statement_timeout = db_statement_timeout()
+        limit = statement_timeout
 
         @event.listens_for(engine, "connect")
-        def _read_only(dbapi_conn, _record):  # pragma: no cover - exercised with MariaDB
+        def _session(dbapi_conn, _record):  # pragma: no cover - exercised with MariaDB
             cur = dbapi_conn.cursor()
-            cur.execute("SET SESSION TRANSACTION READ ONLY")
+            if read_only:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
+            for statement in session_limits(dbapi_conn, limit):
+                cur.execute(statement)
             cur.close()
 
-    elif read_only and url.get_backend_name() == "sqlite":
+    if read_only and url.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")
         def _sqlite_ro(dbapi_conn, _record):
@@ -105,7 +155,7 @@ def make_engine(url: URL, *, read_only: bool = True) -> Engine:
         engine.dispose()
         raise DataSourceError(
             f"cannot open {describe_url(url)} as user {url.username or '(none)'}: "
-            f"{_driver_reason(exc)}"
+            f"{driver_reason(exc)}"
         ) from None
     return engine
 
@@ -130,7 +180,10 @@ class Database:
             with self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise DataSourceError(f"{self.description}: {_driver_reason(exc)}") from None
+            raise DataSourceError(f"{self.description}: {driver_reason(exc)}") from None
+        except pd.errors.DatabaseError as exc:  # pd.read_sql wraps the SQLAlchemy error
+            cause = exc.__cause__ if isinstance(exc.__cause__, SQLAlchemyError) else exc
+            raise DataSourceError(f"{self.description}: {driver_reason(cause)}") from None
 
     def read_sql(self, query: Executable, **kwargs) -> pd.DataFrame:
         """Run a SELECT and return a DataFrame (columns = the query's labels)."""
@@ -187,6 +240,6 @@ def open_database(url: str | URL | None = None, settings: Settings | None = None
 
         db_url = ensure_demo(settings).db_url
     mapping = SchemaMap.from_yaml(settings.schema_map) if settings.schema_map else None
-    engine = make_engine(db_url)
+    engine = make_engine(db_url, statement_timeout=settings.db_statement_timeout)
     layout = detect_cdr_layout(engine, Schema(mapping))
     return Database(engine=engine, schema=Schema(mapping, cdr_layout=layout), url=db_url)
