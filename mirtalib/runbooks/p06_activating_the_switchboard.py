@@ -95,7 +95,7 @@ PARAMS = (
     Param(
         "keystore_password_env",
         "MIRTA_AMIROUTER_KEYSTORE_PASSWORD",
-        "NAME of the env variable with the keystore password (not 'tomcat')",
+        "NAME of the env variable with the keystore password",
         kind="env_var",
         secret_ref=True,
     ),

@@ -80,7 +80,11 @@ PARAMS = (
         "extension names, comma-separated (100-DEVEL,101-DEVEL); empty: the tenant",
         check=_extensions,
     ),
-    Param("reported_at", "", "server time of the report, to the second"),
+    Param(
+        "reported_at",
+        "2026-11-02 08:41:37",
+        "server time of the report, to the second; empty: not given",
+    ),
     Param("database", "asterisk", "MiRTA database name on the nodes", check=_database),
     Param(
         "mysql_client",
