@@ -28,10 +28,10 @@ DATE_NAME = re.compile(r"^(start|end)$|_(start|end|at|day)$")
 def did_you_mean(word: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known names closest to ``word`` (best first; none when nothing is close)."""
     known = list(dict.fromkeys(known))
-    close = difflib.get_close_matches(word, known, n=n, cutoff=0.6)
-    if not close:  # a suffix or prefix typed alone: "report" -> "cdr-report"
-        close = [k for k in known if word and (k.endswith(word) or k.startswith(word))][:n]
-    return close
+    close = difflib.get_close_matches(word, known, n=n, cutoff=0.75)
+    # a part typed alone: "report" -> "cdr-report", "queue-report"
+    close += [k for k in known if word and k not in close and (word in k.split("-"))]
+    return close[:n]
 
 
 def suggest_parameter(name: str, declared: Iterable[str]) -> str:

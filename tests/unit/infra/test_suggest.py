@@ -23,6 +23,7 @@ def test_did_you_mean_finds_close_names():
         "queue-report",
     ]
     assert did_you_mean("zzzz", ["cdr-report"]) == []
+    assert did_you_mean("export_dir", ["report_at", "logs_dir"]) == []  # not close enough
 
 
 def test_unknown_notebook_suggests_the_close_one():
