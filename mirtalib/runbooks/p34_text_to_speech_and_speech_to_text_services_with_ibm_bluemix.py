@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from mirtalib import validate
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.net import here_or_recorded
+from mirtalib.net.credhttp import RedirectRefused, open_with_credentials
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.secrets import resolve_secret, scrub
 
@@ -128,26 +129,26 @@ def _user(value: str) -> str:
     return value
 
 
-def _timeout(value: float) -> float:
-    if not 1 <= value <= 60:
-        raise ParameterError(f"timeout={value} must be 1-60 seconds")
-    return value
-
-
-def http_probe(url: str, secret_env: str, *, timeout: float = 10.0) -> str:
+def http_probe(
+    url: str, secret_env: str, *, timeout: float = 10.0, cafile: str | None = None
+) -> str:
     """GET ``url`` with basic auth ``apikey:<secret>``; JSON ``{status, reason, items}`` only.
 
     The secret is resolved here (registered with the scrubber) and never returned: the result
-    carries the HTTP status, a short reason and how many items the listing had.
+    carries the HTTP status, a short reason and how many items the listing had. The key goes only
+    over https with the certificate verified (``cafile``: CA bundle, else the system store), never
+    to another host on a redirect (:func:`mirtalib.net.credhttp.open_with_credentials`).
     """
-    url = validate.url(url, "probe_url")
+    url = validate.url(url, "probe_url", schemes=("https",))
     key = resolve_secret(secret_env)
     token = base64.b64encode(f"{USER}:{key}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
-    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - validated http(s)
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - https only
     out: dict[str, Any] = {"status": 0, "reason": "", "items": None}
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - https/http
+        with open_with_credentials(
+            request, name="probe_url", timeout=timeout, cafile=cafile
+        ) as resp:
             out["status"] = resp.status
             body = resp.read(1_000_000)
         try:
@@ -159,6 +160,8 @@ def http_probe(url: str, secret_env: str, *, timeout: float = 10.0) -> str:
             out["reason"] = "listing read"
         except (ValueError, UnicodeDecodeError):
             out["reason"] = "answer is not JSON"
+    except RedirectRefused:
+        out["reason"] = "redirected to another host: not followed, the key stays unsent"
     except urllib.error.HTTPError as exc:
         out["status"], out["reason"] = exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
@@ -226,7 +229,7 @@ PARAMS = (
         secret_ref=True,
     ),
     Param("probe_api", True, "verify: GET models/voices with the key, from this machine"),
-    Param("timeout", 10.0, "probe timeout in seconds", check=_timeout),
+    Param("timeout", 10.0, "probe timeout in seconds", between=(1.0, 60.0)),
 )
 
 

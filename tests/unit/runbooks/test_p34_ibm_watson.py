@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,6 +17,7 @@ from mirtalib.runbooks import (
     p34_text_to_speech_and_speech_to_text_services_with_ibm_bluemix as p34,
 )
 
+from .https_loopback import make_ca
 from .test_p27_upgrading_ioncube import isolated, steps_of
 
 STT = (
@@ -104,17 +106,26 @@ class _Watson(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server():
+def server(tmp_path):
+    """A real HTTPS server on loopback (certificate from a CA the test makes and trusts)."""
+    pki = make_ca(tmp_path)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Watson)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(pki["cert"], pki["key"])
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    _CA[0] = str(pki["ca"])
+    yield f"https://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
 
 
+_CA = [None]  # the CA bundle of the running test server
+
+
 def _probe(base, path, env="MIRTA_TEST_WATSON_KEY"):
-    return p34.http_probe(f"{base}{path}", env, timeout=5)
+    return p34.http_probe(f"{base}{path}", env, timeout=5, cafile=_CA[0])
 
 
 INSTANCE = "/instances/82baccdd-45ee-46ff-ba1a-3cd23425b3c1/v1/models"
@@ -152,7 +163,7 @@ def test_probe_without_server_or_secret(server, monkeypatch):
         s.bind(("127.0.0.1", 0))
         closed = s.getsockname()[1]
     assert closed != port
-    out = _probe(f"http://127.0.0.1:{closed}", INSTANCE)
+    out = _probe(f"https://127.0.0.1:{closed}", INSTANCE)
     verdict, reason = p34.probe_expect("speech-to-text")(p34.parse_probe(out))
     assert verdict is Verdict.FAIL and "no answer" in reason
     monkeypatch.delenv("MIRTA_TEST_WATSON_KEY")
