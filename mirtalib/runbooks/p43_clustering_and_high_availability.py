@@ -5,7 +5,10 @@ MiRTA nodes share load, they do not balance it: phones find a node through DNS S
 pool per node (``pbxA`` -> voip1 first, voip2 second; ``pbxB`` the other way round), each tenant's
 phones provisioned with one pool, because a tenant split across nodes costs inter-node routing and
 breaks attended transfers between calls held on different nodes; around 10% of phones on the
-secondary is normal (packet loss makes some re-register there).
+secondary is normal (packet loss makes some re-register there): more is a finding
+(:func:`placement_check`, threshold ``secondary_warn``, default the page's 10%). A node switch
+costs the phone a short re-registration delay and loses its INUSE state during a call (the
+``switch-effects`` item).
 
 What this runbook does:
 
@@ -49,6 +52,14 @@ from mirtalib.runbook import (
 from mirtalib.runbooks.cli_answers import MissingCommand, chan_sip_missing, missing_command
 from mirtalib.validate import EXTENSION_RE, hostname
 
+SECONDARY_NORMAL = 0.1  # page 43: "around 10% of the phones connected to the secondary" is normal
+SWITCH_EFFECTS = (
+    "When a phone moves to the other node (its primary did not answer, or packet loss), it is "
+    "unreachable for a short while: it re-registers with a delay, and may be unreachable on both "
+    "nodes meanwhile. A phone that was in a call when it switched loses its INUSE state: the "
+    "new node sends it another call while it is still busy. Attended transfers between calls "
+    "held on different nodes fail."
+)
 CONTACT_COMMANDS = {
     "pjsip": "asterisk -rx 'pjsip show contacts'",
     "sip": "asterisk -rx 'sip show peers'",
@@ -115,8 +126,8 @@ PARAMS = (
     ),
     Param(
         "secondary_warn",
-        0.2,
-        ("share of a tenant's phones on other nodes worth a finding (page: ~10% is normal)"),
+        SECONDARY_NORMAL,
+        "share of a tenant's phones elsewhere above which it is a finding (page: ~10% is normal)",
         check=_share,
     ),
 )
@@ -298,6 +309,13 @@ def build(v: dict[str, Any]) -> list[Step]:
             expect=_phones_expect(driver, Verdict.WARN, final=False),
         ),
         Manual(
+            id="switch-effects",
+            title="What a node switch does to the phones (tell the tenants)",
+            phase=Phase.BEFORE,
+            where="this notebook; the tenants' administrators",
+            detail=SWITCH_EFFECTS,
+        ),
+        Manual(
             id="publish-zone",
             title="Publish the pool records in the DNS zone",
             where=f"DNS provider of {v['domain']}",
@@ -350,12 +368,17 @@ def placement(frame: pd.DataFrame, pools: str, secondary_warn: float) -> pd.Data
         main = str(counts.idxmax())
         away = (total - int(counts[main])) / total if total else 0.0
         pool = pool_of.get(main, "")
+        verdict = Verdict.PASS
         if away == 0:
             finding = "all on one node"
         elif away <= secondary_warn:
-            finding = "a few on the secondary: normal after packet loss"
+            finding = f"{away:.0%} on the secondary: normal after packet loss (page: ~10%)"
         else:
-            finding = f"split across nodes: provision {pool or 'one pool'} on all its phones"
+            verdict = Verdict.WARN
+            finding = (
+                f"{away:.0%} elsewhere, above {secondary_warn:.0%}: split across nodes, "
+                f"provision {pool or 'one pool'} on all its phones"
+            )
         rows.append(
             {
                 "tenant": tenant,
@@ -363,11 +386,31 @@ def placement(frame: pd.DataFrame, pools: str, secondary_warn: float) -> pd.Data
                 "main_node": main,
                 "elsewhere": round(away, 3),
                 "pool": pool,
+                "verdict": verdict.value,
                 "finding": finding,
             }
         )
     return pd.DataFrame(
-        rows, columns=["tenant", "phones", "main_node", "elsewhere", "pool", "finding"]
+        rows, columns=["tenant", "phones", "main_node", "elsewhere", "pool", "verdict", "finding"]
+    )
+
+
+def placement_check(
+    frame: pd.DataFrame, pools: str, secondary_warn: float = SECONDARY_NORMAL
+) -> tuple[Verdict, str]:
+    """The cluster-wide check of :func:`placement`: pass while every tenant has at most
+    ``secondary_warn`` of its phones away from its main node (the page: around 10% is normal),
+    warn naming each tenant above it. It needs the counts of every node (:func:`phones_per_node`),
+    so it runs over the whole cluster, not per node."""
+    table = placement(frame, pools, secondary_warn)
+    over = table[table["verdict"] == Verdict.WARN.value]
+    if table.empty:
+        return Verdict.WARN, "no registered phone on any node: nothing to place"
+    if len(over):
+        return Verdict.WARN, "; ".join(f"{r.tenant}: {r.finding}" for r in over.itertuples())
+    return Verdict.PASS, (
+        f"every tenant has at most {secondary_warn:.0%} of its phones away from its main node "
+        "(the page: around 10% on the secondary is normal)"
     )
 
 

@@ -8,13 +8,14 @@ import pandas as pd
 import pytest
 
 from mirtalib.errors import ParameterError, ParseError
-from mirtalib.runbook import Status, VerificationFailed
+from mirtalib.runbook import Phase, Status, Verdict, VerificationFailed
 from mirtalib.runbooks import get
 from mirtalib.runbooks.p43_clustering_and_high_availability import (
     RUNBOOK,
     design,
     phones_per_node,
     placement,
+    placement_check,
     registered_phones,
     shares_text,
     tenant_of,
@@ -75,9 +76,48 @@ def test_phones_per_node_and_placement(rb):
     frame = phones_per_node(rb)
     assert frame.loc["ACME"].tolist() == [12, 11]  # 205-ACME is Unavail
     table = placement(frame, rb.values["pools"], 0.2).set_index("tenant")
-    assert table.loc["ACME", "finding"] == "split across nodes: provision pbxa on all its phones"
-    assert table.loc["DEVEL", "finding"].startswith("a few on the secondary")
+    assert table.loc["ACME", "finding"] == (
+        "48% elsewhere, above 20%: split across nodes, provision pbxa on all its phones"
+    )
+    assert table.loc["DEVEL", "finding"].startswith("10% on the secondary")
     assert table.loc["ROSSI", ["main_node", "pool", "elsewhere"]].tolist() == ["srv02", "pbxb", 0.0]
+
+
+def test_secondary_threshold_is_the_pages_ten_percent(rb):
+    assert RUNBOOK.validate({})["secondary_warn"] == 0.1
+    frame = phones_per_node(rb)
+    table = placement(frame, rb.values["pools"], rb.values["secondary_warn"]).set_index("tenant")
+    # DEVEL: 1 of 10 phones on srv02, exactly the page's ~10%: normal
+    assert table.loc["DEVEL", "verdict"] == "pass"
+    assert table.loc["DEVEL", "finding"].startswith("10% on the secondary: normal")
+    # ACME: 11 of 23 elsewhere: a finding
+    assert table.loc["ACME", "verdict"] == "warn"
+    verdict, reason = placement_check(frame, rb.values["pools"])
+    assert verdict is Verdict.WARN
+    assert reason == (
+        "ACME: 48% elsewhere, above 10%: split across nodes, provision pbxa on all its phones"
+    )
+
+
+@pytest.mark.parametrize(
+    ("away", "verdict"),
+    [(0, Verdict.PASS), (10, Verdict.PASS), (11, Verdict.WARN), (50, Verdict.WARN)],
+)
+def test_placement_check_threshold(away, verdict):
+    frame = pd.DataFrame(
+        {"srv01": [100 - away], "srv02": [away]}, index=pd.Index(["SHOP"], name="tenant")
+    )
+    assert placement_check(frame, "pbxa:srv01,pbxb:srv02")[0] is verdict
+    # a stricter threshold turns the page's 10% into a finding
+    if away == 10:
+        assert placement_check(frame, "pbxa:srv01,pbxb:srv02", 0.05)[0] is Verdict.WARN
+
+
+def test_switch_effects_are_said_before_starting():
+    step = {s.id: s for s in RUNBOOK.build(RUNBOOK.validate({}))}["switch-effects"]
+    assert step.phase is Phase.BEFORE
+    assert "loses its INUSE state" in step.detail
+    assert "re-registers with a delay" in step.detail
 
 
 def test_placement_of_an_empty_frame_and_ties():
