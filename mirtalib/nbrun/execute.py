@@ -180,6 +180,10 @@ def execute(
                 log_output=log_output,
                 start_timeout=start_timeout,
                 config=_ipc_config(Path(sockets)),
+                # jupyter_client interrupts the kernel on every shutdown, and a kernel busy with a
+                # message then logs 'KeyboardInterrupt caught in kernel' to our terminal; cell
+                # errors are in the notebook and a dead kernel is a failure, so only those count
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
     except (PapermillException, RuntimeError, OSError) as exc:
         raise NotebookError(f"{label}: cannot execute: {scrub(str(exc))}") from exc

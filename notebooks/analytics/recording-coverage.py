@@ -38,8 +38,24 @@ ftps_password_env: str = "MIRTA_FTPS_PASSWORD"  # NAME of the environment variab
 ftps_root: str = "recordings"  # recordings folder inside the FTPS login's (chrooted) home
 ftps_cafile: str = ""  # PEM of the CA or self-signed certificate to trust; empty for system CAs
 transcription_enabled: bool = True  # Admin/Settings "Transcribe phone call recordings" is on
-export_dir: str = "../../reports/recording-coverage"  # CSV/XLSX output folder; empty for no export
+export_dir: str = "auto"  # CSV/XLSX output folder; auto: the run's folder (exports/); empty: none
 list_rows: int = 10  # rows shown of each gap list
+
+# %%
+from mirtalib.recording.ftps import FtpsStore
+from mirtalib.recording.report import run_coverage
+from mirtalib.reporting.charts import show
+from mirtalib.reporting.fmt import html_table, percent
+from mirtalib.reporting.summaries import coverage_summary
+from mirtalib.runfiles import EXPORTS, output_dir
+
+store = (FtpsStore(host=ftps_host, port=ftps_port, user=ftps_user, password_env=ftps_password_env,
+                   root=ftps_root, cafile=ftps_cafile) if inventory_source == "ftps" else None)
+result = run_coverage(start, end, tenants, inventory_source=inventory_source,
+                      recordings_dir=recordings_dir, ftps=store, name_pattern=name_pattern,
+                      transcription_enabled=transcription_enabled)
+exports = output_dir(export_dir, "recording-coverage", EXPORTS)
+coverage_summary(result, start, end, tenants)
 
 # %% [markdown]
 # ## The rules
@@ -69,14 +85,6 @@ rules_frame()
 # linkedid) in its name or metadata row.
 
 # %%
-from mirtalib.recording.ftps import FtpsStore
-from mirtalib.recording.report import run_coverage
-
-store = (FtpsStore(host=ftps_host, port=ftps_port, user=ftps_user, password_env=ftps_password_env,
-                   root=ftps_root, cafile=ftps_cafile) if inventory_source == "ftps" else None)
-result = run_coverage(start, end, tenants, inventory_source=inventory_source,
-                      recordings_dir=recordings_dir, ftps=store, name_pattern=name_pattern,
-                      transcription_enabled=transcription_enabled)
 if result.no_data:
     print(result.no_data, end="\n\n")
 for what, where in result.sources.items():
@@ -93,12 +101,7 @@ print(f"CDR rows rejected: {result.cdr_rejects}, metadata rows: {result.metadata
 # %%
 from mirtalib.recording.report import tenant_totals
 
-tenant_totals(result.audit)
-
-# %%
-totals = result.audit.totals()
-print("\n".join(f"{k:22s} {v:>12,.1f}" if k == "coverage_pct" else f"{k:22s} {v:>12,.0f}"
-                for k, v in totals.items()))
+html_table(tenant_totals(result.audit))
 
 # %% [markdown]
 # ## Coverage over time
@@ -106,14 +109,14 @@ print("\n".join(f"{k:22s} {v:>12,.1f}" if k == "coverage_pct" else f"{k:22s} {v:
 # The same numbers are in the per-day table that follows and in the export.
 
 # %%
-# %matplotlib inline
 from mirtalib.recording.report import plot_coverage
 
-plot_coverage(result.audit)
+show(plot_coverage(result.audit))
 
 # %%
-daily = result.audit.summary.assign(day=result.audit.summary["day"].dt.strftime("%Y-%m-%d"))
-daily.pivot_table(index="day", columns="tenant", values="coverage_pct").round(1).tail(10)
+daily = result.audit.summary.pivot_table(index="day", columns="tenant", values="coverage_pct")
+html_table(daily.tail(10), {t: (lambda v: percent(v, ratio=False)) for t in daily.columns}, index=True,
+           caption="Coverage, last 10 days")
 
 # %% [markdown]
 # ## The calls behind each gap
@@ -125,13 +128,12 @@ daily.pivot_table(index="day", columns="tenant", values="coverage_pct").round(1)
 # %%
 from mirtalib.recording.report import gap_counts
 
-gap_counts(result.audit)
+html_table(gap_counts(result.audit), index=True)
 
 # %%
-gaps = result.audit.gaps.assign(day=result.audit.gaps["day"].dt.strftime("%Y-%m-%d"))
-for kind, rows in gaps.groupby("gap", sort=False):
-    print(f"\n== {kind}: {len(rows)} ==")
-    print(rows.drop(columns=["gap", "leg_id"]).head(list_rows).to_string(index=False))
+for kind, rows in result.audit.gaps.groupby("gap", sort=False):
+    display(html_table(rows.drop(columns=["gap", "leg_id"]), max_rows=list_rows,
+                       caption=f"{kind}: {len(rows)}", full=exports / "recording-coverage-gaps.csv" if exports else None))
 
 # %% [markdown]
 # ## Export
@@ -140,6 +142,6 @@ for kind, rows in gaps.groupby("gap", sort=False):
 # %%
 from mirtalib.recording.report import export
 
-if export_dir:
-    for name in export(result.audit, export_dir):
+if exports:
+    for name in export(result.audit, exports):
         print("written:", name)
