@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from mirtalib.errors import MirtaError, ParameterError
 from mirtalib.secrets import scrub
@@ -24,8 +25,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: no boxes, no type names
 )
 logger = logging.getLogger("mirtalib.cli")
+
+
+class _PlainCommand(TyperCommand):
+    """A command whose help names its arguments plainly (``NOTEBOOK``), without Typer's type
+    labels (``<str>``, ``<list[Path]>``) or braces (``{NOTEBOOK}``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                name = param.metavar or (param.name or "").upper()
+                usage = (name if param.required else f"[{name}]") + (
+                    "..." if param.nargs != 1 else ""
+                )
+                param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+                param._usage_display_name = lambda usage=usage: usage  # type: ignore[method-assign]
 
 
 class _ScrubbingStderrHandler(logging.StreamHandler):
@@ -72,7 +90,10 @@ def _fail(exc: MirtaError) -> typer.Exit:
 @app.callback()
 def main(
     verbose: Annotated[
-        int, typer.Option("-v", "--verbose", count=True, help="More log output.")
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, show_default=False, help="More log output (-vv: more)."
+        ),
     ] = 0,
 ) -> None:
     """Operations notebooks for MiRTA PBX."""
@@ -87,12 +108,17 @@ def _reports_dir(reports: Path | None) -> Path:
 
 ReportsOpt = Annotated[
     Path | None,
-    typer.Option("--reports", help="Reports folder (default: MIRTA_REPORTS or ./reports)."),
+    typer.Option(
+        "--reports",
+        metavar="DIR",
+        help="Reports folder (default: MIRTA_REPORTS or ./reports).",
+    ),
 ]
 NameOpt = Annotated[
     str | None,
     typer.Option(
         "--name",
+        metavar="NAME",
         help="Run name; refused when already in use (default: UTC time to the millisecond, "
         "e.g. 20261126T135000.123Z, with -2 ... added when taken).",
     ),
@@ -107,9 +133,14 @@ def _progress(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def demo() -> None:
-    """Build the demo PBX (SQLite + files) if it is not built yet, and show where it is."""
+    """Build the demo PBX (SQLite + files) if it is not built yet, and show where it is.
+
+    \b
+    Example:
+      mirta demo
+    """
     from mirtalib.demo import ensure_demo
 
     try:
@@ -124,14 +155,22 @@ def demo() -> None:
     _say("  select it with MIRTA_DB_URL=demo (unset, no database is configured)")
 
 
-@app.command("list")
+@app.command("list", cls=_PlainCommand)
 def list_notebooks(
     paths: Annotated[
-        list[Path] | None, typer.Argument(help="Notebooks (paths or names) or folders.")
+        list[Path] | None,
+        typer.Argument(metavar="NOTEBOOK|FOLDER", help="Notebooks (paths or names) or folders."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List every notebook with its parameters (type, default, help) and demo parameter file."""
+    """List every notebook with its parameters (type, default, help) and demo parameter file.
+
+    \b
+    Examples:
+      mirta list
+      mirta list cdr-report
+      mirta list notebooks/analytics --json
+    """
     from mirtalib.nbrun import find_notebooks, inspect_parameters, read_notebook, resolve_notebook
     from mirtalib.nbrun.discover import NOTEBOOKS_DIR, demo_parameters_file, display_path
 
@@ -187,13 +226,22 @@ def _pairs(args: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(
+    cls=_PlainCommand, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def run(
     ctx: typer.Context,
-    notebook: Annotated[str, typer.Argument(help="Notebook path or name (e.g. cdr-report).")],
+    notebook: Annotated[
+        str, typer.Argument(metavar="NOTEBOOK", help="Notebook path or name (e.g. cdr-report).")
+    ],
     parameter_files: Annotated[
         list[Path] | None,
-        typer.Option("-f", "--parameters-file", help="YAML parameter file (repeatable, in order)."),
+        typer.Option(
+            "-f",
+            "--parameters-file",
+            metavar="FILE.yaml",
+            help="YAML parameter file (repeatable, merged in order).",
+        ),
     ] = None,
     name: NameOpt = None,
     reports: ReportsOpt = None,
@@ -203,7 +251,14 @@ def run(
     """Run one notebook headless into reports/<notebook>/<run>.ipynb + .html; refresh the index.
 
     Parameters: -f FILE.yaml (repeatable, merged in order) and -p NAME VALUE (repeatable, wins over
-    the files). Unknown names and values of the wrong type are refused before anything runs.
+    the files). Unknown names and values of the wrong type are refused before anything runs;
+    dates are ISO (2026-10-02).
+
+    \b
+    Examples:
+      mirta run cdr-report -p start 2026-10-01 -p end 2026-11-01 -p tenants ACME
+      mirta run cdr-report -f ~/mirta-parameters/cdr-report.yaml --name october
+      mirta run 16-tcp-port-exhaustion -p mode apply -p confirm true
     """
     from mirtalib.nbrun import run_notebook, write_index
 
@@ -231,18 +286,20 @@ def run(
     _say(f"ok {result.info['notebook']} -> {result.html}")
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def report(
     notebooks: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Notebooks (paths or names) or folders (default: notebooks/analytics)."
+            metavar="NOTEBOOK|FOLDER",
+            help="Notebooks (paths or names) or folders (default: notebooks/analytics).",
         ),
     ] = None,
     params_dir: Annotated[
         Path | None,
         typer.Option(
             "--params-dir",
+            metavar="DIR",
             help="Folder of <notebook>.yaml parameter files (e.g. parameters/demo); a notebook "
             "without a file there runs with its defaults.",
         ),
@@ -251,7 +308,13 @@ def report(
     reports: ReportsOpt = None,
     progress: ProgressOpt = None,
 ) -> None:
-    """Run a set of notebooks (all of them, even after a failure) and write reports/index.html."""
+    """Run a set of notebooks (all of them, even after a failure) and write reports/index.html.
+
+    \b
+    Examples:
+      mirta report --params-dir parameters/demo
+      mirta report cdr-report recording-coverage --params-dir ~/mirta-parameters
+    """
     from mirtalib.nbrun import (
         find_notebooks,
         report_plan,
@@ -316,15 +379,23 @@ def _report_line(r) -> None:
         _say(f"  {r.describe_problem()}", err=True)
 
 
-@app.command()
+@app.command(cls=_PlainCommand)
 def regen(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Notebook sources (.py/.ipynb) or folders (default: notebooks/)."),
+        typer.Argument(
+            metavar="SOURCE|FOLDER",
+            help="Notebook sources (.py/.ipynb) or folders (default: notebooks/).",
+        ),
     ] = None,
     progress: ProgressOpt = None,
 ) -> None:
-    """Rebuild committed notebooks from their jupytext sources, executed on the demo PBX."""
+    """Rebuild committed notebooks from their jupytext sources, executed on the demo PBX.
+
+    \b
+    Example:
+      mirta regen notebooks/analytics/cdr-report.py
+    """
     from mirtalib.nbrun.discover import display_path
     from mirtalib.nbrun.regen import expand, regen_one
 
@@ -355,14 +426,22 @@ def regen(
         raise typer.Exit(1)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(
+    cls=_PlainCommand, context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def lab(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8888,
-    ip: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="Port to listen on.")] = 8888,
+    ip: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
 ) -> None:
-    """Open JupyterLab on the notebooks folder (extra arguments are passed to JupyterLab)."""
+    """Open JupyterLab on the notebooks folder (extra arguments are passed to JupyterLab).
+
+    \b
+    Examples:
+      mirta lab
+      mirta lab --no-browser --port 8890 --allow-root
+    """
     from mirtalib.nbrun.discover import NOTEBOOKS_DIR
 
     argv = [
