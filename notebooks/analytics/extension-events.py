@@ -53,13 +53,20 @@ from mirtalib.data.db import open_database
 from mirtalib.demo import require_demo
 from mirtalib.events import build_timeline, focus, load_log_files, plot_timeline, time_in_state
 from mirtalib.events.report import analyze, busy_disagreement
+from mirtalib.reporting.charts import show
+from mirtalib.reporting.fmt import html_table
+from mirtalib.reporting.summaries import events_summary
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
 pd.set_option("display.max_rows", 60)
 matplotlib.rcParams["figure.dpi"] = 80
 db = open_database()
-print(db.description.split("/")[-1])
+run = analyze(db, start, end, tenants,
+              slack_s=stuck_slack_min * 60, stuck_after_s=stuck_after_h * 3600,
+              min_s=min_inuse_s, flap_window_s=flap_window_s, flap_changes=flap_changes,
+              gap_s=log_gap_min * 60)
+events_summary(run, start, end, tenants)
 
 # %% [markdown]
 # ## Read and rebuild
@@ -68,14 +75,11 @@ print(db.description.split("/")[-1])
 # extension. Rows that could not be used are counted, never dropped silently.
 
 # %%
-run = analyze(db, start, end, tenants,
-              slack_s=stuck_slack_min * 60, stuck_after_s=stuck_after_h * 3600,
-              min_s=min_inuse_s, flap_window_s=flap_window_s, flap_changes=flap_changes,
-              gap_s=log_gap_min * 60)
 if run.no_data:
     print(run.no_data, end="\n\n")
-print(run.overview().to_string(index=False))
-print(run.load.reject_counts().to_string(index=False) if len(run.load.rejects) else "no rejects")
+print(db.description.split("/")[-1])
+display(html_table(run.overview()))
+html_table(run.load.reject_counts(), caption="Rejected rows", empty="no rejects")
 
 # %% [markdown]
 # ## Time in each state
@@ -83,10 +87,10 @@ print(run.load.reject_counts().to_string(index=False) if len(run.load.rejects) e
 # the ten busiest extensions. A very high busy share is the first sign of a stuck state.
 
 # %%
-print(time_in_state(run.timeline, by="tenant").to_string(index=False))
+display(html_table(time_in_state(run.timeline, by="tenant")))
 per_ext = time_in_state(run.timeline)
-print(per_ext.sort_values(["busy_share", "extension"], ascending=[False, True])
-      .head(10).to_string(index=False))
+html_table(per_ext.sort_values(["busy_share", "extension"], ascending=[False, True]), max_rows=10,
+           caption="The ten busiest extensions")
 
 # %% [markdown]
 # ## Findings
@@ -94,8 +98,8 @@ print(per_ext.sort_values(["busy_share", "extension"], ascending=[False, True])
 # during a log gap are marked: the lost hangups are the gap's consequence.
 
 # %%
-print(run.findings.summary().to_string(index=False))
-print(run.findings.table.drop(columns=["tenant"]).to_string(index=False))
+display(html_table(run.findings.summary()))
+html_table(run.findings.table.drop(columns=["tenant"]), max_rows=None)
 
 # %% [markdown]
 # ## Evidence
@@ -112,8 +116,8 @@ for finding in run.first_of_each_kind():
 
 # %%
 chosen = [e.strip() for e in plot_extensions.split(",") if e.strip()]
-fig = plot_timeline(run.timeline, chosen, plot_start, plot_end,
-                    title=f"Extension state from the event log, {plot_start} to {plot_end}")
+show(plot_timeline(run.timeline, chosen, plot_start, plot_end,
+                   title=f"Extension state from the event log, {plot_start} to {plot_end}"))
 
 # %% [markdown]
 # ## The reported problem
@@ -122,11 +126,11 @@ fig = plot_timeline(run.timeline, chosen, plot_start, plot_end,
 
 # %%
 fx = focus(run.load.events, run.timeline, run.activity, report_extension, report_at)
-print(f"{fx.extension} at {fx.at}:")
-print(fx.state.to_string(index=False))
-print(fx.events[["time", "state", "event", "node", "uniqueid", "ref"]].to_string(index=False))
-print(fx.calls[["role", "start", "answer", "end", "disposition", "uniqueid"]]
-      .to_string(index=False))
+display(html_table(fx.state, caption=f"{fx.extension} at {fx.at}"))
+display(html_table(fx.events[["time", "state", "event", "node", "uniqueid", "ref"]],
+                   caption="Events around it", formats={"time": lambda v: str(v)}))
+display(html_table(fx.calls[["role", "start", "answer", "end", "disposition", "uniqueid"]],
+                   caption="Calls around it"))
 print(f"node moves in the window: {len(fx.moves)}")
 
 # %% [markdown]
@@ -145,9 +149,9 @@ print(f"node moves in the window: {len(fx.moves)}")
 
 # %%
 logs = load_log_files(logs_dir or require_demo("logs_dir").logs_dir)
-print(logs.events.groupby(["source", "kind"]).size().rename("events").to_string())
+display(html_table(logs.events.groupby(["source", "kind"]).size().rename("events").reset_index()))
 day_end = pd.Timestamp(logs_day) + pd.Timedelta(days=1)
 ami = logs.events[logs.events["source"].str.startswith("ami:")]
 channels = build_timeline(ami[ami["kind"] == "channel"], day_end)  # one timeline per node
 diff = busy_disagreement(run.timeline, channels, logs_day, day_end)
-print(diff[(diff["only_a_s"] > 60) | (diff["only_b_s"] > 60)].to_string(index=False))
+html_table(diff[(diff["only_a_s"] > 60) | (diff["only_b_s"] > 60)], max_rows=None)
