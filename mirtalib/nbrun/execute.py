@@ -232,9 +232,11 @@ def kernel_environ() -> dict[str, str | None]:
     """Environment for headless runs: the `.env` of the invoking folder stays the one read.
 
     The kernel runs in the notebook's folder, so a relative ``MIRTA_DOTENV`` (default ``.env``) is
-    made absolute against the folder ``mirta`` was started in.
+    made absolute against the folder ``mirta`` was started in. ``JPY_SESSION_NAME`` (set by
+    JupyterLab in its kernels, inherited by a ``mirta run`` started from one) is removed: the
+    runbook notebooks show their form and word their hints for JupyterLab only when it is set.
     """
-    return {"MIRTA_DOTENV": str(_dotenv_path().resolve())}
+    return {"MIRTA_DOTENV": str(_dotenv_path().resolve()), "JPY_SESSION_NAME": None}
 
 
 def register_secrets(values: Mapping[str, Any], declared: list[NotebookParameter]) -> None:

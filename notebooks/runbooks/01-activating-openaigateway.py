@@ -25,8 +25,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 install_dir: str = "/usr/local/openaigateway"  # folder of the gateway
 python_bin: str = "python3.12"  # interpreter the gateway runs on
 gateway_port: int = 9088  # TCP port of the gateway
@@ -40,6 +40,8 @@ db_port: int = 3306  # MySQL port
 db_name: str = "asterisk"  # MySQL database
 db_user: str = "asterisk"  # MySQL user of the gateway
 db_password_env: str = "MIRTA_OPENAIGW_DB_PASSWORD"  # NAME of the env variable holding the MySQL password
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -49,13 +51,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # *implementation*, *current verification*). Read-only steps also run in plan mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p01_activating_openaigateway import RUNBOOK
-from mirtalib.runbooks.secretfiles import rehearsal_secrets, secret_names
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## What to watch
@@ -76,17 +75,12 @@ print(steps_text(rb.steps))
 # and the commands apply would run.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
 # **Apply**; **Verify** runs the checks. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -95,11 +89,6 @@ rb.ui()
 # value for the rehearsal only, and every output shows them masked (`********`). On real targets
 # this cell does nothing.
 
-# %%
-given = rehearsal_secrets(secret_names(rb), is_replay=rb.is_replay)
-print(f"throw-away secrets for the rehearsal: {given or 'none'}")
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
@@ -107,8 +96,4 @@ print(rehearse(rb))
 # scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

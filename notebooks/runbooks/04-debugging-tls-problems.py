@@ -27,18 +27,20 @@
 # srv01, whose TLS trunk goes to a carrier SBC (recorded).
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # node(s) whose TLS transport is changed: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tls_host: str = "sip.voip-carrier.example"  # TLS peer to examine: the carrier SBC, or this PBX's own name
 tls_port: int = 5061  # its TLS port (SIP over TLS: 5061)
 ca_file: str = ""  # CA bundle on this machine to verify the peer with; empty: the system store
 pjsip_conf: str = "/etc/asterisk/pjsip_transports.conf"  # file holding the TLS transport section
 transport: str = "transport-tls"  # pjsip transport section to edit
-method: str = "tlsv1_2"  # method of the transport: tlsv1_2 (page), tlsv1_3, sslv23 (any) ...
+method: str = "tlsv1_2"  # method of the transport: tlsv1_2 (page), tlsv1_3, sslv23 (any) ...; one of tlsv1_2, tlsv1_3, sslv23, tlsv1, tlsv1_1
 cipher: str = ""  # cipher list of the transport; empty keeps the current line
 crypto_policy: str = "keep"  # system crypto policy to set: keep, DEFAULT or LEGACY (LEGACY weakens every service)
-expiry_warn_days: int = 30  # warn when a certificate of the peer expires within this many days
+expiry_warn_days: int = 30  # warn when a certificate of the peer expires within this many days; 1-365
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -51,12 +53,11 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 
 # %%
 from mirtalib.net.tlspolicy import POLICIES, advise, fit
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook import ssh_options
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p04_debugging_tls_problems import RUNBOOK, chain_text, peer_scan, scan_text
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## What the peer accepts
@@ -94,8 +95,7 @@ print("\n".join(advice.reasons))
 # and the diff of the transport file. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The page's recipe, planned
@@ -117,30 +117,18 @@ for node_report in recipe.plan().nodes:
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
 # **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # Apply (backup, write the transport), apply again (nothing left), verify, rollback. The restart
 # of Asterisk stays a checklist item: a restart drops calls in progress.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

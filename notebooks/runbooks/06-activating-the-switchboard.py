@@ -25,8 +25,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 properties_file: str = "/usr/local/amirouter/application.properties"  # Amirouter's Spring Boot properties
 db_host: str = "localhost"  # MySQL host
 db_port: int = 3306  # MySQL port
@@ -40,7 +40,9 @@ key_alias: str = "tomcat"  # alias of the key in the keystore
 keystore_password_env: str = "MIRTA_AMIROUTER_KEYSTORE_PASSWORD"  # NAME of the env variable with the keystore password
 amirouter_port: int = 8080  # HTTPS/websocket port of Amirouter
 switchboard_url: str = "pbx.example.com:8080"  # host:port set in Admin/Settings
-generate_keystore_pw: bool = False  # apply on real nodes: create a strong keystore password in .env if unset
+generate_keystore_pw: bool = False  # apply on real nodes: create a strong keystore password in .env if unset (the notebook does it before apply)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -50,13 +52,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # *implementation*, *current verification*). Read-only steps also run in plan mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p06_activating_the_switchboard import RUNBOOK
-from mirtalib.runbooks.secretfiles import rehearsal_secrets, secret_names
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## What to watch
@@ -85,17 +84,12 @@ else:
 # placeholders: plan never reads them) and the keystore command apply would run.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
 # **Apply**; **Verify** runs the checks. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -104,11 +98,6 @@ rb.ui()
 # value for the rehearsal only, and every output shows them masked (`********`). On real targets
 # this cell does nothing.
 
-# %%
-given = rehearsal_secrets(secret_names(rb), is_replay=rb.is_replay)
-print(f"throw-away secrets for the rehearsal: {given or 'none'}")
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
@@ -116,8 +105,4 @@ print(rehearse(rb))
 # scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

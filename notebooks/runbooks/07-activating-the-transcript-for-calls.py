@@ -27,9 +27,9 @@
 # parameter names the env var that holds it.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # a node of the PBX: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify (adds the transcript coverage check)
-confirm: bool = False  # kept for the shared form; this page changes no file
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tenants: str = ""  # tenant codes, comma-separated; empty: all
 stt_provider: str = "google"  # speech-to-text provider chosen in Admin/Settings: google, openai, other
 stt_key_env: str = "MIRTA_GOOGLE_STT_KEY_FILE"  # env var holding the provider key (Google: JSON key file path)
@@ -37,7 +37,9 @@ bucket: str = "mirta-demo-transcripts"  # Google Cloud Storage bucket for the in
 transcription_enabled: bool = True  # Admin/Settings "Transcribe phone call recordings" is on
 period_start: str = "2026-10-01"  # first day of the coverage check (YYYY-MM-DD)
 period_end: str = "2026-11-01"  # day after the last day (YYYY-MM-DD)
-max_missing_pct: float = 1.0  # verify fails when more transcripts than this % are missing
+max_missing_pct: float = 1.0  # verify fails when more transcripts than this % are missing; 0-100
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -72,32 +74,21 @@ print(transcript_coverage(result).to_string(index=False))
 # verify mode, the coverage check against `max_missing_pct`.
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p07_activating_the_transcript_for_calls import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## The chosen mode
 # `verify` runs the coverage check too; a failure raises here.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -24,19 +24,21 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 source_dir: str = "/root/smartadmin-html-full"  # SmartAdmin source folder (with gulpfile.js)
 node_version: str = "10.16.0"  # node to build with (page: documented 6.9.2 fails, 10.16.0 works)
-color_primary: str = "#1F6FB2"  # $color-primary (page default #2198F3)
-color_success: str = "#52bf11"  # $color-success
-color_info: str = "#BB1BF4"  # $color-info
-color_warning: str = "#FF9A13"  # $color-warning
-color_danger: str = "#FC1349"  # $color-danger
+color_primary: str = "#1F6FB2"  # $color-primary (page: #2198F3)
+color_success: str = "#52bf11"  # $color-success (page: #52bf11)
+color_info: str = "#BB1BF4"  # $color-info (page: #BB1BF4)
+color_warning: str = "#FF9A13"  # $color-warning (page: #FF9A13)
+color_danger: str = "#FC1349"  # $color-danger (page: #FC1349)
 minify: bool = True  # build.json jsUglify and cssMinify
 sourcemaps: bool = False  # build.json js/cssSourcemaps (page: true; they publish your sources)
 rtl: bool = False  # also build right-to-left CSS (gulp build-rtlcss)
 built_css: str = "dist/css/app.bundle.css"  # built CSS (inside source_dir) checked for the colour
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -47,12 +49,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ones only in apply mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p08_generating_alternative_smartadmin_module import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The colours
@@ -79,27 +79,19 @@ print(pd.DataFrame({"page": PAGE_COLORS, "chosen": chosen}).to_string())
 # with its guard. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # On `replay:` targets the notebook rehearses apply on an in-memory copy of the node: apply,
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
-
-# %%
-print(rehearse(rb))
 
 # %% [markdown]
 # ## The chosen mode
@@ -108,8 +100,4 @@ print(rehearse(rb))
 # failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

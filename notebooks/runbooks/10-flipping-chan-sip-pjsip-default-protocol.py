@@ -25,14 +25,16 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
-pjsip_conf: str = "/etc/asterisk/pjsip.conf"  # PJSIP transports live here
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
+pjsip_conf: str = "/etc/asterisk/pjsip.conf"  # pjsip.conf
 sip_conf: str = "/etc/asterisk/sip.conf"  # chan_sip [general] and the node sections
 pjsip_base: int = 5080  # first port PJSIP uses today (5080 udp/tcp, 5081 tls)
 sip_base: int = 5060  # first port chan_sip uses today
 pbx_sections: str = "srv01,srv02"  # sip.conf sections of the cluster nodes (each node edits those it has)
-restart: str = "core restart when convenient"  # or "systemctl restart asterisk" (drops calls at once)
+restart: str = "core restart when convenient"  # or "systemctl restart asterisk" (drops calls at once); one of core restart when convenient, systemctl restart asterisk
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -41,16 +43,14 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # The page's own steps inside the frame every page shares. Read-only steps also run in plan mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p10_flipping_chan_sip_pjsip_default_protocol import (
     RUNBOOK,
     mapping_frame,
     target_mapping,
 )
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The port mapping, per node
@@ -77,40 +77,27 @@ for t in rb.targets:
 # The diffs of both files on each node and the restart apply would run. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, **Plan**, read the diff, tick *I reviewed the plan*, **Apply**;
 # **Verify** runs the checks, **Rollback** restores the files. Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
 # On `replay:` targets: apply, apply again (nothing left to change), verify (PJSIP transports on
 # 5060/5061, listeners on 5060 and 5080), rollback. On real targets this cell does nothing.
-
-# %%
-print(rehearse(rb))
 
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
 # `verify` runs the checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -25,14 +25,16 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (read only), apply (needs confirm: restarts the daemons) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tenant: str = "DEVEL"  # tenant code: all its extensions are checked
 extensions: str = ""  # extension names, comma-separated (100-DEVEL,101-DEVEL); empty: the tenant
-reported_at: str = "2026-11-02 08:41:37"  # server time of the report, to the second
+reported_at: str = "2026-11-02 08:41:37"  # server time of the report, to the second; empty: not given
 database: str = "asterisk"  # MiRTA database name on the nodes
 mysql_client: str = "mysql --batch"  # mysql client on the nodes (credentials from its option files)
 restart_command: str = ""  # command restarting the two daemons; empty: a manual step
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -44,17 +46,14 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 
 # %%
 import textwrap
-
 import pandas as pd
 
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p11_extension_state import RUNBOOK, next_steps, three_way
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 200)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
@@ -62,8 +61,7 @@ print(steps_text(rb.steps))
 # client), `devstate list`, and the three-way comparison. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The three copies, side by side
@@ -99,18 +97,10 @@ for node, table in tables.items():
 # **Apply** (restarts the daemons when a command is given); **Verify** runs the comparison again.
 # Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` needs `confirm=True`; `verify` compares the copies again
 # and fails when they still disagree, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -24,8 +24,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 agi_dir: str = "/var/lib/asterisk/agi-bin/node"  # where the FreePBX node folder was copied
 fastagi_url: str = "agi://127.0.0.1/"  # FASTAGI global, agi://host[:port]/ with the trailing /
 ael_file: str = "/etc/asterisk/extensions.d/fastagi.ael"  # AEL file carrying the global
@@ -33,6 +33,8 @@ pm2_name: str = "fastagi-server"  # pm2 process name
 patch_split_bug: bool = True  # fix split(":") -> split(": ") in fastagi-server.js
 node_min: str = "14.0.0"  # oldest acceptable node (CentOS 7 cannot run node 18+)
 fastagi_port: int = 4573  # TCP port of the FastAGI server
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -43,12 +45,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ones only in apply mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p12_activating_fastagi import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The `split(":")` bug
@@ -71,27 +71,19 @@ print(patch_diff(source) or "already patched")
 # with its guard. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # On `replay:` targets the notebook rehearses apply on an in-memory copy of the node: apply,
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
-
-# %%
-print(rehearse(rb))
 
 # %% [markdown]
 # ## The chosen mode
@@ -100,8 +92,4 @@ print(rehearse(rb))
 # failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

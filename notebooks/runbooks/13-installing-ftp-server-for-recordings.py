@@ -29,20 +29,22 @@
 # change (vsftpd.conf backed up first); the restart drops open FTP sessions.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 ftp_user: str = "recording"  # local user the PBX uploads recordings as
 ftp_home: str = "/home/recording"  # its home, the chroot: made not writable (chmod 500)
 vsftpd_conf: str = "/etc/vsftpd/vsftpd.conf"  # vsftpd configuration file (Debian: /etc/vsftpd.conf)
 cert_file: str = "/etc/ssl/private/vsftpd.pem"  # key + certificate in one PEM file
-cert_days: int = 365  # certificate validity in days
+cert_days: int = 365  # certificate validity in days; 1-3650
 key_bits: int = 2048  # RSA key size; below 2048 is refused (the page says 1024)
 cert_cn: str = "pbx.demo.mirta.example"  # certificate common name: the name clients connect to
 ftps_host: str = ""  # host for the FTPS login check; empty: skip it (the demo has no server)
 ftps_port: int = 21  # FTPS control port
 password_env: str = "MIRTA_FTPS_PASSWORD"  # env var holding the FTP user's password
 ftps_cafile: str = ""  # certificate to trust for the login check (self-signed: the PEM's cert)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -63,12 +65,10 @@ print(certificate_command(cert_file, cert_days, key_bits, cert_cn))
 # ## The runbook
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p13_installing_ftp_server_for_recordings import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
@@ -76,17 +76,12 @@ print(steps_text(rb.steps))
 # commands apply would run. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: **Plan**, review, tick *I reviewed the plan*, **Apply**, **Verify**,
 # **Rollback**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -94,16 +89,9 @@ rb.ui()
 # back. The FTPS login check warns here: the demo has no FTP server to log in to (set
 # `ftps_host` on a real one; the integration tests run it against a real vsftpd).
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # A failed step or check raises here, so a headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -26,12 +26,14 @@
 # gaps, files) is the notebook `analytics/recording-coverage`.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # a node of the PBX: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify
-confirm: bool = False  # kept for the shared form; this page changes no file
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tenants: str = ""  # tenant codes, comma-separated; empty: all
 period_start: str = "2026-10-01"  # first day of the calls evaluated (YYYY-MM-DD)
 period_end: str = "2026-11-01"  # day after the last day (YYYY-MM-DD)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -64,18 +66,11 @@ print(table[cols].to_string(index=False))
 # check above as a verdict.
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p14_understanding_call_recording import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
-plan = rb.plan()
-print(plan)
+page = open_page(RUNBOOK, globals())
+page.plan()
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

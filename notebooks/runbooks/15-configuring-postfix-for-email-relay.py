@@ -24,17 +24,19 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 relay_host: str = "smtp.example.net"  # the provider's smart host
 relay_port: int = 587  # submission port with STARTTLS
 relay_user: str = "pbx-relay@example.net"  # account on the smart host
 relay_password_env: str = "MIRTA_SMTP_RELAY_PASSWORD"  # noqa: S105 - NAME of the env variable
-tls_level: str = "encrypt"  # smtp_tls_security_level: encrypt (TLS required), verify or secure
+tls_level: str = "encrypt"  # smtp_tls_security_level; one of encrypt, verify, secure
 config_dir: str = "/etc/postfix"  # postfix configuration folder
-map_type: str = "hash"  # postmap table type (hash on CentOS/Debian; lmdb on newer Fedora)
+map_type: str = "hash"  # postmap table type (hash on CentOS/Debian; lmdb on newer Fedora); one of hash, lmdb, btree
 package_tool: str = "yum"  # yum, dnf or apt-get
 reload: bool = True  # reload postfix after a change (False: write and check only)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -45,12 +47,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ones only in apply mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p15_configuring_postfix_for_email_relay import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The lines and what differs from the page
@@ -72,18 +72,13 @@ print(f"\nthe password comes from ${relay_password_env} at apply; plan shows a p
 # with its guard. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -92,13 +87,6 @@ rb.ui()
 # value for the rehearsal only, and every output shows it masked (`********`). On real targets
 # this cell does nothing.
 
-# %%
-from mirtalib.runbooks.secretfiles import rehearsal_secrets, secret_names
-
-given = rehearsal_secrets(secret_names(rb), is_replay=rb.is_replay)
-print(f"throw-away secrets for the rehearsal: {given or 'none'}")
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
@@ -106,8 +94,4 @@ print(rehearse(rb))
 # failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -23,14 +23,16 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan or verify (both only read); apply changes nothing here
-confirm: bool = False  # kept for the shared runbook form
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 reported_by: str = "many"  # who reports the problem: many (all or several tenants), one, unknown
 internal_call: str = "bad"  # internal phone to internal phone: bad, good, untested
 feature_code_media: str = "bad"  # music file played by a feature code: bad, good, untested
 did_from_mobile: str = "good"  # DID with a media file called from a mobile: bad, good, untested
-samples: int = 6  # /proc/loadavg samples per node (2-30)
-interval: int = 10  # seconds between samples (samples x interval at most 100 s)
+samples: int = 6  # /proc/loadavg samples per node (2-30); 2-60
+interval: int = 10  # seconds between samples (samples x interval at most 100 s); 1-60
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -40,7 +42,7 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ranking and the load sampling are read-only checks that also run in plan mode.
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p17_debugging_bad_calls import (
     RUNBOOK,
     TESTS,
@@ -50,9 +52,7 @@ from mirtalib.runbooks.p17_debugging_bad_calls import (
     rank_causes,
 )
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The page's decision table
@@ -70,8 +70,7 @@ print(decision_table().to_string())
 # has little headroom (a warning).
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The ranking with the load as evidence
@@ -109,14 +108,8 @@ plt.show()
 # `verify` runs the same read-only checks again and lists the manual verification items.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
+page.finish()
 
 # %% [markdown]
 # An overloaded node (load above its cores) fails the run here, so a scheduled headless run
 # exits non-zero.
-
-# %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")

@@ -25,8 +25,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 server_name: str = "srv01.pbx.example.net"  # name browsers use (certificate, realm)
 cert_file: str = "/etc/asterisk/certificates/srv01.pbx.example.net.pem"  # certificate (PEM)
 key_file: str = "/etc/asterisk/certificates/srv01.pbx.example.net.key"  # key; "" when in cert_file
@@ -36,7 +36,9 @@ tls_bindaddr: str = "0.0.0.0"  # noqa: S104 - TLS listener, reached by the brows
 tls_port: int = 8089  # https / wss port
 sip_transports: str = "udp,tcp,tls,ws,wss"  # chan_sip transport list in [general]
 dtls: bool = True  # set dtlsenable/dtlsverify/dtlscertfile/dtlsprivatekey in sip.conf [general]
-expiry_warn_days: int = 21  # warn when the certificate expires within this many days
+expiry_warn_days: int = 21  # warn when the certificate expires within this many days; 0-365
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -47,12 +49,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ones only in apply mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p18_enabling_webrtc import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The settings
@@ -72,27 +72,19 @@ print("sip.conf [general]:", *(f"  {k}={v}" for k, v in sip_values(rb.values).it
 # with its guard. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # On `replay:` targets the notebook rehearses apply on an in-memory copy of the node: apply,
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
-
-# %%
-print(rehearse(rb))
 
 # %% [markdown]
 # ## The chosen mode
@@ -101,8 +93,4 @@ print(rehearse(rb))
 # failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -24,15 +24,17 @@
 # the inbound page. Plan mode by default; nothing on the PBX is changed by this page.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # node(s) serving the web interface: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify
-confirm: bool = False  # kept for the shared form; this page changes no file
-provider: str = "flowroute"  # Flowroute API v2 (JSON:API POST)
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
+provider: str = "flowroute"  # provider and API version; one of flowroute
 web_base: str = "https://pbx.demo.mirta.example/pbx"  # public base URL of the PBX web interface
-sms_page: str = "sms.php"  # inbound SMS page under web_base (assumed name: see the DID's SMS help)
-did: str = "12065550199"  # DID receiving SMS, as the provider writes it
+sms_page: str = "sms.php"  # inbound SMS page under web_base (assumed name)
+did: str = "12065550199"  # DID number receiving SMS (as the provider writes it)
 sender: str = "12065550100"  # sender of the synthetic test message
-text: str = "Test message from the runbook"  # text of the synthetic test message
+text: str = "Test message from the runbook"  # text of the synthetic message
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -72,28 +74,21 @@ sms.as_dict()
 # checks: the loopback request and the node's web server answering the inbound page.
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p21_configuring_flowroute_for_inbound_sms import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
 # Runs the read-only checks of *before starting*; lists the rest.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## The chosen mode
@@ -101,8 +96,4 @@ rb.ui()
 # hand; a failed check raises here so a headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -24,9 +24,9 @@
 # environment variable that holds it; plan shows a placeholder and only apply reads it.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv02"  # the node with the DAHDI card (run with dahdi_node False on the others)
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+targets: str = "replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 sip_conf: str = "/etc/asterisk/sip.conf"  # chan_sip configuration
 extensions_conf: str = "/etc/asterisk/extensions_custom.conf"  # dialplan file for [dahdi] (assumed: included, not rewritten by MiRTA)
 node_sections: str = "srv01,srv02"  # sip.conf sections of the cluster nodes (the host accounts to clean)
@@ -36,8 +36,10 @@ secret_env: str = "MIRTA_DAHDI_TRUNK_SECRET"  # NAME of the environment variable
 other_nodes: str = "10.20.0.11"  # IPv4 addresses of the nodes allowed to use the account
 dahdi_group: str = "g0"  # DAHDI group (g0, r1 ...) or channel number
 dial_pattern: str = "_X."  # numbers the other nodes may send out
-dial_timeout: int = 60  # Dial() timeout in seconds
+dial_timeout: int = 60  # Dial() timeout in seconds; 5-300
 reload_now: bool = False  # run 'sip reload' (drops phone registrations) right after the change
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -46,16 +48,13 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 
 # %%
 from mirtalib.asterisk.conf import parse_conf
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p23_using_a_node_in_the_cluster_to_dial_out_from_other_nodes import (
     RUNBOOK,
     insecure_accounts,
 )
-from mirtalib.runbooks.sipconf import rehearsal_note
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Host accounts with `insecure=port,invite`
@@ -75,17 +74,12 @@ for t in rb.targets:
 # `reload_now=True`: it drops every phone registration until the phones register again.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: **Plan**, read the diffs, tick *I reviewed the plan*, **Apply** (needs the
 # secret in the environment), **Verify**, **Rollback**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -94,19 +88,11 @@ rb.ui()
 # in-memory copy) therefore runs only where the variable is set; the unit tests rehearse it with
 # a test value.
 
-# %%
-print(rehearsal_note(secret_env) or rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
-
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
 
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here.
 
 # %%
-print(final.conclude())
+page.finish()

@@ -28,16 +28,18 @@
 # `send()`, which the tests use against a local server.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # node the provisioning URLs are checked from: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify
-confirm: bool = False  # kept for the shared form; this page changes no file
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 inventory: str = ""  # phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's
 rps_url: str = "https://rps.yealink.com/xmlrpc"  # RPS XML-RPC endpoint
 rps_user: str = "mirta-provisioning"  # RPS account user name
 rps_password_env: str = "MIRTA_RPS_PASSWORD"  # env var holding the RPS password (never the password)
 override: bool = True  # replace an existing RPS entry of the same MAC
 content_type: str = "application/json"  # media type of the POST, as the page says
-charset: str = "UTF-8"  # charset added to the Content-Type header (page: UTF-8); "" for none
+charset: str = "UTF-8"  # charset added to the Content-Type header (page: UTF-8); "" for none; one of UTF-8, 
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -80,33 +82,22 @@ print("\n".join(f"{r.mac}: {len(r.body)} bytes" for r in reqs))
 # provisioning URL answers from the node (a phone redirected to a dead URL is stuck).
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (
     RUNBOOK)
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## The chosen mode
 # `verify` also asks each provisioning URL from the node; a failure raises here.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -26,14 +26,16 @@
 # names the env var that holds it; the notebook says only whether it is set.
 
 # %% tags=["parameters"]
-targets: str = "replay:srv01"  # node(s) that send to QueueMetrics: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify
-confirm: bool = False  # kept for the shared form; this page changes no file
+targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 api_url: str = "https://my.queuemetrics-live.com/DemoCompany/jsonQLoaderApi.do"  # full qloader API URL
 api_login: str = "webqloader"  # API login from QueueMetrics
 api_password_env: str = "MIRTA_QM_PASSWORD"  # env var holding the API password (never the password)
 delay_ms: int = 5000  # delay before sending, in milliseconds (1000-60000; page: 5000)
 queues: str = "ACME:500,ACME:501"  # queues to monitor as TENANT:NUMBER, comma-separated; empty: all
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -71,32 +73,21 @@ print(queue_mapping(queues).to_string(index=False))
 # ## The runbook
 
 # %%
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p25_queuemetrics_integration import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan** or **Verify**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## The chosen mode
 # `verify` also asks the API URL from the node; a failure raises here.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -24,8 +24,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 php_version: str = "5.5"  # PHP major.minor the node runs (php -v); checked on the node
 thread_safe: bool = False  # True for a ZTS PHP (php -i shows Thread Safety enabled)
 machine: str = "x86_64"  # CPU architecture (uname -m); picks the loaders archive
@@ -35,6 +35,8 @@ ini_file: str = "/etc/php.d/00-ioncube-loader.ini"  # file with the zend_extensi
 src_dir: str = "/usr/local/src"  # download and unpack folder
 web_service: str = "httpd"  # web server unit: httpd, apache2 or php-fpm
 pid_file: str = "/run/httpd/httpd.pid"  # its PID file (restart only if older than the loader)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -45,12 +47,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ones only in apply mode.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p27_upgrading_ioncube import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Which loader file
@@ -82,27 +82,19 @@ print(pd.DataFrame([{"php": v, "thread safe": ts, "uname -m": m, "archive": c.ta
 # its guard and declared risk. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # On `replay:` targets the notebook rehearses apply on an in-memory copy of the node: apply,
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
-
-# %%
-print(rehearse(rb))
 
 # %% [markdown]
 # ## The chosen mode
@@ -111,8 +103,4 @@ print(rehearse(rb))
 # failed step in apply mode) raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -23,8 +23,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 haproxy_cfg: str = "/etc/haproxy/haproxy.cfg"  # file written (validated with haproxy -c first)
 listen_address: str = "127.0.0.1"  # address Asterisk and the web code connect to
 listen_port: int = 3306  # port of the proxy (must not be taken by a local mysqld)
@@ -35,12 +35,14 @@ check_port: int = 3307  # port of the HTTP checker (health_check httpchk)
 check_user: str = "haproxy_check"  # passwordless MySQL user (health_check mysql-check)
 timeout_connect: str = "1s"  # connect timeout to a server
 idle_timeout: str = "30m"  # idle client/server timeout (long-lived Asterisk connections)
-maxconn: int = 4000  # global connection limit
+maxconn: int = 4000  # global connection limit; 10-100000
 stats_socket: str = "/var/lib/haproxy/stats"  # runtime API socket read by verify
 chroot: str = "/var/lib/haproxy"  # chroot folder (empty: none)
 run_as: str = "haproxy"  # user and group HAProxy drops to (empty: keep)
 proxy: str = "mysql-proxy"  # name of the listen section
 reload: bool = True  # reload HAProxy when the file changed (False: by hand)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -48,12 +50,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ## The runbook
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p29_using_haproxy import RUNBOOK, render_config
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The configuration this runbook writes
@@ -77,37 +77,23 @@ print(render_config(rb.values))
 # and the reload apply would run.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: **Plan**, read the diff, tick *I reviewed the plan*, **Apply**, **Verify**,
 # **Rollback**. Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # Apply stages the new file, runs `haproxy -c -f` on it, renames it into place and reloads;
 # verify then reads `show stat`: both servers UP, the backup marked as such.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
-
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
 
 # %% [markdown]
 # A failed check in verify mode (no server UP, an invalid file) raises here.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

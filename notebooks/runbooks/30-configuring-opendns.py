@@ -27,15 +27,17 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 pbx_names: str = "www.mirtapbx.com,sip.voip-carrier.example"  # names Asterisk resolves (licence server, trunks)
 resolvers: str = "1.1.1.1,9.9.9.9,8.8.8.8"  # resolvers to configure, in order (addresses or opendns/cloudflare/google/quad9)
 manage: str = "nmconnection"  # file to edit: nmconnection (NetworkManager keyfile) or resolv.conf
 nm_connection: str = "eth0"  # NetworkManager connection name (keyfile NAME.nmconnection) and device
 resolv_conf: str = "/etc/resolv.conf"  # resolver file read by glibc
-query_timeout: float = 2.0  # seconds to wait for each DNS answer
+query_timeout: float = 2.0  # seconds to wait for each DNS answer; 0.2-10
 dns_port: int = 53  # port the resolvers listen on (53)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -46,12 +48,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 
 # %%
 from mirtalib.net.dns import PUBLIC_RESOLVERS, render_lines
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p30_configuring_opendns import RUNBOOK, compare_resolvers
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Every public resolver, asked from each node
@@ -83,17 +83,12 @@ for style, text in render_lines(rb.values["resolvers"].split(","), nm_connection
 # that node, the diff of the managed file and the commands apply would run. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
 # **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
@@ -101,24 +96,16 @@ rb.ui()
 # reapply`, which changes DNS without taking the link down), apply again (nothing left to do),
 # verify, rollback. On real targets this cell does nothing.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`; it
 # stops before writing if a wanted resolver does not answer from the node); `verify` runs the
 # checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -26,12 +26,14 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tenant: str = "DEVEL"  # tenant code of the phone
 monitors: str = "104,103,801"  # numbers the keys watch: extensions, queues, parking lots; vm:N
 pickup_code: str = "*56"  # MiRTA Direct Pickup Code feature code (the page: *56[EXT])
 voicemail_prefix: str = "*97"  # voicemail feature-code prefix, for vm:N keys
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -44,22 +46,19 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # %%
 import pandas as pd
 
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p31_configuring_blf_on_cisco_spa import RUNBOOK
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
 # The read-only checks on each node and the checklist. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The attendant-console keys
@@ -97,10 +96,6 @@ for target in rb.targets:
 # In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
 # Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
@@ -108,8 +103,4 @@ rb.ui()
 # non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

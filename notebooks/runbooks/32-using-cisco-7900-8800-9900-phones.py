@@ -25,10 +25,12 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 extension: str = "107-DEVEL"  # extension (username) of the Cisco phone
-tech: str = "auto"  # channel driver: auto (from the MiRTA database) or sip
+tech: str = "auto"  # channel driver: auto (from the MiRTA database) or sip; one of auto, sip, pjsip
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -41,22 +43,19 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # %%
 import pandas as pd
 
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p32_using_cisco_7900_8800_9900_phones import RUNBOOK
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
 # The read-only checks on each node and the checklist. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The peer as Asterisk runs it
@@ -75,10 +74,6 @@ for node, found in settings_on_nodes(rb.targets, extension, "sip", keys=wanted).
 # In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
 # Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
@@ -86,7 +81,4 @@ rb.ui()
 # non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-print(final.conclude())
+page.finish()

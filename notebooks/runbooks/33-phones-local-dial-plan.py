@@ -25,10 +25,12 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
-dial_plan: str = r"{ x+\-X+ | \#x+\-X+ | x+ | \+x+ | *x+ | *xx*x+ }"  # Grandstream plan (the page's)
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
+dial_plan: str = "{ x+\\-X+ | \\#x+\\-X+ | x+ | \\+x+ | *x+ | *xx*x+ }"  # x+\-X+ | x+ | \+x+ | *x+ | *xx*x+ }"  # Grandstream plan (the page's)
 numbers: str = "customer service:0558123456,sales mobile:3471234567"  # more label:number pairs that must dial
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -41,22 +43,19 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # %%
 import pandas as pd
 
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p33_phones_local_dial_plan import RUNBOOK
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
 # The read-only checks on each node and the checklist. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The plan, rule by rule
@@ -98,10 +97,6 @@ print(evaluate_many(GRANDSTREAM_DEFAULT, [("username", "104-DEVEL")]).to_string(
 # In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
 # Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
@@ -109,8 +104,4 @@ rb.ui()
 # non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -27,15 +27,17 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 stt_url: str = "https://api.us-east.speech-to-text.watson.cloud.ibm.com/instances/82baccdd-45ee-46ff-ba1a-3cd23425b3c1/v1/recognize"  # Speech to Text endpoint
 tts_url: str = "https://api.us-east.text-to-speech.watson.cloud.ibm.com/instances/7615166e-9aee-42db-71e8-52fd6fa5058f/v1/synthesize"  # Text to Speech endpoint
 api_user: str = "apikey"  # user name field in MiRTA: always apikey
 stt_key_env: str = "MIRTA_WATSON_STT_APIKEY"  # NAME of the env var with the Speech to Text key
 tts_key_env: str = "MIRTA_WATSON_TTS_APIKEY"  # NAME of the env var with the Text to Speech key
 probe_api: bool = True  # verify: GET models/voices with the key, from this machine
-timeout: float = 10.0  # probe timeout in seconds
+timeout: float = 10.0  # probe timeout in seconds; 1-60
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -45,14 +47,12 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # the checks prove the keys are available and accepted.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p34_text_to_speech_and_speech_to_text_services_with_ibm_bluemix import (
     RUNBOOK,
 )
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## What the URL check refuses
@@ -80,16 +80,11 @@ for bad in ["https://stream.watsonplatform.net/text-to-speech/api",
 # Whether each key is available here (its value is never shown), and what to type where.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value and press **Plan** or **Verify**. Headless runs skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Verify
@@ -108,6 +103,4 @@ print(checked)
 # check raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

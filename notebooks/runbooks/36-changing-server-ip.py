@@ -26,12 +26,15 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 old_ip: str = "10.20.0.11"  # the node's current IP
 new_ip: str = "10.20.0.21"  # the node's new IP
 files: str = "/etc/NetworkManager/system-connections/eth0.nmconnection,/etc/hosts,/etc/asterisk/sip.conf,/etc/asterisk/manager.conf,/var/lib/asterisk/agi-bin/devstate.php,/etc/odbc.ini,/var/www/html/pbx/include/db.php,/var/lib/asterisk/agi-bin/include/db.php,/etc/voipmonitor.conf"  # files to edit (old CentOS: /etc/sysconfig/network-scripts/ifcfg-eth0)
 search_dirs: str = "/etc,/var/lib/asterisk/agi-bin,/var/www/html/pbx/include"  # folders searched for other files holding the old IP
+nat_external_only: bool = False  # behind NAT, only the public IP changes: old_ip/new_ip are public, only externip changes
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -43,13 +46,11 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # address locks SSH out at the restart.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks import hostmove
 from mirtalib.runbooks.p36_changing_server_ip import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Where the old IP appears
@@ -67,18 +68,13 @@ print(hostmove.occurrence_report(rb, rb.values["old_ip"], "ip", rb.values["files
 # are not touched: change them by hand if the subnet changes too.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
@@ -86,25 +82,17 @@ rb.ui()
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
 # `verify` runs the checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 # In the rehearsal, verify fails on the node's address (the restart that moves it is not part of
 # a replay) and on Admin/PBX Nodes (changed in the web interface): run verify after both.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -25,8 +25,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 sip_conf: str = "/etc/asterisk/sip.conf"  # chan_sip configuration
 provider: str = "flowroute"  # section name of the static peer (referenced on Admin/Providers)
 username: str = "49088751"  # account at the provider
@@ -35,10 +35,12 @@ provider_host: str = "sip.flowroute.com"  # registrar and proxy of the provider
 context: str = "fromoutside"  # context of the provider's inbound calls
 codecs: str = "ulaw,alaw"  # allowed codecs in order (the page also allows gsm)
 dtmfmode: str = "rfc2833"  # rfc2833, info, inband or auto
-insecure: str = "port,invite"  # accept the provider's INVITEs without a challenge ("no" to drop it)
+insecure: str = "port,invite"  # accept the provider's INVITEs without a challenge ("no" to drop it); one of port,invite, invite, port, no
 directmedia: str = "no"  # no (media through the PBX), yes (the page's canreinvite yes) or nonat
 peer_type: str = "peer"  # peer, or friend as on the page (also matches inbound by user name)
 reload_now: bool = False  # run 'sip reload' (drops every phone registration) right after the change
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -46,16 +48,14 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ## The runbook
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p37_choosing_between_host_based_routing_and_sip_registration import (
     RUNBOOK,
     register_line,
 )
-from mirtalib.runbooks.sipconf import placeholder, rehearsal_note
+from mirtalib.runbooks.sipconf import placeholder
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Registration or host-based routing?
@@ -77,36 +77,23 @@ print("register => " + register_line(rb.values, placeholder(secret_env)))
 # ## Plan
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: **Plan**, read the diff, tick *I reviewed the plan*, **Apply** (needs the
 # secret in the environment), **Verify**, **Rollback**. Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## Rehearsal on the recorded node
 # The rehearsal applies on an in-memory copy and needs the password variable, so it runs only
 # where the variable is set (the unit tests rehearse it with a test value).
 
-# %%
-print(rehearsal_note(secret_env) or rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
-
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
 
 # %% [markdown]
 # A failed check in verify mode (the provider not Registered) raises here.
 
 # %%
-print(final.conclude())
+page.finish()

@@ -24,13 +24,15 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 target_version: str = "20-current"  # NN-current (latest of a major) or an exact version like 20.12.0
 install_script: str = "/var/www/html/pbx/protected/installAsterisk.sh"  # MiRTA's installer (assumed location)
 build_dir: str = "/usr/local/src"  # where the installer is copied and run
 watch_modules: str = "chan_sip,chan_pjsip,res_pjsip,app_queue,app_mixmonitor,res_odbc"  # must run afterwards
 allow_active_calls: bool = False  # build even when calls are up (they are dropped)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -38,12 +40,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ## The runbook
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p38_upgrading_downgrading_asterisk import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Choosing the target version
@@ -64,17 +64,12 @@ print(steps_text(rb.steps))
 # Asterisk), the modules running now, and the commands apply would run.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: **Plan**, tick *I reviewed the plan*, **Apply**, **Verify**. Headless runs
 # skip this widget.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
 
 # %% [markdown]
 # ## Rehearsal on the recorded node
@@ -88,21 +83,12 @@ rb.ui()
 # no res_odbc, so verify reports both modules of the watch list as not running, while every
 # module of before runs again.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
-
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
 
 # %% [markdown]
 # A failed check (wrong version, a module that no longer runs, calls up before the build)
 # raises here.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -22,16 +22,18 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: the demo PBX's
 vm_map: str = ""  # VM name of each node (format in the examples file); empty: VM named as the node
-pbx_pattern: str = r"(?i)pbx|asterisk|mirta|^srv\d+"  # regex on VM names marking PBX VMs
+pbx_pattern: str = "(?i)pbx|asterisk|mirta|^srv\\d+"  # regex on VM names marking PBX VMs
 samples: int = 4  # /proc/stat samples taken on each node (2-90)
-interval_s: int = 20  # seconds between samples (plan waits samples x interval on real nodes)
+interval_s: int = 20  # seconds between samples (plan waits samples x interval on real nodes); 1-300
 steal_risk: float = 2.0  # steal % (p95) from which a PBX is at risk
 steal_harm: float = 5.0  # steal % (p95) from which it is harmful
-what_if_vcpus: int = 4  # PBX width simulated in the what-if
+what_if_vcpus: int = 4  # PBX width simulated in the what-if; 1-64
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -43,13 +45,11 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # %%
 import pandas as pd
 
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p40_running_on_vmware import RUNBOOK, what_if
 
 pd.set_option("display.width", 160)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan: what the nodes see, and the verdict of their VM
@@ -59,8 +59,7 @@ print(steps_text(rb.steps))
 # p95 ready per vCPU below 2 %, harmful from 5 %). The load must stay below the CPUs (page 17).
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## What if the PBX had fewer vCPUs?
@@ -75,12 +74,8 @@ print(what_if(rb.values, [t.name for t in rb.targets], demo=rb.is_replay).to_str
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
@@ -88,30 +83,18 @@ rb.ui()
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
 # `verify` runs the checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
-
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
+#
 # In plan mode a harmful verdict is reported, not raised (it is the finding, not a run failure);
 # run `mode = "verify"` on a schedule to make it exit non-zero.
 
 # %%
-if mode == "plan":
-    bad = [f"{n.node}: {r.title}" for n in final.nodes for r in n.results if r.status == "fail"]
-    print("plan findings that verify would fail on:", "; ".join(bad) or "none")
-else:
-    final.raise_for_failure()
-    print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

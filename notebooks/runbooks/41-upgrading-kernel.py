@@ -31,8 +31,8 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tested_kernels: str = "5.14.0-362,5.14.0-378"  # builds dahdi is known to compile on (page 41)
 boot_kernel: str = "/boot/vmlinuz-5.14.0-362.18.1.el9_3.x86_64"  # kernel to make the default; empty: no change
 allow_untested: bool = False  # allow boot_kernel to be a 5.14.0 build outside the tested list
@@ -40,6 +40,8 @@ platform: str = "el9"  # EL release of the nodes: centos6, centos7 (ELRepo kerne
 install_kernel: bool = False  # install boot_kernel and its -devel package first (CentOS 6/7: ELRepo kernel-lt)
 build_modules: bool = True  # build dahdi and xtables-addons for boot_kernel where their module is missing
 reboot: bool = False  # reboot into boot_kernel at the end (service-affecting: in the maintenance window)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -47,12 +49,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # ## The runbook
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p41_upgrading_kernel import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
@@ -64,18 +64,13 @@ print(steps_text(rb.steps))
 # before it becomes the default, and `reboot=True` reboots in the maintenance window.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
@@ -83,25 +78,17 @@ rb.ui()
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
 # `verify` runs the checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 # Rollback puts back the default kernel apply replaced (saved on the node in
 # `/var/lib/mirta-ops/p41-previous-default-kernel`); installed packages and built modules stay.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

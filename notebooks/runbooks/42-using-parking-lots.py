@@ -28,12 +28,14 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (read only), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 tenant: str = "DEVEL"  # tenant code whose parking lots are shown
 brand: str = "yealink"  # BLF strings for: yealink, cisco-spa, grandstream or snom
 parking_cli: str = "auto"  # auto: parkedcalls show, else parking show <lot>; parkedcalls (up to 11); parking (12+)
-return_warn_s: int = 15  # warn when a parked call returns within this many seconds (parkedcalls show only)
+return_warn_s: int = 15  # warn when a parked call returns within this many seconds (parkedcalls show only); 0-3600
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -46,22 +48,19 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # %%
 import pandas as pd
 
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p42_using_parking_lots import RUNBOOK
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_colwidth", 120)
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
 # The read-only checks on each node and the checklist. Nothing is changed.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## The tenant's parking range and its BLF keys
@@ -108,10 +107,6 @@ for target in rb.targets:
 # In JupyterLab: change a value, press **Plan**, work through the checklist, then **Verify**.
 # Headless runs skip this widget.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `verify` runs the checks again once the phones and MiRTA
@@ -119,8 +114,4 @@ rb.ui()
 # non-zero.
 
 # %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

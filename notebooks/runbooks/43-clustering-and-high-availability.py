@@ -28,17 +28,19 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect) or verify (apply changes nothing on this page)
-confirm: bool = False  # kept for the shared form; this page writes no file
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
 domain: str = "demo.mirta.example"  # DNS zone of the pools and of the node names
 pools: str = "pbxa:srv01,pbxb:srv02"  # pool and its primary node, per pair (node host labels in the zone)
 transport: str = "udp"  # SIP transport of the records: udp, tcp or tls (_sips._tcp)
 sip_port: int = 5060  # SIP port on the nodes
-ttl: int = 3600  # record TTL in seconds (page: 86400; a shorter TTL makes a redesign take effect sooner)
+ttl: int = 3600  # record TTL in seconds (page: 86400; a shorter TTL makes a redesign take effect sooner); 60-604800
 resolver: str = "1.1.1.1"  # resolver the nodes ask for the live records
 dns_port: int = 53  # port of that resolver
 channel_driver: str = "pjsip"  # registrations from pjsip (pjsip show contacts) or sip (sip show peers)
 secondary_warn: float = 0.1  # share of a tenant's phones elsewhere above which it is a finding (page: ~10% is normal)
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -47,13 +49,11 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 
 # %%
 from mirtalib.net.srv import parse_zone_lines, shares, zone_lines
-from mirtalib.runbook import ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p43_clustering_and_high_availability import (
     RUNBOOK, design, phones_per_node, placement, placement_check, shares_text)
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## The page's example, through the model
@@ -114,29 +114,18 @@ print(f"placement check: {verdict.value}: {reason}")
 # (here `pbxb`) spreads a tenant's phones at random: the comparison flags it.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value and press **Plan** or **Verify**.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `verify` fails until the zone is published as designed.
-
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
 
 # %% [markdown]
 # A failed check in verify mode raises here, so a scheduled headless run exits non-zero.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()

@@ -27,12 +27,14 @@
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
-mode: str = "plan"  # plan (no side effect), apply (needs confirm) or verify
-confirm: bool = False  # must be True for apply, after reading the plan
-clocksource: str = "tsc"  # clock source to use: tsc, hpet, acpi_pm, kvm-clock ... (page's example: acpi_pm)
+mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
+confirm: bool = False  # must be True for apply (and rollback), after reading the plan
+clocksource: str = "tsc"  # clock source to use: tsc, hpet, acpi_pm, kvm-clock ... (page's example: acpi_pm); one of tsc, hpet, acpi_pm, kvm-clock, xen, hyperv_clocksource_tsc_page, jiffies
 temporary: bool = True  # switch now by writing current_clocksource (service-affecting)
 permanent: str = "grubby"  # grubby (CentOS 7/9), grub-legacy (CentOS 6 /etc/grub.conf) or none
 grub_conf: str = "/etc/grub.conf"  # legacy GRUB file, edited when permanent is grub-legacy
+run_id: str = ""  # mode rollback: the run id of the apply to undo (`mirta journal` lists them); empty: the apply of this session
+serial: int = 0  # apply: nodes changed at a time, each verified before the next (0: MIRTA_SERIAL, default 1)
 ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent or default keys
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
@@ -44,12 +46,10 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 # (`root=/dev/md2`, `KEYTABLE=de` ...) and must never be copied.
 
 # %%
-from mirtalib.runbook import rehearse, ssh_options, steps_text
+from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p46_changing_the_clock_source import RUNBOOK
 
-rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                  **RUNBOOK.pick(globals()))
-print(steps_text(rb.steps))
+page = open_page(RUNBOOK, globals())
 
 # %% [markdown]
 # ## Plan
@@ -58,18 +58,13 @@ print(steps_text(rb.steps))
 # `clocksource=hpet` by an old tuning guide although its TSC is invariant.
 
 # %%
-plan = rb.plan()
-print(plan)
+page.plan()
 
 # %% [markdown]
 # ## Interactive form
 # In JupyterLab: change a value, press **Plan**, read the diff, tick *I reviewed the plan*, then
-# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. Headless
-# runs skip this widget (the cells around it do the same work).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-rb.ui()
+# **Apply**; **Verify** runs the checks and **Rollback** restores what apply changed. The form
+# shows in the last cell, in JupyterLab only; headless runs skip it.
 
 # %% [markdown]
 # ## Rehearsal on the recorded nodes
@@ -77,26 +72,18 @@ rb.ui()
 # apply again (nothing left to change), verify, and rollback. On real targets this cell does
 # nothing.
 
-# %%
-print(rehearse(rb))
-
 # %% [markdown]
 # ## The chosen mode
 # `plan` stops at the plan above; `apply` changes the nodes (refused unless `confirm=True`);
 # `verify` runs the checks and lists what to look at by hand.
 
-# %%
-final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-if mode != "plan":
-    print(final)
-
 # %% [markdown]
 # A failed check in verify mode (or a failed step in apply mode) raises here, so a scheduled
-# headless run exits non-zero.
+# headless run exits non-zero; a plan that found disagreements ends with a WARNING
+# SUMMARY instead (a plan changes nothing).
 # Rollback removes `clocksource=` from the boot entries (it does not restore an earlier value
 # such as srv02's `hpet`) and leaves the running clock source as it is: write the previous name
 # to `current_clocksource` by hand if needed.
 
 # %%
-final.raise_for_failure()
-print(f"{mode}: no failure on {', '.join(n.node for n in final.nodes)}")
+page.finish()
