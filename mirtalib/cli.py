@@ -435,25 +435,20 @@ def lab(
     ip: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
 ) -> None:
-    """Open JupyterLab on the notebooks folder (extra arguments are passed to JupyterLab).
+    """Open JupyterLab on the notebooks folder, on its start page (extra arguments are passed
+    to JupyterLab). The start page START.ipynb lists every notebook with one line; the jupytext
+    .py sources are hidden, so each notebook appears once.
 
     \b
     Examples:
       mirta lab
       mirta lab --no-browser --port 8890 --allow-root
     """
-    from mirtalib.nbrun.discover import NOTEBOOKS_DIR
+    from mirtalib.nbrun.lab import lab_argv, write_start_page
 
-    argv = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        f"--ServerApp.root_dir={NOTEBOOKS_DIR}",
-        f"--ServerApp.port={port}",
-        f"--ServerApp.ip={ip}",
-        *([] if browser else ["--no-browser"]),
-        *ctx.args,
-    ]
+    start = write_start_page()
+    _say(f"start page: {start.name} (one line per notebook); .py sources hidden")
+    argv = lab_argv(port=port, ip=ip, browser=browser, extra=list(ctx.args))
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with JupyterLab
 
 

@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PARAMETERS_DIR = PROJECT_ROOT / "parameters"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+START_PAGE = "START.ipynb"
+"""The start page ``mirta lab`` writes at the notebooks root (:mod:`mirtalib.nbrun.lab`)."""
 
 
 def _skip(path: Path) -> bool:
@@ -44,7 +46,8 @@ def find_notebooks(root: Path = NOTEBOOKS_DIR) -> list[Path]:
     """Every notebook under ``root``: the ``.ipynb`` when built, else its ``.py`` source."""
     found = {p.with_suffix(""): p for p in find_sources(root)}
     for path in root.rglob("*.ipynb"):
-        if not _skip(path.relative_to(root)):
+        rel = path.relative_to(root)
+        if not _skip(rel) and rel.as_posix() != START_PAGE:
             found[path.with_suffix("")] = path
     return [found[key] for key in sorted(found)]
 

@@ -18,6 +18,11 @@ from mirtalib.nbrun.discover import NOTEBOOKS_DIR
 MIRTA = Path(sys.executable).with_name("mirta")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -58,6 +63,24 @@ def test_lab_serves_the_notebooks_folder(tmp_path):
         assert listing is not None, (tmp_path / "lab.log").read_text()[-2000:]
         names = {item["name"] for item in listing["content"]}
         assert names == {p.name for p in NOTEBOOKS_DIR.iterdir() if not p.name.startswith(".")}
+        assert "START.ipynb" in names
+        # each notebook appears once: the .ipynb, the jupytext .py source is hidden
+        for group in ("analytics", "runbooks"):
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/contents/{group}?token=t0k3n-test", timeout=10
+            ) as response:
+                shown = [item["name"] for item in json.load(response)["content"]]
+            expected = sorted(p.name for p in (NOTEBOOKS_DIR / group).glob("*.ipynb"))
+            assert sorted(shown) == expected
+            assert not [n for n in shown if n.endswith(".py")]
+        # the lab opens on the start page
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            opener.open(f"http://127.0.0.1:{port}/?token=t0k3n-test", timeout=10)
+            raise AssertionError("no redirect from /")
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (301, 302, 303, 307)
+            assert exc.headers["Location"].split("?")[0].endswith("/lab/tree/START.ipynb")
         # the token passed through as an extra option is enforced
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents", timeout=5)
