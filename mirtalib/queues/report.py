@@ -245,3 +245,17 @@ def write_tenant_reports(
         written[tenant] = path
     log.info("wrote %d queue tenant reports", len(written))
     return written
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for reading: shares (``service_level``, ``occupancy``, ``share``) as percentages
+    and the agents' second totals (``*_s`` but waits) as hours (``*_h``)."""
+    from mirtalib.reporting.fmt import percent
+
+    out = frame.copy()
+    for col in ("service_level", "occupancy", "share"):
+        if col in out:
+            out[col] = out[col].map(percent).astype("str")
+    for col in [c for c in out.columns if c.endswith("_s") and c != "wait_bin_s"]:
+        out[col[:-2] + "_h"] = (out.pop(col).astype("float64") / 3600).round(1)
+    return out
