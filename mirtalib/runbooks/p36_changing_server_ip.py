@@ -17,15 +17,40 @@ What this runbook adds:
 * all nodes are scanned: the other nodes of a cluster reach this one by its IP (sip.conf peer,
   odbc.ini and voipmonitor.conf when the database is on this node) and need the same edit;
 * the network file is declared service-affecting: a wrong address locks you out at the restart,
-  so keep a console (iLO, vSphere) open; ``ip -o addr`` after the restart proves the change.
+  so keep a console (iLO, vSphere) open; ``ip -o addr`` after the restart proves the change;
+* a node whose files were edited reloads what reads them (:func:`reload_steps`): Asterisk (its
+  ``.conf`` files, and ``odbc.ini`` that res_odbc and the ODBC CDR/realtime modules use) with
+  ``core reload``, voipmonitor with a restart; the PHP ``db.php`` files are read per request;
+  a node without an edit reloads nothing;
+* ``nat_external_only``: the page's NAT case (only the public address changes) is its own step,
+  ``externip`` of ``sip.conf`` edited from ``old_ip`` to ``new_ip`` and a reload, no restart
+  (:func:`set_externip`);
+* the page's note on ``extconfig.conf``: when the server *name* changes too, its realtime table
+  ``sipregs_<name>`` and Admin/PBX Nodes change with it (page 35).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mirtalib.asterisk.machine import parse_ip_addr
-from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.errors import ParameterError
+from mirtalib.runbook import (
+    Check,
+    Command,
+    FileChange,
+    Manual,
+    Param,
+    Phase,
+    Risk,
+    RunbookDef,
+    Step,
+    Verdict,
+    Verification,
+    failure_lines,
+    text_edit,
+)
 from mirtalib.runbooks import hostmove
 from mirtalib.validate import cmd
 
@@ -60,7 +85,77 @@ PARAMS = (
         "folders searched for other files holding the old IP",
         check=lambda v: hostmove.file_list(v, "search_dirs"),
     ),
+    Param(
+        "nat_external_only",
+        False,
+        "behind NAT, only the public IP changes: old_ip/new_ip are public, only externip changes",
+    ),
 )
+
+
+ASTERISK_READS = ("/etc/asterisk/", "/etc/odbc.ini")  # reloaded by `core reload`
+SIP_CONF = "/etc/asterisk/sip.conf"
+_EXTERNIP = re.compile(r"^(\s*externip\s*=>?\s*)(\S+)(.*)$")
+
+
+def set_externip(text: str, old: str, new: str) -> str:
+    """``sip.conf`` with ``externip`` moved from ``old`` to ``new`` (only those lines change).
+
+    Raises:
+        ParameterError: no ``externip`` line holds ``old`` nor ``new`` (not the NAT case, or the
+            wrong address).
+    """
+    out, seen = [], []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        m = _EXTERNIP.match(body)
+        if m:
+            seen.append(m.group(2))
+            if m.group(2) == old:
+                line = m.group(1) + new + m.group(3) + line[len(body) :]
+        out.append(line)
+    if old not in seen and new not in seen:
+        raise ParameterError(
+            f"sip.conf has no externip = {old} (externip found: {', '.join(seen) or 'none'}): "
+            "nat_external_only is for a node behind NAT whose public address changes"
+        )
+    return "".join(out)
+
+
+def reload_steps(edits: list[FileChange]) -> list[Command]:
+    """The reloads the edited files need, each only when one of its files changed."""
+
+    def ids(match) -> tuple[str, ...]:
+        return tuple(e.id for e in edits if match(e.path))
+
+    asterisk = ids(lambda p: p.startswith(ASTERISK_READS))
+    voipmonitor = ids(lambda p: p == "/etc/voipmonitor.conf")
+    steps = []
+    if asterisk:
+        steps.append(
+            Command(
+                id="asterisk-reload",
+                title="Reload Asterisk (its .conf files; odbc.ini for res_odbc and the ODBC "
+                "CDR/realtime modules)",
+                command=cmd("asterisk", "-rx", "core reload"),
+                risk=Risk.SERVICE_AFFECTING,
+                when_changed=asterisk,
+                undo=cmd("asterisk", "-rx", "core reload"),
+                failure=failure_lines(r"unable to connect", r"\bERROR\b", r"failed"),
+            )
+        )
+    if voipmonitor:
+        steps.append(
+            Command(
+                id="voipmonitor-restart",
+                title="Restart voipmonitor (it reads its database address at start)",
+                command=cmd("systemctl", "restart", "voipmonitor"),
+                risk=Risk.SERVICE_AFFECTING,
+                when_changed=voipmonitor,
+                undo=cmd("systemctl", "restart", "voipmonitor"),
+            )
+        )
+    return steps
 
 
 def _addresses(text: str) -> list[tuple[str, str]]:
@@ -85,6 +180,8 @@ def _ip_expect(old: str, new: str, after: bool):
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 36 for validated parameter values ``v``."""
     old, new = hostmove.check_pair(v["old_ip"], v["new_ip"], "ip")
+    if v["nat_external_only"]:
+        return nat_steps(old, new)
     files = v["files"]
     edits = hostmove.edit_steps(files, old, new, "ip", service_affecting=NETWORK_FILES)
     return [
@@ -126,6 +223,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             "changes too; this runbook only replaces the address itself.",
         ),
         *edits,
+        *reload_steps(edits),
         Manual(
             id="admin-pbx-nodes",
             title="Change the IP in Admin/PBX Nodes",
@@ -138,6 +236,14 @@ def build(v: dict[str, Any]) -> list[Step]:
             where="DNS, firewalls, SIP providers, phones",
             detail=f"A/SRV records, provider IP whitelists, firewall rules and phone "
             f"provisioning that name {old}.",
+        ),
+        Manual(
+            id="extconfig-note",
+            title="Changing the server name too? extconfig.conf and Admin/PBX Nodes",
+            where="/etc/asterisk/extconfig.conf, MiRTA Admin/PBX Nodes (page 35)",
+            detail="The realtime table sipregs_<name> in extconfig.conf and the node row of "
+            "Admin/PBX Nodes carry the server name: when it changes too, run page 35 "
+            "(Changing server name) for them.",
         ),
         Manual(
             id="restart",
@@ -167,6 +273,40 @@ def build(v: dict[str, Any]) -> list[Step]:
             new,
             "ip",
             before=False,
+        ),
+    ]
+
+
+def nat_steps(old: str, new: str) -> list[Step]:
+    """The page's NAT case: only the public address changes, so only ``externip`` and a reload."""
+    edit = text_edit(
+        "externip",
+        f"Set externip in {SIP_CONF} from {old} to {new}",
+        SIP_CONF,
+        lambda text: set_externip(text, old, new),
+        mode=0o640,
+        summary=f"externip {old} -> {new} (public address behind NAT)",
+    )
+    return [
+        hostmove.occurrences_check(
+            "externip-before",
+            f"Where {old} appears in {SIP_CONF}",
+            (SIP_CONF,),
+            old,
+            "ip",
+            before=True,
+        ),
+        edit,
+        *reload_steps([edit]),
+        Manual(
+            id="nat-router",
+            title="Forward SIP and RTP on the new public address",
+            where="the NAT router / firewall in front of the node",
+            detail=f"Port forwards and SIP provider whitelists for {new}; no server restart "
+            "is needed for externip (page 36).",
+        ),
+        hostmove.occurrences_check(
+            "externip-after", f"No {old} left in {SIP_CONF}", (SIP_CONF,), old, "ip", before=False
         ),
     ]
 

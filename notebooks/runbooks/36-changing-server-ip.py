@@ -21,8 +21,15 @@
 # line on every node, replaces whole tokens only (each file backed up), lists the Admin/PBX Nodes
 # row to change, and verifies after the restart.
 #
+# A node whose files changed reloads what reads them: Asterisk (`core reload`, for its `.conf`
+# files and for `odbc.ini`, which res_odbc and the ODBC CDR/realtime modules use) and voipmonitor
+# (restart); a node without an edit reloads nothing. If the server name changes too,
+# `/etc/asterisk/extconfig.conf` (its `sipregs_<name>` table) and Admin/PBX Nodes change with it:
+# that is page 35.
+#
 # It runs in **plan** mode by default. Behind NAT, when only the public address changes, set
-# `files` to `/etc/asterisk/sip.conf` and the old/new public IPs: only `externip` changes.
+# `nat_external_only=True` with the old/new public IPs: the runbook then changes only `externip`
+# in `sip.conf` and reloads Asterisk, without a restart.
 
 # %% tags=["parameters"]
 targets: str = "replay:srv01,replay:srv02"  # comma-separated: replay:NAME, ssh://root@host[:port], local
