@@ -77,6 +77,7 @@ from mirtalib.runbook.render import report_html, steps_text, verdict_table
 from mirtalib.runbook.results import (
     ApplyFailed,
     NodeReport,
+    PlanFailed,
     RunReport,
     Status,
     StepResult,
@@ -94,6 +95,7 @@ __all__ = [
     "LocalTarget",
     "Manual",
     "NodeReport",
+    "PlanFailed",
     "Param",
     "Phase",
     "Risk",

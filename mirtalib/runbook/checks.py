@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mirtalib.errors import ParseError
-from mirtalib.runbook.model import Verdict
+from mirtalib.runbook.model import Check, Phase, Verdict
 
 Outcome = tuple[Verdict, str]
 
@@ -91,3 +92,88 @@ def parse_int(text: str) -> int:
         return int(stripped)
     except ValueError:
         raise ParseError(f"expected one integer, got {stripped[:80]!r}") from None
+
+
+# -- steps that read the MiRTA database ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """What a check could not read (no database configured): shown instead of a value."""
+
+    reason: str
+
+    def __repr__(self) -> str:
+        return self.reason
+
+
+def needs_database(check: Check, verdict: Verdict = Verdict.WARN) -> Check:
+    """``check`` (whose ``probe`` or ``parse`` reads the MiRTA database) with "no database
+    configured (set MIRTA_DB_URL)" as its finding (``verdict``) instead of an error.
+
+    The demo PBX is never read in its place (:func:`mirtalib.data.db.open_database`)."""
+    from mirtalib.data.db import NO_DATABASE, NoDatabaseConfigured
+
+    inner_probe, inner_parse, inner_expect = check.probe, check.parse, check.expect
+
+    def probe(target: Any) -> str:
+        try:
+            return inner_probe(target)  # type: ignore[misc]
+        except NoDatabaseConfigured as exc:
+            return str(exc)  # starts with NO_DATABASE: the probe's output says it
+
+    def parse(text: str) -> Any:
+        if inner_probe is not None and str(text).startswith(NO_DATABASE):
+            return Unavailable(str(text))
+        try:
+            return inner_parse(text)
+        except NoDatabaseConfigured as exc:
+            return Unavailable(str(exc))
+
+    def expect(value: Any) -> Outcome | Verdict:
+        if isinstance(value, Unavailable):
+            return verdict, value.reason
+        return inner_expect(value)
+
+    return replace(
+        check, probe=probe if inner_probe is not None else None, parse=parse, expect=expect
+    )
+
+
+def database_finding(
+    id: str,
+    title: str,
+    reason: str,
+    *,
+    verdict: Verdict = Verdict.FAIL,
+    phase: Phase = Phase.BEFORE,
+) -> Check:
+    """A check that only reports ``reason`` (e.g. what a page could not read from the database
+    while building its steps), so plan ends with the finding instead of an error."""
+    return Check(
+        id=id,
+        title=title,
+        phase=phase,
+        probe=lambda _target: "",
+        parse=lambda _text: Unavailable(reason),
+        expect=lambda value: (verdict, value.reason),
+    )
+
+
+# -- a program the step needs is not there ------------------------------------------------------
+
+# dash: "/bin/sh: 1: asterisk: not found"; bash: "bash: line 1: asterisk: command not found"
+_NOT_FOUND = re.compile(r"(?:^|: )([\w.+-]+): (?:command )?not found\s*$", re.MULTILINE)
+
+
+def missing_program(out: Any, node: str) -> str | None:
+    """The finding ``asterisk is not installed on srv01 (...)`` when a command's exit 127 says its
+    program is missing (the shell's "not found"), else None; ``out``: a target's CommandResult."""
+    if getattr(out, "exit_code", None) != 127:
+        return None
+    text = f"{out.stderr}\n{out.stdout}"
+    found = _NOT_FOUND.search(text)
+    if not found:
+        return None
+    line = text[text.rfind("\n", 0, found.start()) + 1 : found.end()].strip()
+    return f"{found.group(1)} is not installed on {node} (the shell says: {line})"

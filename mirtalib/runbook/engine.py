@@ -22,6 +22,7 @@ import shlex
 from collections.abc import Callable, Sequence
 
 from mirtalib.errors import MirtaError, ParseError, TargetError
+from mirtalib.runbook.checks import missing_program
 from mirtalib.runbook.model import Check, Command, FileChange, Manual, Phase, Risk, Step, Verdict
 from mirtalib.runbook.results import (
     CommandRecord,
@@ -110,7 +111,9 @@ class _NodeRun:
         code = out.exit_code
         if code not in step.ok_codes:
             res.status = Status.FAILED
-            res.reason = f"exit code {code} (expected {', '.join(map(str, step.ok_codes))})"
+            res.reason = missing_program(out, self.target.name) or (
+                f"exit code {code} (expected {', '.join(map(str, step.ok_codes))})"
+            )
             return
         why = step.failure(out.output) if step.failure else None
         if why:
@@ -201,7 +204,9 @@ class _NodeRun:
             out = self._run(res, step.command)
             if out.exit_code not in step.ok_codes:
                 res.status = Status.FAIL
-                res.reason = f"command exited {out.exit_code}: {trim(out.stderr.strip(), 300)}"
+                res.reason = missing_program(out, self.target.name) or (
+                    f"command exited {out.exit_code}: {trim(out.stderr.strip(), 300)}"
+                )
                 return
             text = out.stdout
         else:

@@ -18,6 +18,11 @@ class ApplyFailed(MirtaError):
     """Raised by :meth:`RunReport.raise_for_failure` when apply stopped on a failing step."""
 
 
+class PlanFailed(MirtaError):
+    """Raised by :meth:`RunReport.raise_for_failure` after a plan with failing findings (a
+    missing program or file, a failed check): nothing was changed, the plan says why."""
+
+
 class Status(StrEnum):
     """Result of one step on one node."""
 
@@ -183,7 +188,8 @@ class RunReport:
         printer.text(self.text())
 
     def raise_for_failure(self) -> None:
-        """Raise a clear error when the run failed (verify: VerificationFailed)."""
+        """Raise a clear error when the run failed (plan: PlanFailed, verify: VerificationFailed,
+        apply and rollback: ApplyFailed)."""
         if not self.failed:
             return
         bad = []
@@ -193,7 +199,7 @@ class RunReport:
             for r in node.results:
                 if r.status in (Status.FAILED, Status.FAIL):
                     bad.append(f"{node.node}: {r.title}: {r.reason}")
-        kind = VerificationFailed if self.mode == "verify" else ApplyFailed
+        kind = {"verify": VerificationFailed, "plan": PlanFailed}.get(self.mode, ApplyFailed)
         raise kind(f"{self.mode} of page {self.page} failed: " + "; ".join(bad))
 
     def conclude(self) -> str:

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mirtalib.data.db import demo_scope
+from mirtalib.data.db import NoDatabaseConfigured, demo_scope
 from mirtalib.errors import ConfirmationRequired, MirtaError, ParameterError, TargetError
 from mirtalib.runbook.engine import ProgressCallback, rollback_node, run_node
+from mirtalib.runbook.checks import database_finding
 from mirtalib.runbook.frame import Verification, framed
 from mirtalib.runbook.journal import journal_dir, write_journal
 from mirtalib.runbook.model import Manual, Param, Phase, Step, validate_values
@@ -68,8 +69,14 @@ class RunbookDef:
     def steps(self, values: Mapping[str, Any], nodes: Sequence[str] = ("<node>",)) -> list[Step]:
         """The full list of steps (frame + page) for validated values."""
         tenant = values.get(self.tenant_param) if self.tenant_param else None
+        try:
+            own = self.build(dict(values))
+        except NoDatabaseConfigured as exc:  # the page's steps come from the MiRTA database
+            own = [
+                database_finding("mirta-database", "The MiRTA database this page reads", str(exc))
+            ]
         return framed(
-            self.build(dict(values)),
+            own,
             self.verification,
             scope=self.scope,
             nodes=nodes,

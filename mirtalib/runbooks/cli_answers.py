@@ -26,6 +26,7 @@ from typing import Any
 from mirtalib.asterisk.cli import parse_module_show
 from mirtalib.asterisk.software import AsteriskVersion, parse_asterisk_version
 from mirtalib.errors import ParseError
+from mirtalib.runbook.checks import missing_program
 from mirtalib.validate import cmd
 
 FIRST_WITHOUT_CHAN_SIP = 21  # Asterisk 21 removed chan_sip
@@ -122,7 +123,8 @@ def chan_sip_state(target) -> ChanSipState:
     out = target.run(CHAN_SIP_MODULES)
     if out.exit_code != 0:
         raise ParseError(
-            f"{CHAN_SIP_MODULES} exited {out.exit_code}: {(out.stderr or out.stdout)[:200]}"
+            missing_program(out, target.name)
+            or f"{CHAN_SIP_MODULES} exited {out.exit_code}: {(out.stderr or out.stdout)[:200]}"
         )
     loaded = "chan_sip.so" in parse_module_show(out.stdout).running()
     return ChanSipState(loaded, read_version(target))

@@ -26,6 +26,7 @@ from typing import Any
 
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Verdict, text_edit
+from mirtalib.runbook.checks import needs_database
 from mirtalib.runbook.model import FileChange, Risk
 from mirtalib.secrets import SCRUBBER
 from mirtalib.validate import cmd, hostname, ip_address, path
@@ -286,8 +287,8 @@ def node_rows(value: str, kind: str, db: Any = None) -> list[dict[str, Any]]:
     Args:
         value: the name or IP.
         kind: ``name`` or ``ip``.
-        db: a :class:`mirtalib.data.db.Database` (default: :func:`open_database`, the demo PBX when
-            no database is configured).
+        db: a :class:`mirtalib.data.db.Database` (default: :func:`open_database`: MIRTA_DB_URL;
+            the demo PBX only with ``MIRTA_DB_URL=demo`` or on replay targets).
     """
     import sqlalchemy as sa
 
@@ -306,7 +307,8 @@ def node_rows(value: str, kind: str, db: Any = None) -> list[dict[str, Any]]:
 def node_table_check(
     id: str, title: str, old: str, new: str, kind: str, *, before: bool, db: Any = None
 ) -> Check:
-    """Check of Admin/PBX Nodes: shows the row to change (before), or that it changed (after)."""
+    """Check of Admin/PBX Nodes: shows the row to change (before), or that it changed (after);
+    with no database configured, a warning saying so (never the demo's rows)."""
     from mirtalib.runbook import Phase
 
     def probe(_target: Any) -> str:
@@ -330,11 +332,13 @@ def node_table_check(
             return Verdict.WARN, f"no row of Admin/PBX Nodes holds {new} yet"
         return Verdict.PASS, f"Admin/PBX Nodes: {show(data['new'])}"
 
-    return Check(
-        id=id,
-        title=title,
-        phase=Phase.BEFORE if before else Phase.VERIFICATION,
-        probe=probe,
-        parse=json.loads,
-        expect=expect,
+    return needs_database(
+        Check(
+            id=id,
+            title=title,
+            phase=Phase.BEFORE if before else Phase.VERIFICATION,
+            probe=probe,
+            parse=json.loads,
+            expect=expect,
+        )
     )

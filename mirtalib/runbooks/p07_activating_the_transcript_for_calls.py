@@ -20,6 +20,7 @@ from typing import Any
 from mirtalib.cdr.load import normalize_tenants
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbook.checks import needs_database
 from mirtalib.runbooks.recording_pages import (
     COVERAGE_NOTEBOOK,
     coverage,
@@ -119,13 +120,15 @@ def build(v: dict[str, Any]) -> list[Step]:
     if google:
         detail += f"; bucket {v['bucket']} for the intermediate audio"
     return [
-        Check(
-            id="transcript-settings",
-            title="Extensions and DIDs with the transcript on",
-            phase=Phase.BEFORE,
-            probe=lambda _t: "",
-            parse=lambda _s: settings_table(tenants or None),
-            expect=_settings_expect,
+        needs_database(
+            Check(
+                id="transcript-settings",
+                title="Extensions and DIDs with the transcript on",
+                phase=Phase.BEFORE,
+                probe=lambda _t: "",
+                parse=lambda _s: settings_table(tenants or None),
+                expect=_settings_expect,
+            )
         ),
         Manual(
             id="stt-provider",
@@ -148,16 +151,19 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="turn on the transcript where wanted; recording must be on too, and "
             "stereo recording separates the parties",
         ),
-        Check(
-            id="transcript-coverage",
-            title="Transcripts present for the recorded calls",
-            probe=lambda _t: "",
-            parse=lambda _s: transcript_coverage(
-                coverage(
-                    v["period_start"], v["period_end"], v["tenants"], v["transcription_enabled"]
-                )
+        needs_database(
+            Check(
+                id="transcript-coverage",
+                title="Transcripts present for the recorded calls",
+                probe=lambda _t: "",
+                parse=lambda _s: transcript_coverage(
+                    coverage(
+                        v["period_start"], v["period_end"], v["tenants"], v["transcription_enabled"]
+                    )
+                ),
+                expect=_coverage_expect(v["max_missing_pct"]),
             ),
-            expect=_coverage_expect(v["max_missing_pct"]),
+            Verdict.FAIL,
         ),
     ]
 

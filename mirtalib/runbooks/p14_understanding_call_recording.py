@@ -7,8 +7,10 @@ recorded, and so is the external party with B after A transfers. Recording at tr
 simple; start, stop and transfers are where it gets hard.
 
 The table is data in :data:`mirtalib.recording.RULES` (page rows plus the cases the page leaves
-open, marked *assumed*). This runbook evaluates the demo PBX's calls against it with the
-recording coverage audit: legs per rule, expected, recorded, missing and unexpected.
+open, marked *assumed*). This runbook evaluates the period's calls against it with the
+recording coverage audit: legs per rule, expected, recorded, missing and unexpected. The calls
+come from MIRTA_DB_URL (the demo PBX's only with ``MIRTA_DB_URL=demo`` or on ``replay:`` targets);
+with no database configured the check says so.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from mirtalib.cdr.load import normalize_tenants
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbook.checks import needs_database
 from mirtalib.runbooks.recording_pages import COVERAGE_NOTEBOOK, coverage, day, rules_vs_calls
 
 
@@ -60,15 +63,17 @@ def build(v: dict[str, Any]) -> list[Step]:
             detail="phones A, B: 'Yes, but allow to stop by caller'; DID: 'Yes, but allow to "
             "stop by called'; then place the five calls of the table",
         ),
-        Check(
-            id="rules-vs-calls",
-            title="Calls of the period against the page's table",
-            phase=Phase.BEFORE,
-            probe=lambda _t: "",
-            parse=lambda _s: rules_vs_calls(
-                coverage(v["period_start"], v["period_end"], v["tenants"])
-            ),
-            expect=_rules_expect,
+        needs_database(
+            Check(
+                id="rules-vs-calls",
+                title="Calls of the period against the page's table",
+                phase=Phase.BEFORE,
+                probe=lambda _t: "",
+                parse=lambda _s: rules_vs_calls(
+                    coverage(v["period_start"], v["period_end"], v["tenants"])
+                ),
+                expect=_rules_expect,
+            )
         ),
     ]
 

@@ -24,9 +24,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mirtalib import validate
-from mirtalib.data.db import Database, open_database
+from mirtalib.data.db import Database, NoDatabaseConfigured, open_database
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbook.checks import database_finding
 from mirtalib.secrets import resolve_secret
 from mirtalib.validate import cmd
 
@@ -146,10 +147,21 @@ def _http_expect(code: str) -> tuple[Verdict, str]:
 
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 25 for validated parameter values ``v``."""
-    table = queue_mapping(v["queues"])
     env = v["api_password_env"]
-    ids = ", ".join(f"{r.tenant}:{r.queue} -> {r.queue_id}" for r in table.itertuples())
+    try:
+        table = queue_mapping(v["queues"])
+    except NoDatabaseConfigured as exc:  # never the demo's queues on a real node
+        unread = f"{v['queues'] or 'every queue'} (names and MiRTA Queue IDs not read: {exc})"
+        queues = ids = unread
+        found: list[Step] = [
+            database_finding("queue-ids", "Queues and their MiRTA Queue IDs", str(exc))
+        ]
+    else:
+        queues = ", ".join(f"{r.tenant}:{r.queue} {r.name}" for r in table.itertuples())
+        ids = ", ".join(f"{r.tenant}:{r.queue} -> {r.queue_id}" for r in table.itertuples())
+        found = []
     return [
+        *found,
         Check(
             id="api-password",
             title=f"API password available in {env}",
@@ -172,7 +184,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="queues",
             title="Enable QueueMetrics on each queue",
             where="MiRTA Configuration > Queues",
-            detail=", ".join(f"{r.tenant}:{r.queue} {r.name}" for r in table.itertuples()),
+            detail=queues,
         ),
         Manual(
             id="qm-queues",

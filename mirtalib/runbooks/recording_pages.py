@@ -86,7 +86,12 @@ def transcript_counts(settings: pd.DataFrame) -> pd.DataFrame:
 def coverage(
     period_start: str, period_end: str, tenants: str = "", transcription_enabled: bool = True
 ) -> CoverageResult:
-    """The recording coverage audit over the demo (or configured) PBX, local inventory."""
+    """The recording coverage audit over the configured database (MIRTA_DB_URL; the demo PBX with
+    its recordings only when selected: ``MIRTA_DB_URL=demo`` or replay targets), local inventory.
+
+    Raises:
+        NoDatabaseConfigured: no database configured (runbook checks show it as a finding).
+    """
     return run_coverage(
         period_start, period_end, tenants or None, transcription_enabled=transcription_enabled
     )

@@ -89,3 +89,38 @@ def test_tenant_and_node_choices_come_from_the_database(tmp_path, monkeypatch):
     assert db_choices("nodes") == ["srv01", "srv02"]
     field = _field(Param("tenant", "DEVEL", "tenant code", choices="tenants"), "DEVEL")
     assert isinstance(field, w.Dropdown) and list(field.options) == ["DEVEL", "SALES"]
+
+
+def _tenant_node_definition():
+    from mirtalib.runbook import Manual, Param, RunbookDef, Verification
+
+    return RunbookDef(
+        page=99,
+        slug="choices",
+        title="Choices",
+        scope="node",
+        params=(
+            Param("tenant", "DEVEL", "tenant code", choices="tenants"),
+            Param("node", "srv01", "node name", choices="nodes"),
+        ),
+        build=lambda v: [Manual(id="look", title="Look")],
+        verification=Verification(mirta_page="Nothing to look at."),
+    )
+
+
+def test_widget_lists_never_show_the_demo_on_a_real_target(tmp_path, monkeypatch):
+    from mirtalib.data.db import NoDatabaseConfigured
+    from mirtalib.runbook.widgets import db_choices
+
+    monkeypatch.delenv("MIRTA_DB_URL")
+    with pytest.raises(NoDatabaseConfigured, match=r"no database configured \(set MIRTA_DB_URL\)"):
+        db_choices("nodes")
+    real = RunbookUI(_tenant_node_definition().open("local", journal=tmp_path))
+    for name in ("tenant", "node"):  # free text, not the demo's tenants / nodes
+        assert isinstance(real.fields[name], w.Text), name
+    shown = [str(o) for f in real.fields.values() for o in getattr(f, "options", ())]
+    assert "srv02" not in shown and "ACME" not in shown
+    # on the replay demo nodes the demo's lists are the right ones
+    demo = RunbookUI(_tenant_node_definition().open("replay:srv01", journal=tmp_path))
+    assert isinstance(demo.fields["node"], w.Dropdown)
+    assert {"srv01", "srv02"} <= set(demo.fields["node"].options)

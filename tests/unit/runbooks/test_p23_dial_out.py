@@ -14,7 +14,7 @@ from page_helpers import steps_of
 
 from mirtalib.asterisk.conf import parse_conf
 from mirtalib.errors import ParameterError
-from mirtalib.runbook import ApplyFailed, Status, rehearse
+from mirtalib.runbook import ApplyFailed, PlanFailed, Status, rehearse
 from mirtalib.runbooks.p23_using_a_node_in_the_cluster_to_dial_out_from_other_nodes import (
     RUNBOOK,
     dahdi_context_lines,
@@ -84,7 +84,7 @@ def test_plan_on_the_asterisk22_demo_node_says_what_is_missing(replays, journal,
         "chan_dahdi is not loaded on this node: 'dahdi show status' does not exist"
     )
     assert s["insecure-scan"].status is Status.WARN  # the leftover sip.conf still says so
-    with pytest.raises(ApplyFailed, match="chan_sip is not loaded on this node"):
+    with pytest.raises(PlanFailed, match="chan_sip is not loaded on this node"):
         plan.raise_for_failure()
 
 

@@ -15,7 +15,7 @@ from page_helpers import steps_of
 
 from mirtalib.asterisk.sipregistry import parse_sip_registry
 from mirtalib.errors import ParameterError
-from mirtalib.runbook import ApplyFailed, Status, rehearse
+from mirtalib.runbook import ApplyFailed, PlanFailed, Status, rehearse
 from mirtalib.runbooks.p37_choosing_between_host_based_routing_and_sip_registration import (
     RUNBOOK,
 )
@@ -56,7 +56,7 @@ def test_plan_on_the_asterisk22_demo_node_says_chan_sip_is_missing(replays, jour
     assert "output not understood" not in plan.text()
     # the plan still shows what apply would write on a chan_sip node, secret as a placeholder
     assert steps_of(plan)["sip-register"].status is Status.WOULD_CHANGE
-    with pytest.raises(ApplyFailed, match="chan_sip is not loaded on this node"):
+    with pytest.raises(PlanFailed, match="chan_sip is not loaded on this node"):
         plan.raise_for_failure()
 
 
