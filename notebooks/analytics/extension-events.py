@@ -52,7 +52,8 @@ import pandas as pd
 from mirtalib.data.db import open_database
 from mirtalib.demo import require_demo
 from mirtalib.events import build_timeline, focus, load_log_files, plot_timeline, time_in_state
-from mirtalib.events.report import analyze, busy_disagreement
+from mirtalib.events.report import (EVIDENCE_CALL_COLUMNS, EVIDENCE_EVENT_COLUMNS, analyze,
+                                   busy_disagreement)
 from mirtalib.reporting.charts import show
 from mirtalib.reporting.fmt import html_table
 from mirtalib.reporting.summaries import events_summary
@@ -107,8 +108,15 @@ html_table(run.findings.table.drop(columns=["tenant"]), max_rows=None)
 # the extension around it. Any finding's evidence: `print(run.evidence_text("F003"))`.
 
 # %%
+table = run.findings.table.set_index("finding")
 for finding in run.first_of_each_kind():
-    print(run.evidence_text(finding, evidence_rows), end="\n\n")
+    row = table.loc[finding]
+    events, calls = run.findings.evidence(finding)
+    title = f"{finding} {row['kind']} {row['extension'] or row['node']}: {row['detail']}"
+    display(html_table(events[EVIDENCE_EVENT_COLUMNS], max_rows=evidence_rows, caption=title,
+                       empty="no event rows"))
+    display(html_table(calls[EVIDENCE_CALL_COLUMNS], max_rows=evidence_rows,
+                       caption=f"{finding}: CDR legs", empty="no CDR legs"))
 
 # %% [markdown]
 # ## Timelines of chosen extensions
