@@ -1,0 +1,145 @@
+"""The CDR report against the previous period of the same length: what changed.
+
+``compare_with_previous(report)`` builds the report of the period just before (October 1 to
+November 1 is compared with the 31 days before it, August 31 to October 1) with the same
+parameters and gives the change of the headline figures and of each tenant's figures. Counts and
+minutes change by a number and a percentage; ratios (ASR, NER) by percentage points. A tenant
+present in one period only has the other side empty (NaN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from mirtalib.cdr.report import CdrReport, build_report
+from mirtalib.errors import ParameterError
+from mirtalib.validate import iso_date
+
+HEADLINE = [
+    # metric, unit, how the change is given ("relative": % of the previous value; "points")
+    ("calls", "calls", "relative"),
+    ("answered", "calls", "relative"),
+    ("asr", "%", "points"),
+    ("ner", "%", "points"),
+    ("acd", "s", "relative"),
+    ("minutes", "min", "relative"),
+    ("peak concurrent calls", "calls", "relative"),
+]
+TENANT_FIGURES = ["attempts", "answered", "asr", "minutes"]
+HEADLINE_COLUMNS = ["metric", "unit", "current", "previous", "change", "change_pct"]
+
+
+@dataclass
+class PeriodComparison:
+    """A report's figures next to those of the previous period of the same length.
+
+    Attributes:
+        current, previous: the two periods ``(start, end)``, end excluded.
+        headline: ``metric, unit, current, previous, change, change_pct`` (ratios in %, their
+            change in points and ``change_pct`` NaN; other changes also as % of previous).
+        per_tenant: per tenant, for attempts, answered, asr and minutes: the value, the value of
+            the previous period (``<figure>_prev``) and the change (``<figure>_change``; asr in
+            points).
+        note: "" or a sentence on what cannot be compared (no call in the previous period).
+    """
+
+    current: tuple[datetime, datetime]
+    previous: tuple[datetime, datetime]
+    headline: pd.DataFrame
+    per_tenant: pd.DataFrame
+    note: str = ""
+
+
+def previous_period(start: datetime | str, end: datetime | str) -> tuple[datetime, datetime]:
+    """The period of the same length that ends where ``[start, end)`` begins."""
+    t0, t1 = iso_date(start, "start"), iso_date(end, "end")
+    if t1 <= t0:
+        raise ParameterError(f"end={end!r} is not after start={start!r}")
+    return t0 - (t1 - t0), t0
+
+
+def headline_figures(report: CdrReport) -> dict[str, float]:
+    """Calls, answered, ASR/NER (%), ACD (s), minutes and peak concurrency of a whole report."""
+    k = report.tables["kpis_tenant"]
+    calls = float(k["attempts"].sum())
+    answered = float(k["answered"].sum())
+    minutes = float(k["minutes"].sum())
+    delivered = float((k["ner"] * k["attempts"]).sum())
+    conc = report.tables["concurrency"]
+    peak = conc.loc[conc["dim"].eq("all"), "peak"]
+    return {
+        "calls": calls,
+        "answered": answered,
+        "asr": 100.0 * answered / calls if calls else np.nan,
+        "ner": 100.0 * delivered / calls if calls else np.nan,
+        "acd": minutes * 60.0 / answered if answered else np.nan,
+        "minutes": minutes,
+        "peak concurrent calls": float(peak.iloc[0]) if len(peak) else 0.0,
+    }
+
+
+def _relative(now: pd.Series | float, before: pd.Series | float):
+    before_arr = np.asarray(before, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(before_arr > 0, 100.0 * (np.asarray(now) - before_arr) / before_arr, np.nan)
+    return out if out.ndim else float(out)
+
+
+def compare_reports(
+    current: CdrReport,
+    previous: CdrReport,
+    periods: tuple[tuple[datetime, datetime], tuple[datetime, datetime]],
+) -> PeriodComparison:
+    """Compare two reports (the current period's and the previous one's)."""
+    now, before = headline_figures(current), headline_figures(previous)
+    rows = []
+    for metric, unit, how in HEADLINE:
+        a, b = now[metric], before[metric]
+        change = a - b
+        pct = _relative(a, b) if how == "relative" else np.nan
+        rows.append((metric, unit, a, b, change, pct))
+    headline = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    cols = ["tenant", *TENANT_FIGURES]
+    a = current.tables["kpis_tenant"][cols].set_index("tenant")
+    b = previous.tables["kpis_tenant"][cols].set_index("tenant")
+    per = a.join(b.add_suffix("_prev"), how="outer")
+    out = pd.DataFrame(index=per.index)
+    for figure in TENANT_FIGURES:
+        scale = 100.0 if figure == "asr" else 1.0
+        out[figure] = per[figure] * scale
+        out[f"{figure}_prev"] = per[f"{figure}_prev"] * scale
+        out[f"{figure}_change"] = out[figure].fillna(0) - out[f"{figure}_prev"].fillna(0)
+        if figure == "asr":  # a ratio of a side without calls is not 0 %
+            out[f"{figure}_change"] = out[figure] - out[f"{figure}_prev"]
+    per_tenant = out.reset_index().rename(columns={"index": "tenant"})
+    note = ""
+    if not before["calls"]:
+        p0, p1 = periods[1]
+        note = (
+            f"no calls in the previous period ({p0:%Y-%m-%d} to {p1:%Y-%m-%d}, end not "
+            "included): nothing to compare with"
+        )
+    return PeriodComparison(periods[0], periods[1], headline, per_tenant, note)
+
+
+def compare_with_previous(report: CdrReport) -> PeriodComparison:
+    """Build the report of the previous period of the same length (same parameters, source and
+    engine) and compare ``report`` with it.
+
+    Raises:
+        ParameterError: when the report has no start or end (an open period has no previous one).
+    """
+    params = report.params
+    if not params.start or not params.end:
+        raise ParameterError("the comparison with the previous period needs both start and end")
+    t0, t1 = iso_date(params.start, "start"), iso_date(params.end, "end")
+    p0, p1 = previous_period(t0, t1)
+    previous = build_report(
+        dataclasses.replace(params, start=p0.isoformat(sep=" "), end=p1.isoformat(sep=" "))
+    )
+    return compare_reports(report, previous, ((t0, t1), (p0, p1)))
