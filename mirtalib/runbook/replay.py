@@ -126,6 +126,7 @@ class ReplayTarget(Target):
                 "gid": int(entry.get("gid", 0)),
             }
         self.log: list[str] = []  # every command asked, in order (tests and debugging)
+        self.sysctl: dict[str, str] = {}  # kernel values loaded by this run's sysctl -p
         self.origin: Path | None = None  # folder it was loaded from
 
     @classmethod
@@ -175,12 +176,46 @@ class ReplayTarget(Target):
             )
         if chosen.get("then"):
             self.state = str(chosen["then"])
+        code, stdout = int(chosen.get("exit", 0)), str(chosen.get("stdout", ""))
         return CommandResult(
             command,
-            int(chosen.get("exit", 0)),
-            str(chosen.get("stdout", "")),
+            code,
+            self._kernel(key, stdout) if code == 0 else stdout,
             str(chosen.get("stderr", "")),
         )
+
+    def _kernel(self, key: str, stdout: str) -> str:
+        """What the kernel answers after this run's apply: ``sysctl -p [FILE]`` loads the FILE
+        as apply wrote it (in memory), and later ``sysctl [-n] NAME ...`` reads give those values
+        instead of the recorded ones (the recording only knows the page's demo values)."""
+        from mirtalib.asterisk.sysctl import normalize_key, parse_sysctl_conf
+
+        words = key.split()
+        if not words or words[0] != "sysctl":
+            return stdout
+        if words[1:2] == ["-p"]:
+            data = self.read_bytes(words[2] if len(words) > 2 else "/etc/sysctl.conf")
+            if data is None:
+                return stdout
+            loaded = parse_sysctl_conf(data).effective()
+            self.sysctl.update(loaded)
+            return "".join(f"{k} = {v}\n" for k, v in loaded.items())
+        bare = words[1:2] == ["-n"]
+        names = [normalize_key(w) for w in words[1:] if not w.startswith("-")]
+        if not self.sysctl or not set(names) & set(self.sysctl):
+            return stdout
+        lines = stdout.splitlines()
+        if bare and len(lines) == len(names):
+            lines = [self.sysctl.get(n, line) for n, line in zip(names, lines, strict=True)]
+        elif not bare:
+            lines = [
+                f"{k.strip()} = {self.sysctl[normalize_key(k.strip())]}"
+                if sep and normalize_key(k.strip()) in self.sysctl
+                else line
+                for line in lines
+                for k, sep, _v in [line.partition(" = ")]
+            ]
+        return "".join(f"{line}\n" for line in lines)
 
     def stat(self, path: str) -> FileInfo | None:
         """Mode and owner from the recording."""
