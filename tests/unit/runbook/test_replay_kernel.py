@@ -19,7 +19,7 @@ def test_another_value_in_the_demo_verifies_with_that_value(tmp_path):
     assert applied, "apply changed nothing"
     verify = done.verify.nodes[0]
     assert not [r.reason for r in verify.results if r.status is Status.FAIL]
-    kernel = [r for r in verify.results if r.title == "Kernel runs the wanted values"][0]
+    kernel = next(r for r in verify.results if r.title == "Kernel runs the wanted values")
     assert kernel.status is Status.PASS
     assert "'net.ipv4.tcp_fin_timeout': '20'" in kernel.evidence
 
