@@ -158,7 +158,8 @@ class PageRun:
         self.namespace = namespace
         params = notebook_params(definition)
         given = {p.name: namespace[p.name] for p in params if p.name in namespace}
-        self.values = validate_values(params, given)
+        self.values = validate_values(params, given)  # every parameter checked up front
+        self.given = given  # the page's own go to RUNBOOK.open as written (it checks them)
         self.rb: Runbook | None = None
         self.plan_report: RunReport | None = None
         self.final: RunReport | None = None
@@ -178,7 +179,7 @@ class PageRun:
             v["targets"],
             target_options=ssh_options(v["ssh_key_path"], v["known_hosts"]),
             **options,
-            **{p.name: v[p.name] for p in self.definition.params},
+            **{p.name: self.given[p.name] for p in self.definition.params if p.name in self.given},
         )
         self.namespace["rb"] = self.rb
         print(steps_text(self.rb.steps))
@@ -207,6 +208,14 @@ class PageRun:
             return
         if not _changes_something(self.rb):
             print("rehearsal skipped: this runbook changes nothing, so apply has nothing to show")
+            return
+        assert self.plan_report is not None
+        failed = [n.node for n in self.plan_report.nodes if n.failed]
+        if failed:
+            print(
+                f"rehearsal skipped: the plan fails on {', '.join(failed)}, so apply would stop "
+                "there (the WARNING SUMMARY below names why)"
+            )
             return
         from mirtalib.runbooks.secretfiles import rehearsal_secrets, secret_names
 
@@ -262,7 +271,7 @@ def open_page(definition: RunbookDef, namespace: MutableMapping[str, Any]) -> Pa
     Raises:
         ParameterError: a parameter of the page, the engine or the notebook is wrong.
     """
-    if not isinstance(definition, RunbookDef):
+    if not all(hasattr(definition, a) for a in ("params", "demo_targets", "open")):
         raise ParameterError(f"run_page needs a page's RUNBOOK, got {type(definition).__name__}")
     page = PageRun(definition, namespace)
     page.open()
