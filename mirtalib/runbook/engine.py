@@ -5,19 +5,33 @@ Rules the engine enforces (the page module only declares):
 * plan: renders every file and diffs it against the live one, lists every command with its risk,
   runs only read-only commands and the checks of the *before starting* phase. No write at all.
 * apply: a file that already has the wanted content is ``ok``; otherwise the live file is copied
-  to ``PATH.<stamp>.mirta-bak`` (same mode and owner), the new content is staged next to it with
-  the live file's mode and owner, validated by the program's checker when the step names one, and
-  renamed into place (atomic). A command with ``when_changed`` / ``unless`` runs only when needed,
-  so a second apply reports everything ``ok``. The first failure stops the node; later steps are
-  ``not run`` and :func:`rollback_node` can put the changed files back.
+  to the run's backup folder on the target, ``<backup dir>/<run id>/<absolute path>`` (default
+  ``/var/backups/mirta-ops``: never next to the live file, where ``/etc/cron.d/``, ``*.d/``
+  folders would read a backup as configuration), with the same mode and owner; the new content
+  is staged under a random name in the live file's own folder (created exclusively, with the
+  live file's mode and owner), validated by the program's checker when the step names one, and
+  renamed into place (atomic). A command with ``when_changed`` / ``unless`` runs only when
+  needed, so a second apply reports everything ``ok``. The first failure stops the node; later
+  steps are ``not run``. Each changed file's before/after SHA-256 and backup, and each changed
+  command's ``undo``, go into the journal.
 * verify: only the checks (pass / warn / fail with reason and evidence) and the manual
   verification items.
+* rollback (:func:`rollback_node`, from the report of an apply or its journal entry): refused
+  (:class:`~mirtalib.runbook.results.RollbackRefused`, nothing restored) when a changed file's
+  current SHA-256 is neither what the apply wrote nor what it found (someone changed it since);
+  otherwise every file is put back from its backup (whose hash is checked first) or removed
+  when the apply created it, newest first, then the undo commands run. A file already as before
+  the apply is left alone, so a second rollback changes nothing.
+
+Rolling apply, several nodes and the journal are the session's part
+(:mod:`mirtalib.runbook.session`).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import posixpath
 import shlex
 from collections.abc import Callable, Sequence
 
@@ -28,11 +42,12 @@ from mirtalib.runbook.results import (
     CommandRecord,
     FileRecord,
     NodeReport,
+    RollbackRefused,
     Status,
     StepResult,
 )
 from mirtalib.runbook.targets import Target, sha256, trim
-from mirtalib.secrets import scrub
+from mirtalib.secrets import MASK, scrub
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +68,22 @@ def unified_diff(before: str | None, after: str, path: str, node: str) -> str:
     )
 
 
-def backup_path(path: str, stamp: str) -> str:
-    """Name of the backup of ``path`` taken at ``stamp``."""
-    return f"{path}.{stamp}.mirta-bak"
+def backup_path(path: str, run_id: str, backup_dir: str) -> str:
+    """Where run ``run_id`` keeps the backup of ``path``: ``<backup_dir>/<run_id>/<path>``."""
+    return posixpath.join(backup_dir, run_id, path.lstrip("/"))
 
 
 class _NodeRun:
-    def __init__(self, mode: str, target: Target, stamp: str, on_step: ProgressCallback | None):
-        self.mode, self.target, self.stamp, self.on_step = mode, target, stamp, on_step
+    def __init__(
+        self,
+        mode: str,
+        target: Target,
+        run_id: str,
+        backup_dir: str,
+        on_step: ProgressCallback | None,
+    ):
+        self.mode, self.target, self.on_step = mode, target, on_step
+        self.run_id, self.backup_dir = run_id, backup_dir
         self.report = NodeReport(target=target.spec, node=target.name)
         self.changed: set[str] = set()  # ids of file steps that changed (or would change)
         self.stopped: StepResult | None = None
@@ -106,6 +129,8 @@ class _NodeRun:
             return
         out = self._run(res, step.command, step.timeout)
         self._command_status(res, step, out, Status.CHANGED)
+        if res.status is Status.CHANGED and step.undo:
+            res.undo, res.undo_ok = step.undo, step.ok_codes
 
     def _command_status(self, res: StepResult, step: Command, out, good: Status) -> None:
         code = out.exit_code
@@ -173,7 +198,8 @@ class _NodeRun:
             res.file.after_sha256 = res.file.before_sha256
             return
         if raw is not None and info is not None:
-            res.file.backup = backup_path(path, self.stamp)
+            res.file.backup = backup_path(path, self.run_id, self.backup_dir)
+            self.target.makedirs(posixpath.dirname(res.file.backup))
             self.target.write_atomic(
                 res.file.backup, raw, mode=info.mode, uid=info.uid, gid=info.gid
             )
@@ -271,69 +297,112 @@ def run_node(
     steps: Sequence[Step],
     target: Target,
     *,
-    stamp: str,
+    run_id: str,
+    backup_dir: str,
     on_step: ProgressCallback | None = None,
 ) -> tuple[NodeReport, MirtaError | None]:
     """Run ``steps`` on one target; returns the report and the first library error, if any."""
     if mode not in MODES:
         raise MirtaError(f"mode {mode!r} is not one of {MODES}")
-    run = _NodeRun(mode, target, stamp, on_step)
+    run = _NodeRun(mode, target, run_id, backup_dir, on_step)
     return run.execute(steps), run.exception
 
 
-def rollback_node(applied: NodeReport, steps: Sequence[Step], target: Target) -> NodeReport:
-    """Put back every file ``applied`` changed (newest first), then run the declared undo commands.
+def _file_changes(applied: NodeReport) -> dict[str, tuple[str | None, str | None]]:
+    """Per path changed by ``applied``: (hash before the first change, hash after the last)."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for res in applied.changed:
+        if res.file is not None:
+            rec = res.file
+            first = out.get(rec.path, (rec.before_sha256, None))[0]
+            out[rec.path] = (first, rec.after_sha256)
+    return out
 
-    Restored files are byte-identical to the backup and get the original mode and owner back; a
-    file that did not exist before apply is removed.
+
+def drifted(applied: NodeReport, target: Target, run_id: str = "") -> list[str]:
+    """The files ``applied`` changed that someone changed since (neither the hash the apply wrote
+    nor the one it found), each said with its node; empty when a rollback is safe."""
+    out = []
+    for path, (before, after) in _file_changes(applied).items():
+        now = sha256(target.read_bytes(path))
+        if now not in (after, before):
+            run = f"run {run_id}" if run_id else "the apply"
+            out.append(
+                f"{path} on {target.name} was changed since {run} (sha256 now "
+                f"{(now or 'missing')[:12]}, {run} left {(after or 'missing')[:12]})"
+            )
+    return out
+
+
+def rollback_node(applied: NodeReport, target: Target, *, run_id: str = "") -> NodeReport:
+    """Put back every file ``applied`` changed (newest first), then run the recorded undo commands.
+
+    Restored files are byte-identical to the backup (its hash checked against the one the apply
+    found) and get the original mode and owner back; a file that did not exist before apply is
+    removed. Refused (:class:`RollbackRefused`, nothing touched) when a file changed since.
     """
-    by_id = {s.id: s for s in steps}
+    bad = drifted(applied, target, run_id)
+    if bad:
+        raise RollbackRefused("rollback refused, nothing was restored: " + "; ".join(bad))
     report = NodeReport(target=target.spec, node=target.name)
-    changed = list(reversed(applied.changed))
-    # every file first (newest first), then the undo commands: an undo sees the restored files
-    # (page 15's postmap undo removes the table of a sasl_passwd apply created)
-    for done in [d for d in changed if d.file is not None] + [d for d in changed if d.file is None]:
-        step = by_id.get(done.step_id)
+    restored_any = False
+    files = [r for r in applied.changed if r.file is not None]
+    commands = [r for r in applied.changed if r.file is None]
+    for done in [*reversed(files), *reversed(commands)]:  # files first, newest first
         res = StepResult(
             done.index, done.step_id, done.title, done.kind, done.phase, done.risk, Status.RESTORED
         )
         try:
             if done.file is not None:
-                rec = done.file
-                if rec.backup is None:
-                    target.remove(rec.path)
-                    res.reason = "created by apply: removed"
+                restored_any |= _restore_file(done.file, target, res)
+            elif done.undo:
+                if files and not restored_any:
+                    res.status = Status.OK
+                    res.reason = "every file was already as before: undo not run again"
                 else:
-                    data = target.read_bytes(rec.backup)
-                    if data is None or sha256(data) != rec.before_sha256:
-                        raise MirtaError(f"backup {rec.backup} is missing or altered")
-                    target.write_atomic(
-                        rec.path, data, mode=rec.mode or 0o644, uid=rec.uid, gid=rec.gid
-                    )
-                    res.reason = f"restored from {rec.backup}"
-                res.file = FileRecord(
-                    rec.path,
-                    rec.after_sha256,
-                    rec.before_sha256,
-                    rec.backup,
-                    rec.mode,
-                    rec.uid,
-                    rec.gid,
-                )
-            elif isinstance(step, Command) and step.undo:
-                out = target.run(step.undo, timeout=step.timeout)
-                res.commands.append(
-                    CommandRecord(
-                        scrub(step.undo), out.exit_code, scrub(trim(out.output.rstrip("\n")))
-                    )
-                )
-                if out.exit_code not in step.ok_codes:
-                    res.status, res.reason = Status.FAILED, f"undo exited {out.exit_code}"
-                else:
-                    res.status, res.reason = Status.CHANGED, "undo command ran"
+                    _undo(done, target, res)
             else:
                 res.status, res.reason = Status.NOT_RUN, "no undo declared: review by hand"
         except MirtaError as exc:
             res.status, res.reason = Status.FAILED, scrub(str(exc))
         report.results.append(res)
     return report
+
+
+def _restore_file(rec: FileRecord, target: Target, res: StepResult) -> bool:
+    """Restore one file; True when it wrote or removed something."""
+    res.file = FileRecord(
+        rec.path, rec.after_sha256, rec.before_sha256, rec.backup, rec.mode, rec.uid, rec.gid
+    )
+    now = sha256(target.read_bytes(rec.path))
+    if now == rec.before_sha256:
+        res.status, res.reason = Status.OK, "already as before the apply"
+        return False
+    if now != rec.after_sha256:
+        raise RollbackRefused(f"{rec.path} on {target.name} was changed since the apply")
+    if rec.backup is None:
+        target.remove(rec.path)
+        res.reason = "created by apply: removed"
+        return True
+    data = target.read_bytes(rec.backup)
+    if data is None or sha256(data) != rec.before_sha256:
+        raise MirtaError(f"backup {rec.backup} on {target.name} is missing or altered")
+    target.write_atomic(rec.path, data, mode=rec.mode or 0o644, uid=rec.uid, gid=rec.gid)
+    res.reason = f"restored from {rec.backup}"
+    return True
+
+
+def _undo(done: StepResult, target: Target, res: StepResult) -> None:
+    assert done.undo is not None
+    if MASK in done.undo:  # read back from the journal, where secrets are masked
+        res.status = Status.NOT_RUN
+        res.reason = f"the undo command holds a secret the journal masks: run by hand: {done.undo}"
+        return
+    out = target.run(done.undo, timeout=120.0)
+    res.commands.append(
+        CommandRecord(scrub(done.undo), out.exit_code, scrub(trim(out.output.rstrip("\n"))))
+    )
+    if out.exit_code not in done.undo_ok:
+        res.status, res.reason = Status.FAILED, f"undo exited {out.exit_code}"
+    else:
+        res.status, res.reason = Status.CHANGED, "undo command ran"

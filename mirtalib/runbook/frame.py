@@ -79,8 +79,9 @@ def framed(
                 title="Back up the files you change",
                 phase=Phase.BEFORE,
                 where="the target",
-                detail=f"Apply backs up {paths} as PATH.<time>.mirta-bak before writing; back up "
-                "by hand anything you change outside this runbook.",
+                detail=f"Apply backs up {paths} into the node's backup folder, <run id>/PATH "
+                "under /var/backups/mirta-ops (MIRTA_BACKUP_DIR), before writing; back up by "
+                "hand anything you change outside this runbook.",
             )
         )
     if service:

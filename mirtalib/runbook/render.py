@@ -96,8 +96,19 @@ def report_text(report: RunReport, *, checklist: bool = True) -> str:
     """Plain-text report of a run, node by node (then the manual checklist once)."""
     head = _HEADLINE.get(report.mode, report.mode.upper())
     out = [f"{head}: {report.title} (page {report.page}) on {len(report.nodes)} node(s)"]
+    if report.mode in ("apply", "rollback") and report.run_id:
+        undid = f", undoing run {report.rolls_back}" if report.rolls_back else ""
+        out.append(f"run id {report.run_id}{undid}")
+    if report.mode == "apply" and report.serial:
+        out.append(
+            f"rolling apply, {report.serial} node(s) at a time, each verified before the next:"
+        )
+        out += report.progress_lines()
     for node in report.nodes:
         out.append("")
+        if node.skipped:
+            out.append(f"== {node.node} ({node.target}): not run: {node.skipped} ==")
+            continue
         out.append(f"== {node.node} ({node.target}): {_counts(node.counts())} ==")
         if node.error:
             out.append(f"   ERROR: {node.error}")
@@ -105,18 +116,25 @@ def report_text(report: RunReport, *, checklist: bool = True) -> str:
         for r in node.results:
             if r.status is not Status.TODO and r not in later:
                 out += _result_lines(r, report.mode)
-        if later:
+        if later and not node.verify:
             out.append(f"{'':>5}{LATER}: " + "; ".join(f"{r.index} {r.title}" for r in later))
+        if node.verify:
+            out.append(f"{'':>5}verified on {node.node} after its apply:")
+            for r in node.verify:
+                out += _result_lines(r, "verify")
     manual = _checklist(report) if checklist else []
     if manual:
         out += ["", "By hand (checklist):", *manual]
     if report.mode == "verify":
         out += ["", "Verdicts:", verdict_table(report)]
     if report.mode == "apply" and report.failed:
+        changed = ", ".join(report.changed_nodes) or "no node"
+        untouched = ", ".join(report.not_run_nodes) or "none"
         out += [
             "",
-            "Apply stopped at the first failure. Files changed so far can be put back "
-            "with rollback(confirm=True).",
+            f"Apply stopped at the first failure. Changed: {changed}; not run: {untouched}. "
+            "What changed can be put back with rollback(confirm=True), or from any session "
+            f'with mode="rollback", run_id="{report.run_id}".',
         ]
     return "\n".join(out)
 

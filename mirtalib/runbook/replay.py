@@ -18,8 +18,12 @@ file)::
 
 A command nobody recorded raises :class:`~mirtalib.errors.TargetError` naming it (so a page author
 sees exactly which output to record). File writes, renames and removals (apply, rollback) change an
-in-memory copy only; an answer's ``then:`` moves the replay to another state, so a recorded reload
-makes later reads show the new values. Every :func:`ReplayTarget.load` starts from the recording.
+in-memory copy only, with the same paths as a real target: backups under the backup folder
+(``/var/backups/mirta-ops/<run id>/<path>``), staging files in the live file's folder; the
+staging token is fixed (``.NAME.mirta-new``, so recorded validator commands stay the same) where
+real targets use a random one. An answer's ``then:`` moves the replay to another state, so a
+recorded reload makes later reads show the new values. Every :func:`ReplayTarget.load` starts
+from the recording.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 import yaml
 
 from mirtalib.errors import TargetError
-from mirtalib.runbook.targets import CommandResult, FileInfo, Target, staged_path
+from mirtalib.runbook.targets import CommandResult, FileInfo, Target, staging_name
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +231,23 @@ class ReplayTarget(Target):
         entry = self.files.get(path)
         return None if entry is None else entry["content"]
 
+    def token(self) -> str:
+        """Fixed staging token (recorded validator commands name ``.NAME.mirta-new``)."""
+        return "new"
+
+    def makedirs(self, path: str) -> None:
+        """Folders are implicit in memory (a file in the way is an error, as on a real node)."""
+        parts = [p for p in path.split("/") if p]
+        for n in range(1, len(parts) + 1):
+            sub = "/" + "/".join(parts[:n])
+            if sub in self.files:
+                raise TargetError(f"{self.spec}: {sub} exists and is not a folder")
+
     def stage(self, path: str, data: bytes, *, mode: int, uid: int | None, gid: int | None) -> str:
-        """Stage in memory."""
-        tmp = staged_path(path)
+        """Stage in memory (an existing staging file is an error, as on a real node)."""
+        tmp = staging_name(path, self.token())
+        if tmp in self.files:
+            raise TargetError(f"{self.spec}: cannot create {tmp}: it exists")
         self.files[tmp] = {"content": bytes(data), "mode": mode, "uid": uid or 0, "gid": gid or 0}
         return tmp
 

@@ -23,6 +23,10 @@ class PlanFailed(MirtaError):
     missing program or file, a failed check): nothing was changed, the plan says why."""
 
 
+class RollbackRefused(MirtaError):
+    """Raised when a rollback would overwrite a file changed since the apply (nothing restored)."""
+
+
 class Status(StrEnum):
     """Result of one step on one node."""
 
@@ -76,6 +80,20 @@ class FileRecord:
             "gid": self.gid,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileRecord:
+        """Back from the journal form."""
+        mode = data.get("mode")
+        return cls(
+            path=data["path"],
+            before_sha256=data.get("before_sha256"),
+            after_sha256=data.get("after_sha256"),
+            backup=data.get("backup"),
+            mode=None if mode is None else int(str(mode), 8),
+            uid=data.get("uid"),
+            gid=data.get("gid"),
+        )
+
 
 @dataclass
 class StepResult:
@@ -96,6 +114,8 @@ class StepResult:
     after_text: str | None = None
     evidence: str = ""
     where: str = ""
+    undo: str | None = None  # a changed command's declared undo (rollback runs it)
+    undo_ok: tuple[int, ...] = (0,)
 
     @property
     def verdict(self) -> Verdict | None:
@@ -109,6 +129,7 @@ class StepResult:
         """Journal form (no file contents, only hashes)."""
         return {
             "step": self.step_id,
+            "index": self.index,
             "title": self.title,
             "kind": self.kind,
             "phase": self.phase.value,
@@ -118,24 +139,67 @@ class StepResult:
             "commands": [c.to_dict() for c in self.commands],
             "file": self.file.to_dict() if self.file else None,
             "evidence": self.evidence,
+            **({"undo": self.undo, "undo_ok": list(self.undo_ok)} if self.undo else {}),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], index: int = 0) -> StepResult:
+        """Back from the journal form (commands' outputs, diffs and texts are not kept)."""
+        return cls(
+            index=int(data.get("index", index)),
+            step_id=data["step"],
+            title=data.get("title", ""),
+            kind=data.get("kind", ""),
+            phase=Phase(data.get("phase", Phase.IMPLEMENTATION.value)),
+            risk=data.get("risk", ""),
+            status=Status(data["status"]),
+            reason=data.get("reason", ""),
+            file=FileRecord.from_dict(data["file"]) if data.get("file") else None,
+            evidence=data.get("evidence", ""),
+            undo=data.get("undo"),
+            undo_ok=tuple(data.get("undo_ok", (0,))),
+        )
+
+
+_BAD = (Status.FAILED, Status.FAIL)
 
 
 @dataclass
 class NodeReport:
-    """All step results on one target."""
+    """All step results on one target.
+
+    Attributes:
+        verify: in a rolling apply, the checks run on this node right after its apply (a fail
+            stops the run before the next node).
+        skipped: why the node was not run at all (a rolling apply stopped before it); empty
+            when it ran.
+    """
 
     target: str
     node: str
     results: list[StepResult] = field(default_factory=list)
     error: str = ""
+    verify: list[StepResult] = field(default_factory=list)
+    skipped: str = ""
 
     @property
     def failed(self) -> bool:
         """True when a step failed, a check failed, or the target itself failed."""
-        return bool(self.error) or any(
-            r.status in (Status.FAILED, Status.FAIL) for r in self.results
-        )
+        return bool(self.error) or any(r.status in _BAD for r in self.results + self.verify)
+
+    @property
+    def warned(self) -> list[StepResult]:
+        """Checks that warn (in the run or in the verify after a rolling apply)."""
+        return [r for r in self.results + self.verify if r.status is Status.WARN]
+
+    @property
+    def state(self) -> str:
+        """One word for progress tables: not run, failed, changed or unchanged."""
+        if self.skipped:
+            return "not run"
+        if self.failed:
+            return "failed"
+        return "changed" if self.changed else "unchanged"
 
     @property
     def changed(self) -> list[StepResult]:
@@ -155,8 +219,22 @@ class NodeReport:
             "target": self.target,
             "node": self.node,
             "error": self.error,
+            "skipped": self.skipped,
             "steps": [r.to_dict() for r in self.results],
+            "verify": [r.to_dict() for r in self.verify],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeReport:
+        """Back from the journal form."""
+        return cls(
+            target=data["target"],
+            node=data.get("node", data["target"]),
+            results=[StepResult.from_dict(r, i) for i, r in enumerate(data.get("steps", []), 1)],
+            error=data.get("error", ""),
+            verify=[StepResult.from_dict(r, i) for i, r in enumerate(data.get("verify", []), 1)],
+            skipped=data.get("skipped", ""),
+        )
 
 
 @dataclass
@@ -169,11 +247,63 @@ class RunReport:
     nodes: list[NodeReport]
     checklist: list[str] = field(default_factory=list)
     journal_path: str | None = None
+    run_id: str = ""
+    serial: int | None = None  # apply/rollback: nodes at a time
+    rolls_back: str = ""  # rollback: the run id it undid
 
     @property
     def failed(self) -> bool:
         """True when any node failed."""
         return any(n.failed for n in self.nodes)
+
+    @property
+    def changed_nodes(self) -> list[str]:
+        """Nodes where something changed."""
+        return [n.node for n in self.nodes if n.changed]
+
+    @property
+    def not_run_nodes(self) -> list[str]:
+        """Nodes a rolling apply never touched (it stopped before them)."""
+        return [n.node for n in self.nodes if n.skipped]
+
+    def progress_lines(self) -> list[str]:
+        """Per node, in order: what the run did there (rolling apply and rollback)."""
+        total = len(self.nodes)
+        out = []
+        for i, n in enumerate(self.nodes, 1):
+            if n.skipped:
+                what = f"not run ({n.skipped})"
+            else:
+                what = f"{n.state}, {len(n.changed)} change(s)"
+                if n.verify:
+                    bad = [r.title for r in n.verify if r.status in _BAD]
+                    warn = [r.title for r in n.verify if r.status is Status.WARN]
+                    what += "; verified: " + (
+                        f"FAIL ({'; '.join(bad)})"
+                        if bad
+                        else ("pass" if not warn else f"pass with warnings ({'; '.join(warn)})")
+                    )
+            out.append(f"  {i}/{total} {n.node}: {what}")
+        return out
+
+    def summary(self) -> str:
+        """One line: the mode, its outcome per node, failures first, then warnings."""
+        names = ", ".join(n.node for n in self.nodes)
+        failed = [n.node for n in self.nodes if n.failed]
+        warned = {n.node: [r.title for r in n.warned] for n in self.nodes if n.warned}
+        parts = []
+        if failed:
+            parts.append(f"failures on {', '.join(failed)}")
+        if warned:
+            parts.append(
+                "warnings on "
+                + "; ".join(f"{node} ({', '.join(titles)})" for node, titles in warned.items())
+            )
+        if self.not_run_nodes:
+            parts.append(f"not run on {', '.join(self.not_run_nodes)}")
+        if not parts:
+            return f"{self.mode}: no failure on {names}"
+        return f"{self.mode}: " + "; ".join(parts)
 
     def text(self) -> str:
         """Plain-text report (what headless runs print)."""
@@ -197,8 +327,13 @@ class RunReport:
             if node.error:
                 bad.append(f"{node.node}: {node.error}")
             for r in node.results:
-                if r.status in (Status.FAILED, Status.FAIL):
+                if r.status in _BAD:
                     bad.append(f"{node.node}: {r.title}: {r.reason}")
+            for r in node.verify:
+                if r.status in _BAD:
+                    bad.append(f"{node.node}: verify after apply: {r.title}: {r.reason}")
+        if self.not_run_nodes:
+            bad.append(f"not run: {', '.join(self.not_run_nodes)}")
         kind = {"verify": VerificationFailed, "plan": PlanFailed}.get(self.mode, ApplyFailed)
         raise kind(f"{self.mode} of page {self.page} failed: " + "; ".join(bad))
 
@@ -206,12 +341,11 @@ class RunReport:
         """The run's last word for a notebook: raises as :meth:`raise_for_failure` after apply,
         verify or rollback; a plan only reads and changes nothing, so its failures are named
         (the plan above says why) without raising."""
-        names = ", ".join(n.node for n in self.nodes)
         if self.mode != "plan":
             self.raise_for_failure()
-            return f"{self.mode}: no failure on {names}"
+            return self.summary()
         failed = [n.node for n in self.nodes if n.failed]
         if not failed:
-            return f"plan: no failure on {names}"
+            return self.summary()
         why = "the plan above says why; nothing changed"
         return f"plan: checks fail on {', '.join(failed)} ({why})"

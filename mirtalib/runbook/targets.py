@@ -1,8 +1,9 @@
 """Where a runbook runs: the local machine, a server over SSH, or a recorded replay.
 
-Every target offers the same small interface: run a shell command, stat / read a file, stage a
-new file next to the live one (with mode and owner), rename it into place, remove a file. The
-engine builds backups, atomic writes and rollback on top of it.
+Every target offers the same small interface: run a shell command, stat / read a file, create a
+folder, stage a new file under a random name in the live file's own folder (created exclusively,
+with mode and owner, as Ansible's ``mkstemp``), rename it into place, remove a file. The engine
+builds backups, atomic writes and rollback on top of it.
 
 >>> from mirtalib.runbook.targets import open_target
 >>> open_target("local")                      # subprocess on this machine
@@ -16,6 +17,7 @@ import hashlib
 import logging
 import os
 import posixpath
+import secrets
 import subprocess
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -66,10 +68,11 @@ class FileInfo:
     is_dir: bool = False
 
 
-def staged_path(path: str) -> str:
-    """Where a new version of ``path`` is staged before the rename (same folder, deterministic)."""
+def staging_name(path: str, token: str) -> str:
+    """Where a new version of ``path`` is staged before the rename: the same folder (so the
+    rename is atomic), a hidden name ending in ``token`` (random on real targets)."""
     folder, name = posixpath.split(path)
-    return posixpath.join(folder, f".{name}.mirta-new")
+    return posixpath.join(folder, f".{name}.mirta-{token}")
 
 
 class Target(ABC):
@@ -98,7 +101,16 @@ class Target(ABC):
 
     @abstractmethod
     def stage(self, path: str, data: bytes, *, mode: int, uid: int | None, gid: int | None) -> str:
-        """Write ``data`` to the staging name of ``path`` with mode/owner; return that name."""
+        """Create a new staging file for ``path`` (:func:`staging_name` with :meth:`token`,
+        never an existing file) holding ``data`` with mode/owner; return its name."""
+
+    @abstractmethod
+    def makedirs(self, path: str) -> None:
+        """Create the folder ``path`` and missing parents (new ones private: mode 0700)."""
+
+    def token(self) -> str:
+        """A random token for staging names (a replay gives a fixed one)."""
+        return secrets.token_hex(4)
 
     @abstractmethod
     def rename(self, source: str, dest: str) -> None:
@@ -198,10 +210,13 @@ class LocalTarget(Target):
             raise TargetError(f"local: cannot read {path}: {exc.strerror}") from None
 
     def stage(self, path: str, data: bytes, *, mode: int, uid: int | None, gid: int | None) -> str:
-        """Write the staging file, then set its mode and owner."""
-        tmp = staged_path(path)
+        """Create the staging file exclusively (mode 0600), write it, then set mode and owner."""
+        tmp = staging_name(path, self.token())
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise TargetError(f"local: cannot create {tmp}: {exc.strerror}") from None
+        try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -215,6 +230,20 @@ class LocalTarget(Target):
             self.remove(tmp)
             raise TargetError(f"local: cannot write {tmp}: {exc.strerror}") from None
         return tmp
+
+    def makedirs(self, path: str) -> None:
+        """Create missing folders one by one with mode 0700."""
+        parts = [p for p in path.split("/") if p]
+        current = "/" if path.startswith("/") else ""
+        for part in parts:
+            current = os.path.join(current, part)
+            try:
+                os.mkdir(current, 0o700)
+            except FileExistsError:
+                if not os.path.isdir(current):
+                    raise TargetError(f"local: {current} exists and is not a folder") from None
+            except OSError as exc:
+                raise TargetError(f"local: cannot create {current}: {exc.strerror}") from None
 
     def rename(self, source: str, dest: str) -> None:
         """``os.replace``."""
@@ -238,8 +267,10 @@ def open_target(spec: str | Target, **options) -> Target:
 
     Args:
         spec: ``local``, ``ssh://user@host[:port]`` or ``replay:NAME`` (a Target passes through).
-        **options: for SSH: ``key_filename``, ``known_hosts``, ``timeout``, ``accept_new_host``;
-            for replay: ``replay_dir``.
+        **options: for SSH: ``key_filename``, ``known_hosts``, ``timeout``, ``accept_new_host``,
+            ``become`` (sudo to root for a non-root login) and ``become_password_env`` (NAME of
+            the variable holding the sudo password; none: a NOPASSWD rule); for replay:
+            ``replay_dir``.
 
     Raises:
         TargetError: for an unknown scheme or a target that cannot be reached.

@@ -82,7 +82,14 @@ def rehearse(rb: Runbook) -> Rehearsal:
         for t in rb.targets
     ]
     twin = Runbook(
-        rb.definition, rb.values, copies, clock=rb.clock, journal=rb.journal, rehearsal=True
+        rb.definition,
+        rb.values,
+        copies,
+        clock=rb.clock,
+        journal=rb.journal,
+        rehearsal=True,
+        serial=rb.serial,
+        backup_dir=rb.backup_dir,
     )
     out = Rehearsal()
     out.apply = twin.apply(confirm=True)

@@ -91,8 +91,9 @@ def test_apply_backs_up_keeps_owner_and_is_idempotent(sshd, root):
     assert not report.failed, report.text()
     steps = _by_id(report)
     assert steps["pjsip"].status is Status.CHANGED
-    backup = root / "pjsip.conf.20261102-083000.mirta-bak"
-    assert steps["pjsip"].file.backup == str(backup)
+    backup = Path(steps["pjsip"].file.backup)
+    assert backup == Path(rb.backup_dir, report.run_id, str(root / "pjsip.conf").lstrip("/"))
+    assert not list(root.glob("*.mirta-*")) and not list(root.glob(".*.mirta-*"))
     assert backup.read_text() == PJSIP
     for path in (root / "pjsip.conf", backup):
         st = path.stat()

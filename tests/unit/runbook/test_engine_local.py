@@ -11,6 +11,7 @@ from rb_helpers import PJSIP, SYSCTL, sample_definition, tree_state
 
 from mirtalib.errors import ConfirmationRequired, ParameterError
 from mirtalib.runbook import ApplyFailed, Status, VerificationFailed
+from mirtalib.runbook.journal import RUN_ID
 
 
 def _by_id(report, node=0):
@@ -43,8 +44,11 @@ def test_apply_requires_confirmation(target_root, journal):
     assert tree_state(target_root) == before
 
 
-def test_apply_backs_up_writes_and_is_idempotent(target_root, journal, clock):
-    rb = sample_definition(target_root).open("local", journal=journal, clock=clock)
+def test_apply_backs_up_writes_and_is_idempotent(target_root, journal, clock, tmp_path):
+    backups = tmp_path / "backups"
+    rb = sample_definition(target_root).open(
+        "local", journal=journal, clock=clock, backup_dir=str(backups)
+    )
     first = rb.apply(confirm=True)
     steps = _by_id(first)
     assert not first.failed
@@ -55,7 +59,15 @@ def test_apply_backs_up_writes_and_is_idempotent(target_root, journal, clock):
         "reload",
     }
     backup = Path(steps["pjsip"].file.backup)
-    assert backup.name == "pjsip.conf.20261102-083000.mirta-bak"
+    # the backup folder of the run, never the live folder (cron.d, *.d would read it)
+    assert RUN_ID.match(first.run_id) and first.run_id.startswith("20261102-083000.000000-")
+    assert backup == backups / first.run_id / str(target_root / "pjsip.conf").lstrip("/")
+    assert sorted(p.name for p in target_root.iterdir()) == [
+        "app.conf",
+        "pjsip.conf",
+        "reloads.log",
+        "sysctl.conf",
+    ]
     assert backup.read_text() == PJSIP
     assert oct(backup.stat().st_mode & 0o777) == oct(0o640)
     assert "bind=0.0.0.0:5070 ; udp" in (target_root / "pjsip.conf").read_text()
@@ -63,7 +75,7 @@ def test_apply_backs_up_writes_and_is_idempotent(target_root, journal, clock):
     assert oct((target_root / "app.conf").stat().st_mode & 0o777) == oct(0o600)  # new file mode
     assert steps["app-conf"].file.backup is None  # nothing to back up
     assert (target_root / "reloads.log").read_text() == "reloaded\n"
-    assert not list(target_root.glob(".*.mirta-new"))  # no staging file left behind
+    assert not list(target_root.glob(".*.mirta-*"))  # no staging file left behind
 
     state = tree_state(target_root)
     second = rb.apply(confirm=True)
@@ -135,7 +147,7 @@ def test_validation_failure_leaves_live_file_untouched(target_root, journal):
     assert step.status is Status.FAILED, step
     assert "validation failed" in step.reason
     assert tree_state(target_root)["pjsip.conf"] == before
-    assert not list(target_root.glob(".*.mirta-new"))
+    assert not list(target_root.glob(".*.mirta-*"))
 
 
 def test_verify_fails_clearly_before_apply(target_root, journal):
@@ -159,7 +171,8 @@ def test_journal_records_commands_files_and_no_secret(target_root, journal, cloc
     report = rb.apply(confirm=True)
     path = Path(report.journal_path)
     assert path.parent == journal
-    assert path.name == "20261102-083000-p99-apply.json"
+    assert path.name == f"{report.run_id}-p99-apply.json"
+    assert report.run_id.startswith("20261102-083000.000000-")
     text = path.read_text()
     assert "s3cr3t-value-xyz" not in text
     entry = json.loads(text)
@@ -169,10 +182,12 @@ def test_journal_records_commands_files_and_no_secret(target_root, journal, cloc
     steps = {s["step"]: s for s in entry["nodes"][0]["steps"]}
     assert steps["reload"]["commands"][0]["exit"] == 0
     f = steps["pjsip"]["file"]
-    assert f["before_sha256"] != f["after_sha256"] and f["backup"].endswith(".mirta-bak")
-    assert f["mode"] == "0640"
-    again = rb.apply(confirm=True)  # same clock: a second entry, never an overwrite
-    assert Path(again.journal_path).name == "20261102-083000-p99-apply-2.json"
+    assert f["before_sha256"] != f["after_sha256"]
+    assert f["backup"].endswith(f"/{report.run_id}{target_root}/pjsip.conf")
+    assert f["mode"] == "0640" and entry["run_id"] == report.run_id
+    again = rb.apply(confirm=True)  # same clock: another run id, another entry, no overwrite
+    assert again.run_id != report.run_id
+    assert Path(again.journal_path).name == f"{again.run_id}-p99-apply.json"
 
 
 def test_bad_parameters_are_named(target_root, journal):

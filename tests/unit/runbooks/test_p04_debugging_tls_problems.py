@@ -72,7 +72,7 @@ def test_pages_recipe_apply_verify_rollback(tmp_path):
     assert not applied.failed
     steps = _steps(applied)
     assert steps["crypto-policy"].status is Status.CHANGED
-    assert steps["transport-tls"].file.backup.startswith(CONF + ".20261102-")
+    assert steps["transport-tls"].file.backup.endswith(f"/{applied.run_id}{CONF}")
     text = rb.targets[0].read_text(CONF)
     assert (
         "method=tlsv1_2    ; left from the CentOS 7 installation\ncipher=DEFAULT,@SECLEVEL=1\n"

@@ -89,15 +89,23 @@ def test_plan_shows_occurrences_and_changes_nothing(rb):
     assert "+[pbx01]" in srv02["edit-03"].diff
     assert srv01["asterisk-reload"].status is Status.WOULD_RUN
     assert all(t.state == "initial" for t in rb.targets)
-    assert not any(".mirta-bak" in p for t in rb.targets for p in t.files)
+    assert not any("/var/backups/" in p or "mirta-" in p for t in rb.targets for p in t.files)
 
 
 def test_apply_verify_rollback(rb):
     before = {t.name: dict(t.files) for t in rb.targets}
+    # one node at a time: srv01's verify right after its apply fails (the node table changes
+    # in the web interface), so the rolling apply stops before srv02
+    rolling = rb.apply(confirm=True)
+    assert rolling.not_run_nodes == ["srv02"] and rolling.changed_nodes == ["srv01"]
+    assert [r.step_id for r in rolling.nodes[0].verify if r.status is Status.FAIL] == [
+        "node-table-after"
+    ]
+    rb.serial = 2  # both nodes in one batch, as after the web interface step
     applied = rb.apply(confirm=True)
-    assert not applied.failed
-    s1 = _steps(applied, 0)
-    assert s1["edit-02"].file.backup == "/etc/hosts.20261102-093000.mirta-bak"
+    assert not any(r.status is Status.FAILED for n in applied.nodes for r in n.results)
+    s1 = _steps(rolling, 0)
+    assert s1["edit-02"].file.backup == f"{rb.backup_dir}/{rolling.run_id}/etc/hosts"
     assert s1["set-hostname"].status is Status.CHANGED
     hosts = rb.targets[0].read_text("/etc/hosts")
     assert "pbx01.pbx.example.net pbx01" in hosts
@@ -110,8 +118,8 @@ def test_apply_verify_rollback(rb):
     assert v1["occurrences-after"].status is Status.PASS
     # the node table is changed in the web interface: verify says so
     assert v1["node-table-after"].status is Status.FAIL
-    rb.last_apply = applied  # roll back the apply that changed something
-    rb.rollback(confirm=True)
+    rb.rollback(run_id=rolling.run_id, confirm=True)  # srv01, from the journal
+    rb.rollback(run_id=applied.run_id, confirm=True)  # srv02
     for t in rb.targets:
         for path in ("/etc/hosts", "/etc/asterisk/sip.conf", "/etc/hostname"):
             assert t.files[path]["content"] == before[t.name][path]["content"]

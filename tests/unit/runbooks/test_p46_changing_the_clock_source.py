@@ -71,7 +71,7 @@ def test_apply_verify_rollback(rb):
     applied = rb.apply(confirm=True)
     assert not applied.failed
     assert _steps(applied, 1)["switch-now"].status is Status.CHANGED
-    assert rb.targets[1].log[-1] == "grubby --update-kernel=ALL --args=clocksource=tsc"
+    assert "grubby --update-kernel=ALL --args=clocksource=tsc" in rb.targets[1].log
     again = rb.apply(confirm=True)
     assert not any(n.changed for n in again.nodes)
     verify = rb.verify()
