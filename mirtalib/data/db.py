@@ -219,6 +219,13 @@ def detect_cdr_layout(engine: Engine, schema: Schema | None = None) -> CdrLayout
     raise SchemaError(f"table {name!r} has neither calldate nor start: not an Asterisk CDR table")
 
 
+def configured_schema(settings: Settings | None = None) -> Schema:
+    """The schema with the overrides of MIRTA_SCHEMA_MAP (for SQL run elsewhere, e.g. by the
+    node's mysql client: the physical names the installation uses)."""
+    settings = settings or Settings.load()
+    return Schema(SchemaMap.from_yaml(settings.schema_map) if settings.schema_map else None)
+
+
 def open_database(url: str | URL | None = None, settings: Settings | None = None) -> Database:
     """Open the configured MiRTA database read-only.
 

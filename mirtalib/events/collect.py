@@ -25,7 +25,7 @@ from mirtalib.asterisk.states import (
     parse_devstate_list,
     parse_queue_show,
 )
-from mirtalib.data.db import Database
+from mirtalib.data.db import Database, configured_schema
 from mirtalib.data.schema import Schema
 from mirtalib.errors import CommandError, MirtaError, ParameterError, ParseError
 from mirtalib.events.eventlog import check_extensions, check_tenant
@@ -103,8 +103,9 @@ def parse_mysql_batch(text: str | bytes) -> pd.DataFrame:
 
 
 def st_states_sql(tenants: Sequence[str], schema: Schema | None = None) -> str:
-    """The SELECT of ``st_states`` rows of some tenants, in MySQL syntax (physical names)."""
-    st = (schema or Schema()).table("st_states")
+    """The SELECT of ``st_states`` rows of some tenants, in MySQL syntax: the physical names of
+    ``schema`` (default: MIRTA_SCHEMA_MAP's), each labelled with its logical name."""
+    st = (schema or configured_schema()).table("st_states")
     query = select(*[st.c[k].label(k) for k in ST_COLUMNS])
     query = query.where(or_(*[st.c.st_extension.like(f"%-{check_tenant(t)}") for t in tenants]))
     query = query.order_by(st.c.st_extension)

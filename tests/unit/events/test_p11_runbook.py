@@ -87,3 +87,23 @@ def test_restart_is_a_command_only_when_given():
 def test_bad_parameters_are_named(name, value, match):
     with pytest.raises(ParameterError, match=match):
         RUNBOOK.validate({name: value})
+
+
+def test_st_states_is_read_through_the_schema_map(tmp_path, monkeypatch):
+    """An installation naming st_states differently (MIRTA_SCHEMA_MAP) gets its own names in the
+    node's mysql command, labelled back to the logical ones the parser reads."""
+    mapping = tmp_path / "schema.yaml"
+    mapping.write_text(
+        "tables:\n  st_states: ext_states\n"
+        "columns:\n  st_states.st_state: st_status\n  st_states.st_extension: st_ext\n"
+    )
+    monkeypatch.setenv("MIRTA_SCHEMA_MAP", str(mapping))
+    steps = {s.id: s for s in RUNBOOK.steps(RUNBOOK.validate({}))}
+    sql = steps["st-states"].command
+    assert "FROM ext_states" in sql
+    assert "ext_states.st_status AS st_state" in sql
+    assert "ext_states.st_ext AS st_extension" in sql
+    assert "st_states." not in sql
+    monkeypatch.delenv("MIRTA_SCHEMA_MAP")
+    default = {s.id: s for s in RUNBOOK.steps(RUNBOOK.validate({}))}["st-states"].command
+    assert "FROM st_states" in default
