@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from papermill.translators import PythonTranslator
 from mirtalib.errors import NotebookError, ParameterError
 from mirtalib.nbrun.suggest import check_dates, unknown_parameters_error
 from mirtalib.secrets import MIN_CONTAINED_SECRET, environment_secrets, url_passwords
-from mirtalib.validate import ENV_VAR_RE
+from mirtalib.validate import ENV_VAR_RE, TENANT_RE
 
 logger = logging.getLogger(__name__)
 
@@ -313,6 +315,71 @@ def refuse_secret_values(
         )
 
 
+#: longest text one parameter value may hold (a path, a tenant list, an address list ...)
+MAX_VALUE_CHARS = 10_000
+#: parameters naming tenants: one code (``tenant``) or ``all`` / codes separated by commas
+TENANT_PARAMS = ("tenant", "tenants")
+#: parameters naming a local folder the notebook writes into (relative: to the notebook's folder;
+#: ``auto`` and "" are the notebook's own choices)
+OUTPUT_FOLDER_PARAMS = ("export_dir", "html_dir")
+
+
+def check_limits(values: Mapping[str, Any], where: str = "notebook") -> None:
+    """Refuse values no notebook can use, before anything runs: texts over
+    :data:`MAX_VALUE_CHARS` (the value is not shown) and tenant codes that are not codes.
+
+    Raises:
+        ParameterError: naming the parameter.
+    """
+    for name, value in values.items():
+        longest = max((len(t) for t in _strings(value)), default=0)
+        if longest > MAX_VALUE_CHARS:
+            raise ParameterError(
+                f"{where}: parameter {name} holds a text of {longest} characters "
+                f"(at most {MAX_VALUE_CHARS}; the value is not shown)"
+            )
+        if name in TENANT_PARAMS and isinstance(value, str):
+            codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+            if name == "tenants" and codes in ([], ["ALL"], ["*"]):
+                continue
+            bad = [c for c in codes if not TENANT_RE.match(c)]
+            if bad or (name == "tenant" and len(codes) != 1):
+                shown = ", ".join(repr(c[:40]) for c in bad[:5]) or repr(value[:40])
+                raise ParameterError(
+                    f"{where}: parameter {name}: {shown} is not a tenant code (A-Z, 0-9, _; "
+                    "up to 32, e.g. DEVEL)" + ("; or 'all'" if name == "tenants" else "")
+                )
+
+
+def check_output_folders(values: Mapping[str, Any], cwd: Path, where: str = "notebook") -> None:
+    """Refuse an output folder (:data:`OUTPUT_FOLDER_PARAMS`) that cannot be written.
+
+    The folder may not exist yet: then its nearest existing parent must be a writable folder.
+
+    Raises:
+        ParameterError: naming the parameter and the folder.
+    """
+    for name in OUTPUT_FOLDER_PARAMS:
+        value = values.get(name)
+        if not isinstance(value, str) or value in ("", "auto"):
+            continue
+        folder = Path(cwd, value)
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        if probe.exists() and not probe.is_dir():
+            raise ParameterError(f"{where}: parameter {name}={value!r}: {probe} is not a folder")
+        try:  # a real file, not os.access: root passes access() where the kernel refuses
+            fd, tmp = tempfile.mkstemp(prefix=".mirta-write-check.", dir=probe)
+        except OSError as exc:
+            raise ParameterError(
+                f"{where}: parameter {name}={value!r}: folder {probe} cannot be written "
+                f"({exc.strerror})"
+            ) from exc
+        os.close(fd)
+        os.unlink(tmp)
+
+
 def validate_parameters(
     values: Mapping[str, Any], declared: Iterable[NotebookParameter], where: str = "notebook"
 ) -> None:
@@ -325,6 +392,7 @@ def validate_parameters(
     """
     declared = {p.name: p for p in declared}
     refuse_secret_values(values, declared.values(), where)
+    check_limits(values, where)
     secret = sorted(name for name in values if is_secret_name(name))
     if secret:
         raise ParameterError(

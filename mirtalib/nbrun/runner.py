@@ -24,6 +24,7 @@ from mirtalib.nbrun.execute import (
 )
 from mirtalib.nbrun.outputs import atomic_write_text, claim_run
 from mirtalib.nbrun.params import (
+    check_output_folders,
     inspect_parameters,
     load_parameter_files,
     parse_cli_value,
@@ -110,6 +111,7 @@ def collect_parameters(
     for name, raw in cli:
         values[name] = parse_cli_value(raw, by_name[name].annotation if name in by_name else "")
     validate_parameters(values, declared, where=label)
+    check_output_folders(values, nb_path.parent, where=label)
     return values, declared
 
 
