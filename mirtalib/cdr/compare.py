@@ -18,6 +18,7 @@ import pandas as pd
 
 from mirtalib.cdr.report import CdrReport, build_report
 from mirtalib.errors import ParameterError
+from mirtalib.reporting import fmt
 from mirtalib.validate import iso_date
 
 HEADLINE = [
@@ -53,6 +54,70 @@ class PeriodComparison:
     headline: pd.DataFrame
     per_tenant: pd.DataFrame
     note: str = ""
+
+    def headline_text(self) -> pd.DataFrame:
+        """The headline as text with units and signs: ``calls | 9,147 | 9,155 | -8 (-0.1 %)``."""
+        rows = []
+        for r in self.headline.itertuples(index=False):
+            rows.append(
+                {
+                    "figure": r.metric,
+                    "this period": _value(r.current, r.unit),
+                    "previous period": _value(r.previous, r.unit),
+                    "change": _change(r.change, r.unit, r.change_pct),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def tenants_text(self) -> pd.DataFrame:
+        """Per tenant: calls, ASR and minutes now, and their change, as text."""
+        t = self.per_tenant
+        return pd.DataFrame(
+            {
+                "tenant": t["tenant"],
+                "calls": [_value(v, "calls") for v in t["attempts"]],
+                "calls change": [
+                    _change(c, "calls", p)
+                    for c, p in zip(
+                        t["attempts_change"],
+                        _relative(t["attempts"], t["attempts_prev"]),
+                        strict=True,
+                    )
+                ],
+                "asr": [_value(v, "%") for v in t["asr"]],
+                "asr change": [_change(c, "%", np.nan) for c in t["asr_change"]],
+                "minutes": [_value(v, "min") for v in t["minutes"]],
+                "minutes change": [
+                    _change(c, "min", p)
+                    for c, p in zip(
+                        t["minutes_change"], _relative(t["minutes"], t["minutes_prev"]), strict=True
+                    )
+                ],
+            }
+        )
+
+
+def _value(value: float, unit: str) -> str:
+    if value is None or np.isnan(value):
+        return "-"
+    if unit == "%":
+        return fmt.percent(value, ratio=False)
+    if unit == "s":
+        return fmt.duration(value)
+    if unit == "min":
+        return fmt.minutes(value)
+    return fmt.count(value)
+
+
+def _change(change: float, unit: str, pct: float) -> str:
+    if change is None or np.isnan(change):
+        return "-"
+    if unit == "%":
+        return f"{change:+.1f} points"
+    text = f"{change:+,.0f} s" if unit == "s" else f"{change:+,.0f}"
+    if unit == "min":
+        text += " min"
+    return text + ("" if pct is None or np.isnan(pct) else f" ({pct:+.1f} %)")
 
 
 def previous_period(start: datetime | str, end: datetime | str) -> tuple[datetime, datetime]:

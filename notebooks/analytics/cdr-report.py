@@ -96,6 +96,8 @@ cdr_summary(report, source)
 # after every restart.
 
 # %%
+if report.no_data:
+    print(report.no_data, end="\n\n")
 print(f"source: {report.source}   engine: {report.engine}   period: {start} to {end}")
 if report.calls is not None:
     print(f"{len(report.legs):,} CDR rows -> {len(report.calls):,} calls "
@@ -118,6 +120,22 @@ for note in report.notes:
 # %%
 display(html_table(T["kpis_tenant"], full=csv("kpis_tenant")))
 html_table(T["kpis_direction"], full=csv("kpis_direction"))
+
+# %% [markdown]
+# ## Compared with the previous period
+# The same figures for the period of the same length just before this one (same parameters):
+# counts and minutes change by a number and a percentage, ASR and NER by percentage points.
+
+# %%
+from mirtalib.cdr.compare import compare_with_previous
+
+comparison = compare_with_previous(report)
+print(f"previous period: {comparison.previous[0]:%Y-%m-%d %H:%M} to "
+      f"{comparison.previous[1]:%Y-%m-%d %H:%M} (end not included)")
+if comparison.note:
+    print(comparison.note)
+display(html_table(comparison.headline_text()))
+html_table(comparison.tenants_text())
 
 # %% [markdown]
 # ## Calls per tenant and day

@@ -95,3 +95,18 @@ def test_open_period_cannot_be_compared():
     report.params.start = ""
     with pytest.raises(ParameterError, match="needs both start and end"):
         compare_with_previous(report)
+
+
+def test_comparison_as_text_with_units_and_signs(halves):
+    _, cmp = halves
+    head = cmp.headline_text().set_index("figure")
+    h = cmp.headline.set_index("metric")
+    calls = int(h.loc["calls", "change"])
+    assert head.loc["calls", "change"].startswith(f"{calls:+,d} (")
+    assert head.loc["asr", "change"].endswith(" points")
+    assert head.loc["acd", "this period"].endswith(" min")
+    assert head.loc["minutes", "previous period"].endswith(" min")
+    tenants = cmp.tenants_text().set_index("tenant")
+    per = cmp.per_tenant.set_index("tenant")
+    assert tenants.loc["ACME", "calls"] == f"{int(per.loc['ACME', 'attempts']):,d}"
+    assert tenants.loc["ACME", "asr change"].endswith(" points")
