@@ -50,7 +50,7 @@ def test_plan_review_apply_rollback(ui):
 def test_errors_show_in_the_status_line(ui):
     ui.fields["fin_timeout"].value = 0
     ui.plan_button.click()
-    assert "fin_timeout=0 is out of range" in ui.status.value
+    assert "fin_timeout=0 is outside 1-120" in ui.status.value
     ui._guard(ui.do_apply)
     assert "run Plan with these values" in ui.status.value
 
