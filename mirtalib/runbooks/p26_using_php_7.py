@@ -7,13 +7,17 @@ The page installs remi's *parallel* packages (``php74-php-*`` under ``/opt/remi/
 ``yum update`` can undo the symlinks.
 
 This runbook follows remi's *single version* route instead (same result, no symlinks): the
-remi-release repository package, then on CentOS 7 ``yum-config-manager`` enables only
-``remi-php74`` (every other ``remi-phpNN`` disabled) and ``yum update 'php*'`` upgrades the
-installed PHP in place; on EL8/EL9 ``dnf module reset php`` + ``dnf module enable
-php:remi-7.4``. The page's extension list is installed with the same names
+remi-release repository package, then on CentOS 6 and 7 ``yum-config-manager`` enables only
+``remi-php73`` (CentOS 6: the page's 7.3, remi has no 7.4 there; ``/etc/redhat-release`` tells the
+release, CentOS 6 has no os-release) or ``remi-php74`` (every other ``remi-phpNN`` disabled) and
+``yum update 'php*'`` upgrades the installed PHP in place; on EL8/EL9 ``dnf module reset php`` +
+``dnf module enable php:remi-7.4``. The page's extension list is installed with the same names
 (:func:`remi_plan`, every command with its declared risk and a guard, so a second apply changes
-nothing). The ionCube loader for the new PHP is installed before Apache restarts (shared with page
-27), so the web interface never runs a PHP without its loader.
+nothing), and the packages named ``php5*`` are removed as the page does (``php55-php-*``,
+``php56u-*`` ...: a parallel PHP 5 left behind; the guard ``rpm -qa 'php5*'`` finds none on a
+single-version node, where PHP 5 was ``php-*``). The ionCube loader for the new PHP is installed
+before Apache restarts (shared with page 27), so the web interface never runs a PHP without its
+loader.
 
 Operator notes: PHP 7.3 and 7.4 are end of life upstream (remi's builds are the only updates);
 the package update is service-affecting for the web interface. Rollback is not a command:
@@ -25,6 +29,7 @@ back, and this runbook's rollback restores the ionCube ini file (:func:`rollback
 from __future__ import annotations
 
 import dataclasses
+import re
 import shlex
 from typing import Any
 
@@ -53,7 +58,8 @@ from mirtalib.runbooks.php_pages import (
 )
 from mirtalib.validate import cmd
 
-PLATFORMS = ("centos7", "el8", "el9")
+PLATFORMS = ("centos6", "centos7", "el8", "el9")
+OLD_PHP = "php5*"  # the page's `yum -y remove "php5*"`: php55-php-*, php56u-* ... packages
 VERSIONS = ("7.3", "7.4")
 PAGE_PACKAGES = (
     "php-cli,php-mysqlnd,php-pdo,php-xml,php-gd,php-mbstring,php-process,php-json,php-ldap,"
@@ -83,13 +89,17 @@ def _packages(value: str) -> str:
 
 
 def remi_plan(platform: str, version: str, packages: str = PAGE_PACKAGES) -> list[PlanStep]:
-    """The remi commands moving ``platform`` (centos7/el8/el9) to PHP ``version`` (7.3/7.4)."""
+    """The remi commands moving ``platform`` (centos6/7, el8/9) to PHP ``version`` (7.3/7.4)."""
     if platform not in PLATFORMS:
         raise ParameterError(f"platform={platform!r} has no remi plan (use one of {PLATFORMS})")
+    if platform == "centos6" and version != "7.3":
+        raise ParameterError(
+            f"php_version={version!r}: on CentOS 6 the page moves to 7.3 (remi has no 7.4 for EL6)"
+        )
     if version not in VERSIONS:
         raise ParameterError(f"php_version={version!r}: page 26 moves to one of {VERSIONS}")
-    major = {"centos7": 7, "el8": 8, "el9": 9}[platform]
-    yum = "yum" if platform == "centos7" else "dnf"
+    major = {"centos6": 6, "centos7": 7, "el8": 8, "el9": 9}[platform]
+    yum = "yum" if platform in ("centos6", "centos7") else "dnf"
     code = f'exit(PHP_MAJOR_VERSION . "." . PHP_MINOR_VERSION === "{version}" ? 0 : 1);'
     at_version = cmd("php", "-r", code)
     steps = [
@@ -108,7 +118,7 @@ def remi_plan(platform: str, version: str, packages: str = PAGE_PACKAGES) -> lis
             f"{yum} remove remi-release (only if nothing else uses remi)",
         )
     ]
-    if platform == "centos7":
+    if platform in ("centos6", "centos7"):
         repo = f"remi-php{version.replace('.', '')}"
         steps += [
             PlanStep(
@@ -164,6 +174,14 @@ def remi_plan(platform: str, version: str, packages: str = PAGE_PACKAGES) -> lis
             Risk.CHANGING,
             f"part of the same {yum} history undo",
         ),
+        PlanStep(
+            "remove-php5",
+            'Remove the packages named php5* (the page: yum -y remove "php5*")',
+            cmd(yum, "-y", "remove", OLD_PHP),
+            "! " + cmd("rpm", "-qa", OLD_PHP) + " | " + cmd("grep", "-q", "."),
+            Risk.CHANGING,
+            f"{yum} history undo <id of the remove transaction> reinstalls them",
+        ),
     ]
     return steps
 
@@ -179,10 +197,35 @@ def rollback_notes(platform: str, version: str) -> str:
     return "\n".join(lines)
 
 
+_REDHAT_RELEASE = re.compile(r"^(?P<name>.*?) release (?P<version>\d+(?:\.\d+)*)")
+
+
+def os_text(target: Any) -> str:
+    """``/etc/os-release``, or on CentOS 6 (which has none) ``/etc/redhat-release`` in its form."""
+    text = os_probe(target)
+    if text.strip():
+        return text
+    release = (target.read_text("/etc/redhat-release") or "").strip()
+    m = _REDHAT_RELEASE.match(release)
+    if not m:
+        return ""  # parse_os names the missing file
+    name = m.group("name").split()[0].lower()
+    return (
+        f'ID={name}\nID_LIKE="rhel"\nVERSION_ID="{m.group("version")}"\nPRETTY_NAME="{release}"\n'
+    )
+
+
+def remi_platform(found: Any) -> str:
+    """The remi plan key of an :class:`~mirtalib.asterisk.osrelease.OsRelease` (CentOS 6 too)."""
+    if found.family == "rhel" and found.major == 6:
+        return "centos6"
+    return found.platform
+
+
 def _os_expect(platform: str):
     def expect(found) -> tuple[Verdict, str]:
-        text = f"{found.pretty} (remi plan '{found.platform}')"
-        if found.platform != platform:
+        text = f"{found.pretty} (remi plan '{remi_platform(found)}')"
+        if remi_platform(found) != platform:
             return Verdict.FAIL, f"{text}: this run is set for '{platform}'"
         return Verdict.PASS, text
 
@@ -193,7 +236,7 @@ PARAMS = (
     Param(
         "platform",
         "centos7",
-        "OS of the nodes: centos7, el8 or el9 (checked on each node)",
+        "OS of the nodes: centos6, centos7, el8 or el9 (checked on each node)",
         choices=PLATFORMS,
     ),
     Param("php_version", "7.4", "PHP version to move to: 7.3 or 7.4", choices=VERSIONS),
@@ -210,7 +253,7 @@ def build(v: dict[str, Any]) -> list[Step]:
             id="os-release",
             title="Operating system of the node",
             phase=Phase.BEFORE,
-            probe=os_probe,
+            probe=os_text,
             parse=parse_os,
             expect=_os_expect(v["platform"]),
         ),

@@ -17,7 +17,10 @@
 # installs the ionCube loader built for the new PHP before the web server restarts. The runbook
 # reads `/etc/os-release`, `php -v` and `uname -m` on the node, and uses the remi plan for that
 # operating system: on CentOS 7 only `remi-php74` is enabled (`yum-config-manager`) and the
-# installed PHP is updated in place; on EL8/EL9 the `php:remi-7.4` module stream is enabled.
+# installed PHP is updated in place; on CentOS 6 the same with `remi-php73` (the page's 7.3 there;
+# CentOS 6 has no `/etc/os-release`, so `/etc/redhat-release` tells the release); on EL8/EL9 the
+# `php:remi-7.4` module stream is enabled. Last, the packages named `php5*` are removed as the
+# page does (a parallel PHP 5 such as `php55-php-*`; none on a node where PHP 5 was `php-*`).
 #
 # It runs in **plan** mode by default: nothing is changed. The defaults point at the recorded demo
 # node srv01 (CentOS 7, PHP 5.5.38 from remi with ionCube 5.0.20).
@@ -26,7 +29,7 @@
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
 mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
 confirm: bool = False  # must be True for apply (and rollback), after reading the plan
-platform: str = "centos7"  # OS of the nodes: centos7, el8 or el9 (checked on each node)
+platform: str = "centos7"  # OS of the nodes: centos6, centos7, el8 or el9 (checked on each node)
 php_version: str = "7.4"  # PHP version to move to: 7.3 or 7.4
 php_packages: str = "php-cli,php-mysqlnd,php-pdo,php-xml,php-gd,php-mbstring,php-process,php-json,php-ldap,php-imap,php-pear,php-pecl-zip,php-pecl-mcrypt,php-pecl-imagick,php-pecl-http,php-pecl-raphf,php-pecl-mysql"  # the page's extensions
 thread_safe: bool = False  # True for a ZTS PHP (php -i shows Thread Safety enabled)
@@ -67,7 +70,8 @@ import pandas as pd
 from mirtalib.runbooks.p26_using_php_7 import PLATFORMS, remi_plan
 
 rows = [{"os": p, "step": s.id, "risk": str(s.risk), "command": s.command[:90]}
-        for p in PLATFORMS for s in remi_plan(p, php_version)]
+        for p in PLATFORMS
+        for s in remi_plan(p, "7.3" if p == "centos6" else php_version)]  # EL6: 7.3 only
 print(pd.DataFrame(rows).to_string(index=False))
 
 # %% [markdown]

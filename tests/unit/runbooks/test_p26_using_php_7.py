@@ -29,6 +29,7 @@ def test_centos7_plan_uses_one_remi_php_repo():
         "remi-php-repo",
         "php-update",
         "php-extensions",
+        "remove-php5",
     ]
     assert "remi-release-7.rpm" in plan["remi-release"].command
     assert plan["remi-php-repo"].command == (
@@ -49,6 +50,55 @@ def test_el_plans_use_the_module_stream(platform, major):
     )
     assert f"remi-release-{major}.rpm" in plan["remi-release"].command
     assert plan["php-update"].command.startswith("dnf ")
+
+
+def test_centos6_plan_is_the_pages_php73():
+    plan = {s.id: s for s in remi_plan("centos6", "7.3")}
+    assert plan["remi-release"].command == (
+        "yum -y install epel-release https://rpms.remirepo.net/enterprise/remi-release-6.rpm"
+    )
+    assert plan["remi-php-repo"].command == (
+        "yum-config-manager --disable 'remi-php*' && yum-config-manager --enable remi-php73"
+    )
+    assert plan["php-update"].command == "yum -y update 'php*'"
+    with pytest.raises(ParameterError, match="no 7.4 for EL6"):
+        remi_plan("centos6", "7.4")
+
+
+@pytest.mark.parametrize(
+    ("platform", "tool"), [("centos6", "yum"), ("centos7", "yum"), ("el9", "dnf")]
+)
+def test_php5_named_packages_are_removed_last(platform, tool):
+    plan = remi_plan(platform, "7.3")
+    remove = plan[-1]
+    assert remove.id == "remove-php5" and remove.risk is Risk.CHANGING
+    assert remove.command == f"{tool} -y remove 'php5*'"
+    assert remove.unless == "! rpm -qa 'php5*' | grep -q ."  # none left: nothing to do
+    assert f"{tool} history undo" in remove.rollback
+
+
+def test_centos6_node_is_read_from_redhat_release(tmp_path):
+    """CentOS 6 has no /etc/os-release: /etc/redhat-release tells the release."""
+    rb = RUNBOOK.open(
+        "replay:srv01",
+        target_options=isolated(tmp_path, ("p26",)),
+        journal=tmp_path / "j",
+        platform="centos6",
+        php_version="7.3",
+    )
+    node = rb.targets[0]
+    node.files.pop("/etc/os-release")
+    node.files["/etc/redhat-release"] = {
+        "content": b"CentOS release 6.10 (Final)\n",
+        "mode": 0o644,
+        "uid": 0,
+        "gid": 0,
+    }
+    check = steps_of(rb.verify())["os-release"]
+    assert check.status is Status.PASS
+    assert check.reason == "CentOS release 6.10 (Final) (remi plan 'centos6')"
+    node.files.pop("/etc/redhat-release")
+    assert steps_of(rb.verify())["os-release"].status is Status.FAIL  # neither file: a finding
 
 
 def test_plan_refuses_unknown_os_and_versions():
@@ -117,7 +167,8 @@ def test_wrong_platform_fails_the_os_check(tmp_path):
     [
         ({"php_version": "8.2"}, "php_version"),
         ({"php_packages": "php-cli,php;rm -rf /"}, "php_packages"),
-        ({"platform": "centos6"}, "platform"),
+        ({"platform": "centos5"}, "platform"),
+        ({"platform": "centos6"}, "on CentOS 6 the page moves to 7.3"),
     ],
 )
 def test_bad_parameters(tmp_path, values, message):
