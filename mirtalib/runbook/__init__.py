@@ -28,8 +28,9 @@ journaled in ``reports/journal`` (:mod:`mirtalib.runbook.journal`). The frame sh
 Writing a page's runbook (copy ``mirtalib/runbooks/p16_tcp_port_exhaustion.py``)
 ---------------------------------------------------------------------------------
 1. A module ``mirtalib/runbooks/pNN_slug.py`` (found by name: :func:`mirtalib.runbooks.get`) with
-   ``PARAMS`` (one :class:`Param` per notebook parameter, same name and default; validators from
-   :mod:`mirtalib.validate` bound with ``checker(port, "ami_port")``), a
+   ``PARAMS`` (one :class:`Param` per page parameter: name, demo default, help and its declared
+   constraints ``kind="port"`` / ``between=(1, 120)`` / ``choices=`` / ``optional=`` /
+   ``items="hostname"``; the notebook's parameters cell is generated from them), a
    ``build(values) -> list[Step]`` function (commands built with ``mirtalib.validate.cmd``, which
    quotes every argument; parsers and file editors from :mod:`mirtalib.asterisk`), and
    ``RUNBOOK = RunbookDef(page=NN, slug=..., title=..., scope="node", params=PARAMS, build=build,
@@ -43,17 +44,13 @@ Writing a page's runbook (copy ``mirtalib/runbooks/p16_tcp_port_exhaustion.py``)
    see :mod:`mirtalib.runbook.replay`): a command that is not recorded fails plan with a
    TargetError naming it, so the list to record is easy to complete. Use a state
    (``then: pNN-applied``) when apply changes what later commands print.
-3. A notebook ``notebooks/runbooks/NN-slug.py`` (copy ``16-tcp-port-exhaustion.py``): parameters
-   ``targets``, ``mode``, ``confirm``, the runbook's own, ``ssh_key_path``, ``known_hosts``; then::
+3. A notebook ``notebooks/runbooks/NN-slug.py`` (copy ``16-tcp-port-exhaustion.py``): its
+   parameters cell written by ``scripts/sync_parameters_cells.py`` (:mod:`mirtalib.runbook.cell`),
+   then, with the page's explanations and own cells between them (:mod:`mirtalib.runbook.page`)::
 
-       rb = RUNBOOK.open(targets, target_options=ssh_options(ssh_key_path, known_hosts),
-                         **RUNBOOK.pick(globals()))
-       print(steps_text(rb.steps))            # what the runbook does
-       plan = rb.plan(); print(plan)          # always first, no side effect
-       rb.ui()                                # interactive form (cell marked NBVAL_IGNORE_OUTPUT)
-       print(rehearse(rb))                    # on replays: apply, apply again, verify, rollback
-       final = plan if mode == "plan" else rb.run(mode, confirm=confirm)
-       final.raise_for_failure()              # last cell: papermill exits non-zero on a failure
+       page = open_page(RUNBOOK, globals())   # check every parameter, open, print the steps
+       page.plan()                            # always first, no side effect
+       page.finish()                          # form (JupyterLab), rehearsal, mode, verdict
 
 4. Tests: plan/apply/verify/rollback on the replays, parameter validation, the unrecorded-command
    error (``tests/unit/runbook/test_p16.py`` is the model).
