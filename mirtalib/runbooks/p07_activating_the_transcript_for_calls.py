@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 from mirtalib.cdr.load import normalize_tenants
-from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbook.checks import needs_database
 from mirtalib.runbooks.recording_pages import (
@@ -34,12 +33,6 @@ PROVIDERS = ("google", "openai", "other")
 
 def _tenants(value: str) -> str:
     return ",".join(normalize_tenants(value) or [])
-
-
-def _missing_pct(value: float) -> float:
-    if not 0 <= value <= 100:
-        raise ParameterError(f"max_missing_pct={value} must be a percentage 0-100")
-    return value
 
 
 PARAMS = (
@@ -78,7 +71,7 @@ PARAMS = (
         "max_missing_pct",
         1.0,
         "verify fails when more transcripts than this % are missing",
-        check=_missing_pct,
+        between=(0, 100),
     ),
 )
 
