@@ -21,7 +21,8 @@ from pathlib import Path
 
 from mirtalib.errors import ParameterError
 
-RUN_SUFFIXES = (".ipynb", ".html", ".run.json")  # the files a run writes: any of them marks it used
+#: the files a run writes (and its folder ``<run>/``): any of them marks the name as used
+RUN_SUFFIXES = (".ipynb", ".html", ".run.json")
 MAX_SUFFIX = 1000
 
 
@@ -56,7 +57,7 @@ def _try_claim(folders: Sequence[Path], run: str) -> list[Path] | None:
         os.close(fd)
         claimed.append(claim)
         # claimed first, checked second: a run that finished before our claim has its files
-        if any((folder / f"{run}{suffix}").exists() for suffix in RUN_SUFFIXES):
+        if any((folder / f"{run}{suffix}").exists() for suffix in ("", *RUN_SUFFIXES)):
             break
     else:
         return claimed
