@@ -1,4 +1,5 @@
-"""The ``mirta`` command: demo PBX, notebook listing, headless runs, reports, JupyterLab, regen.
+"""The ``mirta`` command: demo PBX, notebook listing, headless runs, reports, JupyterLab, regen,
+the runbook journal.
 
 Exit status: 0 success, 1 a notebook cell failed (the message names the cell), 2 bad input
 (unknown or badly typed parameter, missing notebook, bad settings).
@@ -424,6 +425,51 @@ def regen(
             _say(f"ok {display_path(result.notebook)} ({state})")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command(cls=_PlainCommand)
+def journal(
+    run_id: Annotated[
+        str | None,
+        typer.Argument(metavar="RUN_ID", help="Show this run (default: list the runs)."),
+    ] = None,
+    page: Annotated[
+        int | None, typer.Option("--page", metavar="N", help="Only runs of page N.")
+    ] = None,
+    last: Annotated[
+        int | None, typer.Option("--last", metavar="N", help="Only the last N.")
+    ] = None,
+    reports: ReportsOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the runbook journal (run id, when, page, mode, targets, changed files, failed), or
+    show one run. A run id is what mode="rollback" takes as run_id.
+
+    \b
+    Examples:
+      mirta journal --last 10
+      mirta journal --page 16
+      mirta journal 20261102-083000.123456-9f3a1c
+    """
+    from mirtalib.runbook.journal import entries, entry_line, entry_text, find_entry
+
+    folder = _reports_dir(reports) / "journal"
+    try:
+        if run_id:
+            entry = find_entry(run_id, folder)
+            _say(json.dumps(entry, indent=1) if as_json else entry_text(entry))
+            return
+        if last is not None and last < 1:
+            raise ParameterError(f"--last {last}: give a number of runs from 1")
+        found = entries(folder, page=page, last=last)
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        _say(json.dumps(found, indent=1))
+    elif not found:
+        _say(f"no journal entries in {folder}")
+    for entry in [] if as_json else found:
+        _say(entry_line(entry))
 
 
 @app.command(

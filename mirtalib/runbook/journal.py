@@ -183,3 +183,56 @@ def changed_files(entry: dict[str, Any]) -> list[str]:
             if step.get("status") in ("changed", "restored") and step.get("file"):
                 out.append(f"{node.get('node')}:{step['file']['path']}")
     return out
+
+
+def entry_line(entry: dict[str, Any]) -> str:
+    """One line of ``mirta journal``: run id, when, page, mode, targets, changed files, failed."""
+    mode = f"rehearsal-{entry.get('mode')}" if entry.get("rehearsal") else str(entry.get("mode"))
+    changed = changed_files(entry)
+    files = ", ".join(changed[:3]) + (f" (+{len(changed) - 3})" if len(changed) > 3 else "")
+    return "  ".join(
+        [
+            str(entry.get("run_id") or Path(entry["path"]).stem),
+            str(entry.get("when", "")),
+            f"p{int(entry.get('page', 0)):02d}",
+            f"{mode:<16}",
+            ",".join(entry.get("targets", [])),
+            f"changed: {files or '-'}",
+            "FAILED" if entry.get("failed") else "ok",
+        ]
+    )
+
+
+def entry_text(entry: dict[str, Any]) -> str:
+    """``mirta journal RUN_ID``: the entry node by node (steps, files with hashes and backups)."""
+    out = [
+        f"run {entry.get('run_id')}: {entry.get('mode')} of page {entry.get('page')} "
+        f"({entry.get('title', '')}) at {entry.get('when')} by {entry.get('who')}"
+        + (" [rehearsal on replays]" if entry.get("rehearsal") else ""),
+        f"targets: {', '.join(entry.get('targets', []))}; failed: {bool(entry.get('failed'))}",
+    ]
+    if entry.get("rolls_back"):
+        out.append(f"rolls back run {entry['rolls_back']}")
+    if entry.get("backup_dir"):
+        out.append(f"backups: {entry['backup_dir']}/{entry.get('run_id')}/ on each node")
+    out.append(f"entry: {entry['path']}")
+    for node in entry.get("nodes", []):
+        out.append("")
+        out.append(f"== {node.get('node')} ({node.get('target')})")
+        if node.get("skipped"):
+            out.append(f"   not run: {node['skipped']}")
+        if node.get("error"):
+            out.append(f"   ERROR: {node['error']}")
+        for step in node.get("steps", []) + node.get("verify", []):
+            if step.get("status") in ("to do", "not run") and not step.get("file"):
+                continue
+            out.append(f"   {step.get('status', ''):<13} {step.get('title', '')}")
+            f = step.get("file")
+            if f and step.get("status") in ("changed", "restored", "failed"):
+                before, after = f.get("before_sha256"), f.get("after_sha256")
+                out.append(
+                    f"      {f['path']}: sha256 {(before or 'missing')[:12]} -> "
+                    f"{(after or 'missing')[:12]}"
+                    + (f", backup {f['backup']}" if f.get("backup") else "")
+                )
+    return "\n".join(out)
