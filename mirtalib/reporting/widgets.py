@@ -53,13 +53,19 @@ class AnalyticsForm:
         values: the current values of the fields to show (only those the notebook has, among
             start, end, tenants, source).
         reports_dir: where runs go (default: MIRTA_REPORTS or ./reports).
+        fixed: other parameters every run of the form gets (``{"export_dir": ""}``), as text.
     """
 
     def __init__(
-        self, notebook: str, values: Mapping[str, Any], reports_dir: Path | None = None
+        self,
+        notebook: str,
+        values: Mapping[str, Any],
+        reports_dir: Path | None = None,
+        fixed: Mapping[str, str] | None = None,
     ) -> None:
         self.notebook = notebook
         self.reports_dir = reports_dir
+        self.fixed = dict(fixed or {})
         self.fields = {
             name: w.Text(value=str(values[name]), description=name, style=_STYLE)
             for name in FORM_FIELDS
@@ -92,7 +98,7 @@ class AnalyticsForm:
         """The values, checked as a headless run checks them (names, types, ISO dates)."""
         from mirtalib.nbrun.runner import collect_parameters
 
-        pairs = list(self.values().items())
+        pairs = list({**self.fixed, **self.values()}.items())
         collect_parameters(notebook_source(self.notebook), [], pairs)
         return dict(pairs)
 
@@ -124,7 +130,7 @@ class AnalyticsForm:
         finally:
             self.run_button.disabled = False
         self.result = result
-        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        shown = ", ".join(f"{k}={v}" for k, v in values.items() if k in self.fields)
         if result.ok:
             self.status.value = html.escape(f"ran with {shown}; report: {result.html.name}")
         else:
