@@ -22,6 +22,7 @@ EXPECTED = {
     "ee_extensionevents",
     "rm_recordingmetadatas",
     "tr_transcripts",
+    "queue_log",
 }
 
 
