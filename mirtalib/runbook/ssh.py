@@ -186,10 +186,13 @@ class SSHTarget(Target):
                 out += chan.recv(65536)
             elif chan.recv_stderr_ready():
                 err += chan.recv_stderr(65536)
-            elif chan.status_event.is_set() and (chan.eof_received or chan.closed):
+            elif chan.status_event.is_set() and chan.eof_received:
                 break  # the server sent everything (EOF) and the exit status
+            elif chan.closed and chan.exit_status != -1:
+                break  # an exit status, then closed without EOF
             elif chan.closed or not transport.is_active():
-                # closed without an exit status: the server, its session or the network died
+                # closed (paramiko then sets status_event too) without EOF or exit status:
+                # the server, its session or the network died
                 chan.close()
                 raise TargetError(
                     f"{self.name}: the SSH connection to {self.spec} closed during a command "
@@ -218,7 +221,8 @@ class SSHTarget(Target):
         if at < 0:
             if timed_out:
                 return code, out, err
-            said = err.decode("utf-8", "replace").strip() or f"exit {code}"
+            lines = [ln.strip() for ln in err.decode("utf-8", "replace").splitlines()]
+            said = "; ".join(ln for ln in lines if ln) or f"exit {code}"
             raise TargetError(f"{self.name}: sudo refused for {self.user} on {self.spec}: {said}")
         return code, out, err[at + len(mark) :]
 
