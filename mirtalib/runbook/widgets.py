@@ -95,6 +95,8 @@ class RunbookUI:
         )
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML()
+        self.nodes = w.HTML()  # rolling apply / rollback: one line per node and its state
+        self._node_states: dict[str, str] = {}
         self.output = w.HTML()
         self.checklist = w.VBox()
         self._planned_for: tuple | None = None
@@ -123,6 +125,7 @@ class RunbookUI:
                 ),
                 w.HBox([self.side_by_side, self.progress]),
                 self.status,
+                self.nodes,
                 self.output,
                 w.HTML("<h4>Checklist (by hand)</h4>"),
                 self.checklist,
@@ -155,7 +158,12 @@ class RunbookUI:
             k: self.rb.values[k] for k in values
         }:
             new = self.rb.definition.open(
-                self.targets.value, clock=self.rb.clock, journal=self.rb.journal, **values
+                self.targets.value,
+                clock=self.rb.clock,
+                journal=self.rb.journal,
+                serial=self.rb.serial,
+                backup_dir=self.rb.backup_dir,
+                **values,
             )
             self.rb.close()
             self.rb = new
@@ -171,6 +179,17 @@ class RunbookUI:
         self.progress.max = max(total, 1)
         self.progress.value = n
         self.status.value = html.escape(f"{node}: step {res.index} {res.title}: {res.status}")
+
+    def _on_node(self, node: str, n: int, total: int, state: str) -> None:
+        """Rolling progress: each node's state (waiting, applying, verifying, its outcome)."""
+        if n == 1 and state in ("applying", "rolling back"):
+            self._node_states = {}
+        self._node_states[node] = state
+        rows = "".join(
+            f"<li>{i}/{total} {html.escape(name)}: <b>{html.escape(s)}</b></li>"
+            for i, (name, s) in enumerate(self._node_states.items(), 1)
+        )
+        self.nodes.value = f"<ul>{rows}</ul>"
 
     def _show(self, report: RunReport) -> None:
         text = (
@@ -197,7 +216,7 @@ class RunbookUI:
         """Apply, only after a plan of the same values and the review tick."""
         if self._planned_for != self._key() or not self.reviewed.value:
             raise MirtaError("run Plan with these values and tick 'I reviewed the plan' first")
-        report = self.rb.apply(confirm=True, on_step=self._on_step)
+        report = self.rb.apply(confirm=True, on_step=self._on_step, on_node=self._on_node)
         self.reviewed.value = False
         self._planned_for = None
         self.rollback_button.disabled = not any(n.changed for n in report.nodes)
@@ -214,7 +233,7 @@ class RunbookUI:
 
     def do_rollback(self) -> RunReport:
         """Put back what the last apply changed."""
-        report = self.rb.rollback(confirm=True)
+        report = self.rb.rollback(confirm=True, on_step=self._on_step, on_node=self._on_node)
         self.rollback_button.disabled = True
         self._show(report)
         return report

@@ -42,8 +42,14 @@ def test_plan_review_apply_rollback(ui):
     assert "APPLY" in ui.output.value and "CHANGED" in ui.output.value
     assert ui.rb.targets[0].read_text("/etc/sysctl.conf").endswith("tcp_tw_reuse = 1\n")
     assert ui.apply_button.disabled and not ui.rollback_button.disabled
+    # progress per node: srv01 applied and verified before srv02 started
+    assert (
+        ui.nodes.value
+        == "<ul><li>1/2 srv01: <b>changed</b></li><li>2/2 srv02: <b>changed</b></li></ul>"
+    )
     ui.rollback_button.click()
     assert "RESTORED" in ui.output.value
+    assert "2/2 srv02: <b>restored</b>" in ui.nodes.value
     assert "tcp_fin_timeout" not in ui.rb.targets[0].read_text("/etc/sysctl.conf")
 
 
