@@ -67,7 +67,10 @@ def test_apply_verify_rollback_on_replay(rb):
     for node in (0, 1):
         steps = _steps(applied, node)
         assert steps["sysctl-file"].status is Status.CHANGED
-        assert steps["sysctl-file"].file.backup == "/etc/sysctl.conf.20261102-093000.mirta-bak"
+        backup = steps["sysctl-file"].file.backup
+        assert backup == f"{rb.backup_dir}/{applied.run_id}/etc/sysctl.conf"
+        assert applied.run_id.startswith("20261102-093000.000000-rp")  # replay: a counter
+        assert rb.targets[node].read_bytes(backup) is not None  # the replay keeps it too
         assert steps["sysctl-load"].status is Status.CHANGED
     assert (
         rb.targets[1]
@@ -102,8 +105,13 @@ def test_verify_before_apply_fails_with_reasons(rb):
 def test_rehearsal_leaves_the_runbook_untouched(rb, tmp_path):
     result = rehearse(rb)
     names = sorted(p.name for p in (tmp_path / "journal").iterdir())
-    assert names[0] == "20261102-093000-p16-rehearsal-apply-2.json"
-    assert len(names) == 4 and all("rehearsal" in n for n in names)
+    assert len(names) == 4 and all("-p16-rehearsal-" in n for n in names)
+    assert sorted(n.rsplit("-", 1)[1] for n in names) == [
+        "apply.json",
+        "apply.json",
+        "rollback.json",
+        "verify.json",
+    ]
     assert result.idempotent
     assert "second apply on srv02: 0 changed (idempotent)" in result.text()
     assert rb.targets[0].read_text("/etc/sysctl.conf").count("tcp_fin_timeout") == 0
