@@ -165,7 +165,7 @@ def compare_reports(
     rows = []
     for metric, unit, how in HEADLINE:
         a, b = now[metric], before[metric]
-        change = a - b
+        change = a - b if before["calls"] else np.nan  # nothing before: no change to give
         pct = _relative(a, b) if how == "relative" else np.nan
         rows.append((metric, unit, a, b, change, pct))
     headline = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)

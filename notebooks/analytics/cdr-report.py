@@ -236,6 +236,31 @@ if report.legs is not None and len(serious):
     display(html_table(legs[cols], caption=f"call {first_call}: {len(legs)} leg(s)"))
 
 # %% [markdown]
+# ## Call search
+# Any call of the period by number (caller, dialed, answered), extension (`100-ACME`, or `100`
+# in any tenant), outcome, duration (seconds, ringing included) and time, newest first, a page
+# at a time; opening a call shows its legs and, where the recording audit knows them, its
+# recordings. Below: the busy calls of the period; in JupyterLab the form searches any.
+
+# %%
+from mirtalib.cdr.search import CallSearch, coverage_for
+
+search = None
+if report.calls is not None:
+    search = CallSearch(report, coverage_for(start, end, tenants) if not source else None)
+    busy = search.find(disposition="BUSY", page_size=10)
+    display(html_table(busy.rows, caption=busy.describe()))
+else:
+    print("call search: the sql engine keeps the calls in the database; use engine='pandas'")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from mirtalib.reporting.widgets import CallSearchUI
+
+if search is not None:
+    display(CallSearchUI(search).widget)
+
+# %% [markdown]
 # ## Export and per-tenant reports
 # Every table (and the findings with their call ids) as CSV files and one XLSX workbook; then one
 # HTML page per tenant, mailed to that tenant's recipients when `smtp_host` and `mail_to` are set
@@ -262,3 +287,14 @@ if smtp_host and mail_to and pages_dir:
         print(f"{sent['tenant']}: sent to {sent['to']}")
 else:
     print("mail: not configured (set smtp_host and mail_to)")
+
+# %% [markdown]
+# ## Run again for another period
+# In JupyterLab: change the period, tenants or source and press **Run**: the report runs again
+# with them (like `mirta run`, into the reports folder) and shows its results below the form.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from mirtalib.reporting.widgets import analytics_form
+
+analytics_form("cdr-report", start=start, end=end, tenants=tenants, source=source)

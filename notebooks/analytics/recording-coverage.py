@@ -145,3 +145,14 @@ from mirtalib.recording.report import export
 if exports:
     for name in export(result.audit, exports):
         print("written:", name)
+
+# %% [markdown]
+# ## Run again for another period
+# In JupyterLab: change the period or the tenants and press **Run**: the notebook runs again
+# with them (like `mirta run`, into the reports folder) and shows its results below the form.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from mirtalib.reporting.widgets import analytics_form
+
+analytics_form("recording-coverage", start=start, end=end, tenants=tenants)

@@ -88,6 +88,8 @@ def test_previous_period_without_calls_is_said(month):
     assert np.isnan(row["asr_change"])  # no ASR before: no change in points either
     h = cmp.headline.set_index("metric")
     assert h.loc["calls", "previous"] == 0 and np.isnan(h.loc["calls", "change_pct"])
+    assert h["change"].isna().all()
+    assert cmp.headline_text().set_index("figure").loc["calls", "change"] == "-"
 
 
 def test_open_period_cannot_be_compared():
