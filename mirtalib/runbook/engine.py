@@ -16,6 +16,10 @@ Rules the engine enforces (the page module only declares):
   command's ``undo``, go into the journal.
 * verify: only the checks (pass / warn / fail with reason and evidence) and the manual
   verification items.
+* fleet (``mirta fleet``, :mod:`mirtalib.fleet`): the checks of every phase and the read-only
+  commands, nothing else. Read-only by construction: a step list holding a changing step (a
+  command whose risk is not read-only, a file change) is refused whole (:class:`FleetRefused`)
+  before anything runs.
 * rollback (:func:`rollback_node`, from the report of an apply or its journal entry): refused
   (:class:`~mirtalib.runbook.results.RollbackRefused`, nothing restored) when a changed file's
   current SHA-256 is neither what the apply wrote nor what it found (someone changed it since);
@@ -52,7 +56,25 @@ from mirtalib.secrets import MASK, scrub
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int, StepResult], None]
-MODES = ("plan", "apply", "verify")
+MODES = ("plan", "apply", "verify", "fleet")
+
+
+class FleetRefused(MirtaError):
+    """Fleet mode was given a step that can change something (nothing ran)."""
+
+
+def refuse_changes(steps: Sequence[Step], where: str) -> None:
+    """Raise :class:`FleetRefused` naming every step of ``steps`` that can change something: a
+    :class:`Command` whose risk is not read-only, a :class:`FileChange`."""
+    bad = [
+        f"{s.id} ({'file change' if isinstance(s, FileChange) else f'command, risk {s.risk}'})"
+        for s in steps
+        if isinstance(s, FileChange) or (isinstance(s, Command) and s.risk is not Risk.READ_ONLY)
+    ]
+    if bad:
+        raise FleetRefused(
+            f"fleet mode on {where} only reads; refused (nothing ran): {', '.join(bad)}"
+        )
 
 
 def unified_diff(before: str | None, after: str, path: str, node: str) -> str:
@@ -251,6 +273,8 @@ class _NodeRun:
 
     # -- driver ------------------------------------------------------------------------------
     def wanted(self, step: Step) -> bool:
+        if self.mode == "fleet":
+            return isinstance(step, (Check, Command))  # read-only: run_node refused the rest
         if self.mode != "verify":
             return True
         return isinstance(step, Check) or (
@@ -262,7 +286,8 @@ class _NodeRun:
         if self.stopped is not None:
             res.reason = f"stopped after step {self.stopped.index} failed"
             return res
-        if isinstance(step, Check) and self.mode != "verify" and step.phase is not Phase.BEFORE:
+        later = self.mode not in ("verify", "fleet") and step.phase is not Phase.BEFORE
+        if isinstance(step, Check) and later:
             res.reason = "checked in verify mode"  # render.LATER
             return res
         handler = {
@@ -304,6 +329,8 @@ def run_node(
     """Run ``steps`` on one target; returns the report and the first library error, if any."""
     if mode not in MODES:
         raise MirtaError(f"mode {mode!r} is not one of {MODES}")
+    if mode == "fleet":
+        refuse_changes(steps, target.name)
     run = _NodeRun(mode, target, run_id, backup_dir, on_step)
     return run.execute(steps), run.exception
 
