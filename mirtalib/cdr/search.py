@@ -45,7 +45,7 @@ RESULT_COLUMNS = [
     "billable",
     "legs",
 ]
-LEG_COLUMNS = [
+LEG_VIEW_COLUMNS = [
     "start",
     "answer",
     "end",
@@ -204,13 +204,13 @@ class CallSearch:
         return search_calls(self.calls, **filters)
 
     def legs(self, call_id: str) -> pd.DataFrame:
-        """The call's legs (:data:`LEG_COLUMNS`, in start order), as the PBX wrote them."""
+        """The call's legs (:data:`LEG_VIEW_COLUMNS`, in start order), as the PBX wrote them."""
         if self._legs is None:
             self._legs = annotate_legs(self.report.legs, self.report.params.timezone)
         legs = self._legs[self._legs["call_id"] == call_id]
         if legs.empty:
             raise ParameterError(f"call_id: no call {call_id!r} in this report")
-        cols = [c for c in LEG_COLUMNS if c in legs]
+        cols = [c for c in LEG_VIEW_COLUMNS if c in legs]
         return legs.sort_values(["start", "uniqueid"])[cols].reset_index(drop=True)
 
     def coverage(self):
