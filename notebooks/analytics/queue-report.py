@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 source: str = ""  # empty: the queue_log table of MIRTA_DB_URL (demo: the demo PBX); env:NAME (DB URL in that env var); or queue_log file(s)/glob
-cdr_source: str = ""  # CDR of the cross-check: empty = the queue log's database; Master.csv path/glob; "-" = none
+cdr_source: str = ""  # CDR of the cross-check: empty: the queue log's database; Master.csv path/glob; "-": none
 start: str = "2026-10-01"  # first day of the period, ISO date (PBX-local time)
 end: str = "2026-11-01"  # end of the period (exclusive), ISO date
 tenants: str = "all"  # all, or tenant codes separated by commas
