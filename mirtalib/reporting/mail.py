@@ -135,7 +135,8 @@ def send_reports(
             msg["To"] = ", ".join(to)
             msg["Date"] = formatdate(localtime=False)
             msg["Message-ID"] = make_msgid(domain=settings.sender.split("@")[-1])
-            msg.set_content(f"The CDR report of tenant {tenant} is attached as HTML.")
+            title = subject.format(tenant="").strip() or "report"
+            msg.set_content(f"The {title} of tenant {tenant} is attached as HTML.")
             html = Path(path).read_text(encoding="utf-8")
             msg.add_alternative(html, subtype="html")
             try:

@@ -31,7 +31,7 @@ tenants: str = "all"  # all, or tenant codes separated by commas
 timezone: str = "Europe/Rome"  # time zone of the PBX (queue_log files hold epoch seconds)
 sl_seconds: int = 20  # service level: share of offered calls answered within this many seconds
 wait_bin_s: int = 10  # width (s) of the bins of the wait-time chart
-html_dir: str = "../../reports/queue-report"  # one HTML page per tenant goes here; empty: none
+html_dir: str = "auto"  # one HTML page per tenant; auto: the run's folder (tenants/); empty: none
 mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
 smtp_host: str = ""  # SMTP relay host (empty: no mail)
 smtp_port: int = 587  # SMTP relay port (587 STARTTLS, 465 SSL)
@@ -47,6 +47,7 @@ from mirtalib.cdr.report import as_text
 from mirtalib.queues.plots import plot_abandon_curve, plot_offered_answered, plot_wait_histogram
 from mirtalib.queues.report import QueueReportParams, build_queue_report, readable
 from mirtalib.reporting.charts import show
+from mirtalib.runfiles import TENANTS, output_dir
 
 pd.set_option("display.width", 200)
 params = QueueReportParams(source=source, cdr_source=cdr_source, start=start, end=end, tenants=tenants,
@@ -145,10 +146,11 @@ print(as_text(T["cross_check"]) if len(T["cross_check"]) else "no queue call on 
 
 # %%
 pages = {}
-if html_dir:
+pages_dir = output_dir(html_dir, "queue-report", TENANTS)
+if pages_dir:
     from mirtalib.queues.report import write_tenant_reports
 
-    pages = write_tenant_reports(report, html_dir)
+    pages = write_tenant_reports(report, pages_dir)
     print("tenant pages:", ", ".join(p.name for p in pages.values()))
 
 # %%
