@@ -451,23 +451,24 @@ def journal(
       mirta journal --page 16
       mirta journal 20261102-083000.123456-9f3a1c
     """
-    from mirtalib.runbook.journal import entries, entry_line, entry_text, find_entry
+    from mirtalib.runbook.journal import entries, entry_line, entry_text, find_entry, journal_dirs
 
-    folder = _reports_dir(reports) / "journal"
+    root = _reports_dir(reports)
+    folders = journal_dirs(root)
     try:
         if run_id:
-            entry = find_entry(run_id, folder)
+            entry = find_entry(run_id, folders)
             _say(json.dumps(entry, indent=1) if as_json else entry_text(entry))
             return
         if last is not None and last < 1:
             raise ParameterError(f"--last {last}: give a number of runs from 1")
-        found = entries(folder, page=page, last=last)
+        found = entries(folders, page=page, last=last)
     except MirtaError as exc:
         raise _fail(exc) from None
     if as_json:
         _say(json.dumps(found, indent=1))
     elif not found:
-        _say(f"no journal entries in {folder}")
+        _say(f"no journal entries under {root}")
     for entry in [] if as_json else found:
         _say(entry_line(entry))
 

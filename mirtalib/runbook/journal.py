@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 import socket
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,28 @@ def journal_dir(settings: Settings | None = None) -> Path:
     if here is not None and settings is None:
         return here / JOURNAL
     return (settings or Settings.load()).reports_dir / "journal"
+
+
+def journal_dirs(reports: Path | None = None) -> list[Path]:
+    """Every journal folder under the reports folder: ``<reports>/journal`` (JupyterLab and
+    library runs) and each headless run's ``<reports>/<notebook>/<run>/journal``, plus the
+    running headless run's own; what :func:`entries` and :func:`find_entry` search."""
+    root = reports or Settings.load().reports_dir
+    found = [root / "journal", *sorted(root.glob("*/*/journal"))]
+    here = run_dir()
+    if here is not None and reports is None:
+        found.append(here / JOURNAL)
+    out: list[Path] = []
+    for folder in found:
+        if folder.is_dir() and folder.resolve() not in {f.resolve() for f in out}:
+            out.append(folder)
+    return out
+
+
+def _folders(where: Path | Sequence[Path] | None) -> list[Path]:
+    if where is None:
+        return journal_dirs()
+    return [Path(where)] if isinstance(where, str | Path) else [Path(p) for p in where]
 
 
 def _clean(value: Any) -> Any:
@@ -145,14 +168,15 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def entries(
-    folder: Path | None = None, *, page: int | None = None, last: int | None = None
+    where: Path | Sequence[Path] | None = None,
+    *,
+    page: int | None = None,
+    last: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Journal entries, oldest first (optionally of one page, only the ``last`` N)."""
-    folder = folder or journal_dir()
-    if not folder.is_dir():
-        return []
+    """Journal entries of a folder or folders (default :func:`journal_dirs`), oldest first
+    (optionally of one page, only the ``last`` N)."""
     found = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(p for f in _folders(where) for p in f.glob("*.json")):
         data = _read(path)
         if data is None or (page is not None and data.get("page") != page):
             continue
@@ -161,16 +185,18 @@ def entries(
     return found[-last:] if last else found
 
 
-def find_entry(run_id: str, folder: Path | None = None) -> dict[str, Any]:
-    """The journal entry of ``run_id`` (an apply when the id names several entries)."""
+def find_entry(run_id: str, where: Path | Sequence[Path] | None = None) -> dict[str, Any]:
+    """The journal entry of ``run_id`` in a folder or folders (default :func:`journal_dirs`;
+    an apply when the id names several entries)."""
     run_id = check_run_id(run_id)
     if not run_id:
         raise ParameterError("no run id given (`mirta journal` lists them)")
-    folder = folder or journal_dir()
-    hits = [e for p in sorted(folder.glob(f"{run_id}-p*.json")) if (e := _read(p)) is not None]
-    hits = [e for e in hits if e.get("run_id") == run_id]
+    folders = _folders(where)
+    paths = sorted(p for f in folders for p in f.glob(f"{run_id}-p*.json"))
+    hits = [e for p in paths if (e := _read(p)) is not None and e.get("run_id") == run_id]
     if not hits:
-        raise ParameterError(f"run {run_id} is not in the journal {folder}")
+        named = ", ".join(str(f) for f in folders) or "(no journal folder yet)"
+        raise ParameterError(f"run {run_id} is not in the journal ({named})")
     hits.sort(key=lambda e: (e.get("mode") != "apply", bool(e.get("rehearsal"))))
     return hits[0]
 

@@ -33,6 +33,7 @@ from mirtalib.runbook.journal import (
     check_run_id,
     find_entry,
     journal_dir,
+    journal_dirs,
     new_run_id,
     write_journal,
 )
@@ -50,6 +51,10 @@ StepBuilder = Callable[[dict[str, Any]], list[Step]]
 #: then the node's outcome (changed, unchanged, failed, not run)
 NodeCallback = Callable[[str, int, int, str], None]
 MAX_SERIAL = 1000
+#: The roles a node can have in a fleet inventory (``mirta fleet``), and so a page can apply to:
+#: ``pbx`` an Asterisk/MiRTA node, ``db`` a MiRTA database server, ``opensips`` the OpenSIPS
+#: front (Teams), ``ftp`` the FTPS store of recordings, ``dahdi`` a node with a DAHDI card.
+ROLES = ("pbx", "db", "opensips", "ftp", "dahdi")
 
 
 def _serial(value: Any) -> int:
@@ -107,6 +112,8 @@ class RunbookDef:
         verification: the page's manual verification items.
         tenant_param: name of the parameter holding the tenant code (tenant scope).
         demo_targets: the notebook's default ``targets``: the demo nodes the page runs on.
+        roles: the node roles (:data:`ROLES`) the page applies to; ``mirta fleet`` runs its
+            checks on a node having one of them and says "n/a" elsewhere.
     """
 
     page: int
@@ -119,6 +126,14 @@ class RunbookDef:
     tenant_param: str | None = None
     summary: str = ""
     demo_targets: str = "replay:srv01"
+    roles: tuple[str, ...] = ("pbx",)
+
+    def __post_init__(self) -> None:
+        bad = [r for r in self.roles if r not in ROLES]
+        if not self.roles or bad or isinstance(self.roles, str):
+            raise ParameterError(
+                f"page {self.page}: roles {self.roles!r} must be a tuple of {', '.join(ROLES)}"
+            )
 
     def validate(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Validate parameter values (defaults fill the gaps)."""
@@ -410,7 +425,8 @@ class Runbook:
                     "the apply (run_id=..., `mirta journal` lists them)"
                 )
             return self.last_apply
-        entry = find_entry(check_run_id(run_id), Path(self.journal) if self.journal else None)
+        where = [Path(self.journal), *journal_dirs()] if self.journal else journal_dirs()
+        entry = find_entry(check_run_id(run_id), where)
         if entry.get("mode") != "apply":
             raise ParameterError(f"run {run_id} was a {entry.get('mode')}, not an apply")
         if entry.get("rehearsal"):

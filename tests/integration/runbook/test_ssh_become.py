@@ -35,7 +35,7 @@ def login(tmp_path_factory):
     except KeyError:
         existed = False
         subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], check=True)
-    password = secrets.token_urlsafe(16)
+    password = "Pw!" + secrets.token_urlsafe(16)  # never an environment variable name
     subprocess.run(["chpasswd"], input=f"{USER}:{password}\n", text=True, check=True)
     RULE.write_text(f"{USER} ALL=(root) ALL\n")
     os.chmod(RULE, 0o440)
