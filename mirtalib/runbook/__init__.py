@@ -14,14 +14,18 @@ Four kinds of step (:mod:`mirtalib.runbook.model`):
   the evidence (expectations in :mod:`mirtalib.runbook.checks`).
 
 Targets (:func:`open_target`): ``local``, ``ssh://user@host[:port]`` (paramiko, keys or agent, host
-key checking on) and ``replay:NAME`` (recorded demo server, see :mod:`mirtalib.runbook.replay`).
-Several targets (``replay:srv01,replay:srv02``) run in parallel and report per node.
+key checking on; ``become`` with sudo for a non-root login) and ``replay:NAME`` (recorded demo
+server, see :mod:`mirtalib.runbook.replay`). With several targets (``replay:srv01,replay:srv02``)
+plan and verify run in parallel; apply is rolling (``serial`` nodes at a time, each verified
+before the next; the first failed node stops the run) and reports per node.
 
 Modes: ``plan`` (default; renders and diffs every file, lists every command with its risk, runs only
-read-only commands: no side effect), ``apply`` (refused without ``confirm=True``; backup, atomic
-write keeping mode and owner, the program's own validator, stop at the first failure, ``rollback``),
-``verify`` (the checks as a pass/fail table plus the page's manual verification list). Every run is
-journaled in ``reports/journal`` (:mod:`mirtalib.runbook.journal`). The frame shared by every page
+read-only commands: no side effect), ``apply`` (refused without ``confirm=True``; backup into
+``/var/backups/mirta-ops/<run id>/``, atomic write keeping mode and owner, the program's own
+validator, stop at the first failure), ``verify`` (the checks as a pass/fail table plus the page's
+manual verification list), ``rollback`` (the session's last apply, or any apply by its
+``run_id``; refused for a file changed since). Every run has a run id and is journaled
+(:mod:`mirtalib.runbook.journal`, ``mirta journal``). The frame shared by every page
 (before starting / implementation / current verification) is added by the engine
 (:mod:`mirtalib.runbook.frame`).
 
@@ -75,6 +79,7 @@ from mirtalib.runbook.results import (
     ApplyFailed,
     NodeReport,
     PlanFailed,
+    RollbackRefused,
     RunReport,
     Status,
     StepResult,
@@ -92,10 +97,11 @@ __all__ = [
     "LocalTarget",
     "Manual",
     "NodeReport",
-    "PlanFailed",
     "Param",
     "Phase",
+    "PlanFailed",
     "Risk",
+    "RollbackRefused",
     "RunReport",
     "Runbook",
     "RunbookDef",
