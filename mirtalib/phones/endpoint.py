@@ -208,19 +208,28 @@ def settings_on_nodes(
 
     Returns:
         node name -> a Series of the values, or the reason they cannot be read there (the node's
-        Asterisk has no such command, e.g. ``sip show peer`` without chan_sip on Asterisk 21+).
+        Asterisk has no such command, e.g. ``sip show peer`` without chan_sip on Asterisk 21+;
+        Asterisk is not installed; its answer is not understood).
     """
     from mirtalib.asterisk.ami import CommandNotFound
+    from mirtalib.runbook.checks import missing_program
     from mirtalib.runbooks.cli_answers import chan_sip_missing
 
     out: dict[str, pd.Series | str] = {}
     for target in targets:
-        text = target.run(show_command(extension, tech)).stdout
+        answer = target.run(show_command(extension, tech))
+        missing = missing_program(answer, target.name)
+        if missing:  # not an Asterisk node: the reason, as the plan's finding says
+            out[target.name] = f"cannot read {extension}'s settings: {missing}"
+            continue
         try:
-            found = parse_settings(text, extension, tech)
+            found = parse_settings(answer.stdout, extension, tech)
         except CommandNotFound as err:
             what = f"cannot read {extension}'s settings ({err.answer.strip()})"
             out[target.name] = chan_sip_missing(what) if tech == "sip" else what
+            continue
+        except ParseError as err:
+            out[target.name] = f"cannot read {extension}'s settings: {err}"
             continue
         if keys is None:
             values = found.as_dict()

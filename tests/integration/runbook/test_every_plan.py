@@ -58,3 +58,15 @@ def test_database_steps_say_no_database_and_show_no_demo_value(outcomes, page, s
     for demo_value in ("10.20.0.11", "no_id", "queue ID", "ACME", "DEVEL"):
         assert demo_value not in shown, (page, demo_value)
     assert "Admin/PBX Nodes row(s) to change" not in report.text()
+
+
+def test_notebook_settings_table_on_a_host_without_asterisk(sshd, monkeypatch):
+    """Pages 32/44's notebook table names why a node cannot answer (no ParseError)."""
+    from mirtalib.phones.endpoint import settings_on_nodes
+
+    target = open_target(sshd.url, **sshd.options)
+    try:
+        found = settings_on_nodes([target], "104-DEVEL", "pjsip")
+    finally:
+        target.close()
+    assert found[target.name].startswith("cannot read 104-DEVEL's settings: asterisk is not")
