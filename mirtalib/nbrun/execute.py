@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 ERROR_TAG = "papermill-error-cell-tag"  # papermill's own marker: removed again on the next run
 INJECTED_TAG = "injected-parameters"
+#: cells only meaningful in JupyterLab (a form, its heading): left out of the HTML report
+LAB_ONLY_TAG = "lab-only"
 RAISES_TAG = "raises-exception"  # nbclient goes on after such a cell and nbval expects its error
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -304,7 +306,7 @@ def report_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     cells = []
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
-        if INJECTED_TAG in tags:
+        if INJECTED_TAG in tags or LAB_ONLY_TAG in tags:
             continue
         if cell.cell_type == "markdown":
             lines = cell.source.splitlines()

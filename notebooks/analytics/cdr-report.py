@@ -288,12 +288,12 @@ if smtp_host and mail_to and pages_dir:
 else:
     print("mail: not configured (set smtp_host and mail_to)")
 
-# %% [markdown]
+# %% [markdown] tags=["lab-only"]
 # ## Run again for another period
 # In JupyterLab: change the period, tenants or source and press **Run**: the report runs again
 # with them (like `mirta run`, into the reports folder) and shows its results below the form.
 
-# %%
+# %% tags=["lab-only"]
 # NBVAL_IGNORE_OUTPUT
 from mirtalib.reporting.widgets import analytics_form
 

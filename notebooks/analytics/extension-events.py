@@ -164,12 +164,12 @@ channels = build_timeline(ami[ami["kind"] == "channel"], day_end)  # one timelin
 diff = busy_disagreement(run.timeline, channels, logs_day, day_end)
 html_table(diff[(diff["only_a_s"] > 60) | (diff["only_b_s"] > 60)], max_rows=None)
 
-# %% [markdown]
+# %% [markdown] tags=["lab-only"]
 # ## Run again for another period
 # In JupyterLab: change the period or the tenants and press **Run**: the notebook runs again
 # with them (like `mirta run`, into the reports folder) and shows its results below the form.
 
-# %%
+# %% tags=["lab-only"]
 # NBVAL_IGNORE_OUTPUT
 from mirtalib.reporting.widgets import analytics_form
 

@@ -146,12 +146,12 @@ if exports:
     for name in export(result.audit, exports):
         print("written:", name)
 
-# %% [markdown]
+# %% [markdown] tags=["lab-only"]
 # ## Run again for another period
 # In JupyterLab: change the period or the tenants and press **Run**: the notebook runs again
 # with them (like `mirta run`, into the reports folder) and shows its results below the form.
 
-# %%
+# %% tags=["lab-only"]
 # NBVAL_IGNORE_OUTPUT
 from mirtalib.reporting.widgets import analytics_form
 

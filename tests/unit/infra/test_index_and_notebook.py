@@ -183,3 +183,19 @@ def test_cell_tagged_raises_exception_is_expected():
     assert find_failure(_executed(shown)) is None
     failure = find_failure(_executed(shown, later))
     assert failure is not None and failure.number == 2
+
+
+def test_report_leaves_out_lab_only_cells_and_injected_parameters():
+    from mirtalib.nbrun.execute import LAB_ONLY_TAG, report_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_markdown_cell("## Run again", metadata={"tags": [LAB_ONLY_TAG]}),
+        nbformat.v4.new_code_cell("form()", metadata={"tags": [LAB_ONLY_TAG]}),
+        nbformat.v4.new_markdown_cell("## Figures"),
+    ]
+    kept = report_notebook(nb)
+    assert [c.source for c in kept.cells] == ["# Title", "## Figures"]
+    assert len(nb.cells) == 5  # the notebook itself keeps them
