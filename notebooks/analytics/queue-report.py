@@ -163,3 +163,14 @@ if smtp_host and mail_to and pages:
         print(f"{sent['tenant']}: sent to {sent['to']}")
 else:
     print("mail: not configured (set smtp_host and mail_to)")
+
+# %% [markdown] tags=["lab-only"]
+# ## Run again for another period
+# In JupyterLab: change the period, tenants or source and press **Run**: the report runs again
+# with them (like `mirta run`, into the reports folder) and shows its results below the form.
+
+# %% tags=["lab-only"]
+# NBVAL_IGNORE_OUTPUT
+from mirtalib.reporting.widgets import analytics_form
+
+analytics_form("queue-report", start=start, end=end, tenants=tenants, source=source)
