@@ -354,6 +354,7 @@ RUNBOOK = RunbookDef(
     slug="activating-openaigateway",
     title="Activating openaigateway",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Python 3.12/poetry, websocket_client.conf, the gateway .env, port 9088 handshake",

@@ -291,6 +291,7 @@ RUNBOOK = RunbookDef(
     slug="installing-amirouter",
     title="Installing Amirouter",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="java -version >= 13, config files, log size, daily truncate cron entry",

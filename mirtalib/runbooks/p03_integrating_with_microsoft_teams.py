@@ -438,6 +438,7 @@ RUNBOOK = RunbookDef(
     slug="integrating-with-microsoft-teams",
     title="Integrating with Microsoft Teams",
     scope="node",
+    roles=("opensips",),
     params=PARAMS,
     build=build,
     summary="Teams checklist, certificate names/expiry, opensips.cfg, PJSIP Teams sections",

@@ -385,6 +385,7 @@ RUNBOOK = RunbookDef(
     slug="debugging-tls-problems",
     title="Debugging TLS problems",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="TLS peer enumeration, certificate chain, CentOS 9 DEFAULT vs LEGACY, pjsip lines",

@@ -225,6 +225,7 @@ RUNBOOK = RunbookDef(
     slug="using-the-generative-artificial-intelligence-talking-with-chatgpt",
     title="Using the Generative Artificial Intelligence, talking with ChatGPT",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Asterisk >= 20, AEAP modules, aeap.conf, API keys by reference, speech port",

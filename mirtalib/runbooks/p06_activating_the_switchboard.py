@@ -268,6 +268,7 @@ RUNBOOK = RunbookDef(
     slug="activating-the-switchboard",
     title="Activating the Switchboard",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="application.properties lines, PKCS12 keystore with a strong secret password",

@@ -166,6 +166,7 @@ RUNBOOK = RunbookDef(
     slug="activating-the-transcript-for-calls",
     title="Activating the transcript for calls",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Transcript settings per extension/DID with findings; transcript coverage",

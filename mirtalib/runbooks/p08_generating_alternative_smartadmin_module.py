@@ -307,6 +307,7 @@ RUNBOOK = RunbookDef(
     slug="generating-alternative-smartadmin-module",
     title="Generating alternative smartadmin module",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="node/npm/gulp checks, theme colours and build.json, gulp build, built CSS check",

@@ -301,6 +301,7 @@ RUNBOOK = RunbookDef(
     slug="installing-certbot",
     title="Installing Certbot",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="OS from /etc/os-release, Certbot install plan per OS, renewal timer, expiry per name",

@@ -505,6 +505,7 @@ RUNBOOK = RunbookDef(
     slug="flipping-chan-sip-pjsip-default-protocol",
     title="Flipping chan_sip/PJSIP default protocol",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="PJSIP to 5060/5061, chan_sip to 5080, computed from the live files",

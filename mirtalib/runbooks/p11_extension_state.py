@@ -293,6 +293,7 @@ RUNBOOK = RunbookDef(
     slug="debugging-extension-state-problems",
     title="Debugging extension state problems",
     scope="tenant",
+    roles=("pbx",),
     tenant_param="tenant",
     params=PARAMS,
     build=build,

@@ -356,6 +356,7 @@ RUNBOOK = RunbookDef(
     slug="activating-fastagi",
     title="Activating FastAGI",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="node/pm2 checks, fastagi-server under pm2, FASTAGI global in extensions.d, split bug",

@@ -336,6 +336,7 @@ RUNBOOK = RunbookDef(
     slug="installing-ftp-server-for-recordings",
     title="Installing FTP server for recordings",
     scope="node",
+    roles=("ftp",),
     params=PARAMS,
     build=build,
     summary="vsftpd with forced TLS, chroot, recording user; FTPS login via the coverage reader",

@@ -83,6 +83,7 @@ RUNBOOK = RunbookDef(
     slug="understanding-call-recording",
     title="Understanding call recording",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Page 14's recording table as rules data, evaluated on the period's calls",

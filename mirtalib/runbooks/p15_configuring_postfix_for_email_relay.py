@@ -321,6 +321,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-postfix-for-email-relay",
     title="Configuring postfix for email relay",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="postfix relay lines, SASL credentials by reference, postmap, postfix check",

@@ -228,6 +228,7 @@ RUNBOOK = RunbookDef(
     slug="tcp-port-exhaustion",
     title="TCP port exhaustion",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="TIME_WAIT sockets on the AMI port, kernel TCP timers, sysctl file change",

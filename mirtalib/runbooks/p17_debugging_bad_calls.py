@@ -341,6 +341,7 @@ RUNBOOK = RunbookDef(
     slug="debugging-bad-calls",
     title="Debugging bad calls",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="four tests, the page's decision table, load average vs cores over time",

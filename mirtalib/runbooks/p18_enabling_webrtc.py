@@ -347,6 +347,7 @@ RUNBOOK = RunbookDef(
     slug="enabling-webrtc",
     title="Enabling WebRTC",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="certificate, http.conf TLS listener, sip.conf ws/wss, TLS and websocket probes",

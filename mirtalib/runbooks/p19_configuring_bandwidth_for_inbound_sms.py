@@ -58,6 +58,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-bandwidth-for-inbound-sms",
     title="Configuring Bandwidth for inbound SMS",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Bandwidth v1/v2 inbound SMS: callback URL, DID field names, loopback request",

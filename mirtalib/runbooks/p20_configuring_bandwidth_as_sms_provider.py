@@ -58,6 +58,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-bandwidth-as-sms-provider",
     title="Configuring Bandwidth as SMS Provider",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Bandwidth SMS/MMS provider: credentials by name, callback URL, loopback request",

@@ -50,6 +50,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-flowroute-for-inbound-sms",
     title="Configuring Flowroute for inbound SMS",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Flowroute inbound SMS/MMS: callback URL, DID field names, loopback request",

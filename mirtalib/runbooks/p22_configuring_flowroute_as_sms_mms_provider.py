@@ -56,6 +56,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-flowroute-as-sms-mms-provider",
     title="Configuring Flowroute as SMS/MMS Provider",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Flowroute SMS/MMS provider: credentials by name, callbacks, loopback request",

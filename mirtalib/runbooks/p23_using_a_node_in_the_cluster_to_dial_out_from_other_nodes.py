@@ -453,6 +453,7 @@ RUNBOOK = RunbookDef(
     slug="using-a-node-in-the-cluster-to-dial-out-from-other-nodes",
     title="Using a node in the cluster to dial out from other nodes",
     scope="node",
+    roles=("dahdi",),
     params=PARAMS,
     build=build,
     summary="insecure=port,invite scan and cleanup, inter-node account, [dahdi] context",

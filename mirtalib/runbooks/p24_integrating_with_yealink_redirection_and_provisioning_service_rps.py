@@ -348,6 +348,7 @@ RUNBOOK = RunbookDef(
     slug="integrating-with-yealink-redirection-and-provisioning-service-rps",
     title="Integrating with Yealink Redirection and Provisioning Service (RPS)",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="RPS registerDevice requests from a validated phone inventory; server entries",

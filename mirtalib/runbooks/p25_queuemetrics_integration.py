@@ -216,6 +216,7 @@ RUNBOOK = RunbookDef(
     slug="queuemetrics-integration",
     title="QueueMetrics integration",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="QueueMetrics Live: API URL form, delay in ms, per-queue Queue ID mapping",

@@ -295,6 +295,7 @@ RUNBOOK = RunbookDef(
     slug="using-php-7",
     title="Using PHP 7",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="OS and PHP found, remi plan per OS (repo or module stream), ionCube for the new PHP",

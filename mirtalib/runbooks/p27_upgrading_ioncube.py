@@ -166,6 +166,7 @@ RUNBOOK = RunbookDef(
     slug="upgrading-ioncube",
     title="Upgrading ionCube",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="php -v / php -i / uname -m, the matching loader file, guarded install and restart",

@@ -199,6 +199,7 @@ RUNBOOK = RunbookDef(
     slug="upgrading-cups-to-include-ipp-support",
     title="Upgrading CUPS to include ipp support",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="OS, ipptool present (package per OS), printer reachable over IPP from the PBX",

@@ -365,6 +365,7 @@ RUNBOOK = RunbookDef(
     slug="using-haproxy",
     title="Using haproxy",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="MySQL failover through a local HAProxy: render, haproxy -c, reload, show stat",

@@ -366,6 +366,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-opendns",
     title="Configuring OpenDNS",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="resolvers asked from the node (REFUSED, country block), resolv.conf / keyfile lines",

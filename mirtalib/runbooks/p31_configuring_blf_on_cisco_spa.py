@@ -106,6 +106,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-blf-on-cisco-spa",
     title="Configuring BLF on Cisco SPA",
     scope="tenant",
+    roles=("pbx",),
     tenant_param="tenant",
     params=PARAMS,
     build=build,

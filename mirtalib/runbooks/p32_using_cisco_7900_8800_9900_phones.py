@@ -132,6 +132,7 @@ RUNBOOK = RunbookDef(
     slug="using-cisco-7900-8800-9900-phones",
     title="Using Cisco 7900/8800/9900 phones",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Cisco phones on patched chan_sip: checklist and peer checks",

@@ -161,6 +161,7 @@ RUNBOOK = RunbookDef(
     slug="phones-local-dial-plan",
     title="Phones local dial plan",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Grandstream dial plan parsed and tried on realistic numbers",

@@ -295,6 +295,7 @@ RUNBOOK = RunbookDef(
     slug="text-to-speech-and-speech-to-text-services-with-ibm-bluemix",
     title="Text to Speech and Speech to Text services with IBM Bluemix",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Watson endpoint URLs validated, 'apikey' user, keys by env-var name, read-only probe",

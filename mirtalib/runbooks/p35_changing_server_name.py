@@ -202,6 +202,7 @@ RUNBOOK = RunbookDef(
     slug="changing-server-name",
     title="Changing server name",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="old name per file/line, token-exact replacement with backups, hostname, node table",

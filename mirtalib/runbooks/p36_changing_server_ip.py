@@ -317,6 +317,7 @@ RUNBOOK = RunbookDef(
     slug="changing-server-ip",
     title="Changing server IP",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="old IP per file/line, token-exact replacement with backups, node table, restart",

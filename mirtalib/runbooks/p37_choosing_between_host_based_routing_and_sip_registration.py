@@ -311,6 +311,7 @@ RUNBOOK = RunbookDef(
     slug="choosing-between-host-based-routing-and-sip-registration",
     title="Choosing between Host Based Routing and SIP Registration",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="register => line and static peer in sip.conf; secret by env-var name",

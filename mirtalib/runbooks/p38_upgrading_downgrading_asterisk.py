@@ -389,6 +389,7 @@ RUNBOOK = RunbookDef(
     slug="upgrading-downgrading-asterisk",
     title="Upgrading/Downgrading Asterisk",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="current vs target version, active calls, installAsterisk.sh, modules compared",

@@ -147,6 +147,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-blf-on-a-phone",
     title="Configuring BLF on a phone",
     scope="tenant",
+    roles=("pbx",),
     tenant_param="tenant",
     params=PARAMS,
     build=build,

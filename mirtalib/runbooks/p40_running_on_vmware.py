@@ -335,6 +335,7 @@ RUNBOOK = RunbookDef(
     slug="running-on-vmware",
     title="Running on VMware",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="lscpu/nproc, steal and load from /proc/stat, estate verdict, co-scheduling what-if",

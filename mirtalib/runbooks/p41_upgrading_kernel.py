@@ -558,6 +558,7 @@ RUNBOOK = RunbookDef(
     slug="upgrading-kernel",
     title="Upgrading kernel",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="running/default kernel vs tested list, dahdi and geoip modules, grubby default",

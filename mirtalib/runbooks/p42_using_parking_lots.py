@@ -428,6 +428,7 @@ RUNBOOK = RunbookDef(
     slug="using-parking-lots",
     title="Using parking lots",
     scope="tenant",
+    roles=("pbx",),
     tenant_param="tenant",
     params=PARAMS,
     build=build,

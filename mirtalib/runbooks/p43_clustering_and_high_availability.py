@@ -420,6 +420,7 @@ RUNBOOK = RunbookDef(
     slug="clustering-and-high-availability",
     title="Clustering and High Availability",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="SRV pool design and shares, live SRV records, phones per node and tenant",

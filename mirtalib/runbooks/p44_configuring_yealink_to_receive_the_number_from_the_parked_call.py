@@ -123,6 +123,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-yealink-to-receive-the-number-from-the-parked-call",
     title="Configuring Yealink to receive the number from the parked call",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Trust/Send RPID of the extension from sip show peer / pjsip show endpoint",

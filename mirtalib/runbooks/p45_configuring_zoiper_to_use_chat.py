@@ -146,6 +146,7 @@ RUNBOOK = RunbookDef(
     slug="configuring-zoiper-to-use-chat",
     title="Configuring Zoiper to use chat",
     scope="tenant",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="Zoiper SIP SIMPLE chat: account, contacts with presence, extension subscriptions",

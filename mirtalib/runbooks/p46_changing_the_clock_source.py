@@ -287,6 +287,7 @@ RUNBOOK = RunbookDef(
     slug="changing-the-clock-source",
     title="Changing the clock source",
     scope="node",
+    roles=("pbx",),
     params=PARAMS,
     build=build,
     summary="current/available clocksource, temporary switch, clocksource= kernel argument",
