@@ -61,7 +61,9 @@ def test_blocked_resolver_replaced_by_a_working_one(tmp_path, dnsmasq, refusing_
     assert resolv.read_text() == (
         "# test node\nsearch example.test\nnameserver 127.0.0.1\noptions timeout:2 attempts:2\n"
     )
-    assert list(tmp_path.glob("resolv.conf.*.mirta-bak"))
+    backup = next(r.file.backup for r in applied.nodes[0].results if r.step_id == "resolv-file")
+    assert backup == f"{rb.backup_dir}/{applied.run_id}{resolv}"  # not next to the live file
+    assert not [p for p in resolv.parent.iterdir() if "mirta" in p.name]
     verify = _steps(rb.verify())
     assert verify["managed-file"].status is Status.PASS
     assert verify["wanted-answer"].reason == "resolvers: all 2 answers usable"

@@ -82,8 +82,9 @@ def test_plan_apply_verify_rollback_on_real_files(tree, tmp_path):
     manager = tree / "etc/asterisk/manager.conf"
     assert "permit=10.0.0.10/255.255.255.255" in manager.read_text()
     assert oct(manager.stat().st_mode & 0o777) == "0o640"
-    backups = sorted(p.name for p in (tree / "etc").glob("hosts.*.mirta-bak"))
-    assert len(backups) == 1
+    backup = Path(rb.backup_dir, applied.run_id, str(tree / "etc/hosts").lstrip("/"))
+    assert backup.read_text() == FILES["etc/hosts"]
+    assert not [p for p in (tree / "etc").iterdir() if "mirta" in p.name]  # none in /etc
 
     verify = _steps(rb.verify())
     assert verify["occurrences-after"].status is Status.PASS
