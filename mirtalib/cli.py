@@ -1,5 +1,5 @@
 """The ``mirta`` command: demo PBX, notebook listing, headless runs, reports, JupyterLab, regen,
-the runbook journal.
+the runbook journal, fleet health.
 
 Exit status: 0 success, 1 a notebook cell failed (the message names the cell), 2 bad input
 (unknown or badly typed parameter, missing notebook, bad settings).
@@ -471,6 +471,90 @@ def journal(
         _say(f"no journal entries under {root}")
     for entry in [] if as_json else found:
         _say(entry_line(entry))
+
+
+@app.command(cls=_PlainCommand)
+def fleet(
+    inventory: Annotated[
+        str | None,
+        typer.Option(
+            "--inventory",
+            metavar="FILE",
+            help="Inventory YAML (default: MIRTA_INVENTORY; 'demo': the recorded demo nodes).",
+        ),
+    ] = None,
+    pages: Annotated[
+        str | None,
+        typer.Option("--pages", metavar="N,N", help="Only these pages (default: every page)."),
+    ] = None,
+    forks: Annotated[
+        int, typer.Option("--forks", metavar="N", help="Nodes checked at the same time.")
+    ] = 5,
+    textfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--textfile",
+            metavar="FILE",
+            help="Also write the Prometheus text here (node_exporter's textfile folder, *.prom).",
+        ),
+    ] = None,
+    reports: ReportsOpt = None,
+) -> None:
+    """Fleet health: every applicable page's read-only checks on every node of an inventory;
+    writes reports/fleet/<run>.html, .json and .prom and the report index.
+
+    Exit status: 0 nothing failed, 1 a check failed or a node was unreachable, 2 a bad
+    inventory or option.
+
+    \b
+    Examples:
+      mirta fleet --inventory /etc/mirta-ops/fleet.yaml
+      mirta fleet --inventory demo --pages 16,29 --forks 10
+    """
+    import time
+
+    from mirtalib.fleet.inventory import load_inventory, page_selection
+    from mirtalib.fleet.report import FOLDER, write_reports
+    from mirtalib.fleet.run import MAX_FORKS, run_fleet
+    from mirtalib.nbrun import write_index
+    from mirtalib.nbrun.outputs import claim_run
+    from mirtalib.nbrun.runner import default_run_name
+
+    source = inventory or os.environ.get("MIRTA_INVENTORY", "").strip()
+    try:
+        if not source:
+            raise ParameterError(
+                "no inventory: give --inventory FILE or set MIRTA_INVENTORY "
+                "(parameters/examples/fleet-inventory.yaml is a commented example; "
+                "--inventory demo checks the recorded demo nodes)"
+            )
+        if not 1 <= forks <= MAX_FORKS:
+            raise ParameterError(f"--forks {forks}: give a number of nodes from 1 to {MAX_FORKS}")
+        chosen = page_selection(pages)
+        nodes = load_inventory(source)
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    reports_dir = _reports_dir(reports)
+    clock = time.monotonic()
+    try:
+        with claim_run([reports_dir / FOLDER], default_run_name(), explicit=False) as run:
+            result = run_fleet(nodes, chosen, forks=forks, run=run)
+            written = write_reports(
+                result, reports_dir, textfile=textfile, seconds=time.monotonic() - clock
+            )
+    except MirtaError as exc:
+        raise _fail(exc) from None
+    index = write_index(reports_dir)
+    counts = result.counts()
+    for node in result.nodes:
+        bad = [c.page for c in node.cells if c.state in ("fail", "unreachable")]
+        what = node.state + (f" (pages {', '.join(map(str, bad))})" if bad else "")
+        _say(f"{node.node}: {what}" + (f": {node.error}" if node.error else ""))
+    _say(", ".join(f"{n} {state}" for state, n in counts.items()) + " (node x page cells)")
+    _say(f"Report: {written.html}")
+    _say(f"Open the reports: {index}")
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command(
