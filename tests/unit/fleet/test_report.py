@@ -1,4 +1,4 @@
-"""Fleet run over the demo nodes: matrix, JSON round trip, Prometheus text, changes, report files."""
+"""Fleet run over the demo nodes: matrix, JSON, Prometheus text, changes, report files."""
 
 from __future__ import annotations
 
