@@ -11,9 +11,8 @@ Modules: :mod:`~mirtalib.cdr.legs` (the legs contract), :mod:`~mirtalib.cdr.mast
 :mod:`~mirtalib.cdr.dbsource` (readers), :mod:`~mirtalib.cdr.calls`, :mod:`~mirtalib.cdr.kpis`,
 :mod:`~mirtalib.cdr.concurrency`, :mod:`~mirtalib.cdr.destinations`,
 :mod:`~mirtalib.cdr.quality`, :mod:`~mirtalib.cdr.fraud`, :mod:`~mirtalib.cdr.export`,
-:mod:`~mirtalib.cdr.sqlagg` / :mod:`~mirtalib.cdr.duckagg` / :mod:`~mirtalib.cdr.cube`
-(aggregation in MariaDB/SQLite/DuckDB at scale) and :mod:`~mirtalib.cdr.report` (the notebook's
-report).
+:mod:`~mirtalib.cdr.engine` / :mod:`~mirtalib.cdr.cube` (the report's tables from one read
+of the source, grouped in DuckDB) and :mod:`~mirtalib.cdr.report` (the notebook's report).
 """
 
 from mirtalib.cdr.calls import call_legs, to_calls

@@ -32,8 +32,8 @@ change therefore keep their true length. (The name rules compare the naive times
 
 Billable time follows Asterisk's own meaning of billsec: the union of ``[end - billsec, end]``
 of the legs whose disposition is ANSWERED and billsec > 0. A NO ANSWER or FAILED leg that
-carries an answer time (or billsec) adds nothing; every engine (:mod:`mirtalib.cdr.sqlagg`,
-:mod:`mirtalib.cdr.grouped`) counts the same intervals.
+carries an answer time (or billsec) adds nothing; the DuckDB engine (:mod:`mirtalib.cdr.engine`)
+counts the same intervals.
 """
 
 from __future__ import annotations
@@ -177,13 +177,21 @@ def grouping_note(legs: pd.DataFrame, links: dict[str, int] | None = None) -> st
         return ""
     if links is None:
         links = call_grouping(legs)[1]
+    return grouping_sentence(without, len(legs), links)
+
+
+def grouping_sentence(without: int, total: int, links: dict[str, int]) -> str:
+    """:func:`grouping_note` from the counts: ``without`` of ``total`` legs have no linkedid,
+    and the links each of :data:`LINK_RULES` made; "" when every leg has one."""
+    if not without:
+        return ""
     used = [f"{rule} ({n:,} links)" for rule, n in links.items() if n]
     unused = [rule for rule, n in links.items() if not n]
-    if without == len(legs):
+    if without == total:
         text = "this CDR source has no linkedid: its calls were joined by "
     else:
         text = (
-            f"{without:,} of {len(legs):,} CDR rows have no linkedid: their calls were joined by "
+            f"{without:,} of {total:,} CDR rows have no linkedid: their calls were joined by "
         )
     text += _and(used) if used else "no rule (one call per row)"
     text += (

@@ -115,6 +115,10 @@ def concurrency(
     out = pd.DataFrame(rows, columns=[*by_cols, *PEAK_COLUMNS])
     out["peak"] = out["peak"].astype("int64")
     out["peak_at"] = pd.to_datetime(out["peak_at"]).astype("datetime64[ns]")
+    for col in ("p50", "p95", "max_per_minute_mean"):
+        out[col] = out[col].astype("float64")  # also when there is no group
+    if out.empty:
+        out = out.astype(dict.fromkeys(by_cols, "str"))
     return out
 
 

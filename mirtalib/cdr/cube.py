@@ -1,8 +1,8 @@
 """The call cube: calls counted per (tenant, direction, node, trunk, day, hour, disposition).
 
-Both engines produce it — pandas from the calls frame (:func:`cube_from_calls`) and the database
-in SQL (:func:`mirtalib.cdr.sqlagg.call_cube`) — and every volume, KPI, heatmap and disposition
-table of the report is a sum over it, so the two paths give the same tables.
+Both engines produce it — pandas from the calls frame (:func:`cube_from_calls`) and DuckDB in
+SQL (:func:`mirtalib.cdr.engine.cube`) — and every volume, KPI, heatmap and disposition table of
+the report is a sum over it, so the two paths give the same tables.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mirtalib.cdr.concurrency import PEAK_COLUMNS
 from mirtalib.cdr.kpis import WEEKDAYS
 from mirtalib.errors import ParameterError
 
@@ -21,7 +20,7 @@ MEASURES = ("calls", "billable", "duration", "short")
 
 
 def cube_from_calls(calls: pd.DataFrame, short_s: int = 6) -> pd.DataFrame:
-    """The cube of a calls frame (same columns as :func:`mirtalib.cdr.sqlagg.call_cube`)."""
+    """The cube of a calls frame (same columns as :func:`mirtalib.cdr.engine.cube`)."""
     frame = calls[list(DIMENSIONS)].copy()
     frame["calls"] = 1
     frame["billable"] = calls["billable"]
@@ -114,55 +113,3 @@ def cube_short_calls(cube: pd.DataFrame, by: str = "tenant") -> pd.DataFrame:
     agg = agg.rename(columns={"calls": "answered"})
     agg["short_share"] = agg["short"] / agg["answered"]
     return agg.reset_index()
-
-
-def peaks_from_minutes(
-    minutes: pd.DataFrame, period_minutes: tuple[int, int] | None = None
-) -> pd.DataFrame:
-    """Peaks and per-minute distribution from :func:`mirtalib.cdr.sqlagg.concurrency_minutes`.
-
-    Args:
-        minutes: rows dim, g, m (minute number), top, top_at (seconds), net.
-        period_minutes: [first, last) minute numbers of the period (default: the data's span).
-
-    Returns:
-        ``dim``, ``group`` and :data:`mirtalib.cdr.concurrency.PEAK_COLUMNS`.
-    """
-    rows = []
-    if period_minutes is None and len(minutes):
-        period_minutes = (int(minutes["m"].min()), int(minutes["m"].max()) + 1)
-    lo, hi = period_minutes or (0, 1)
-    for (dim, g), part in minutes.groupby(["dim", "g"], sort=True):
-        m = part["m"].to_numpy() - lo
-        end_level = np.cumsum(part["net"].to_numpy())
-        full = np.zeros(max(hi - lo, 1), dtype=np.int64)
-        keep = (m >= 0) & (m < len(full))
-        carried = np.zeros(len(full), dtype=np.int64)
-        carried[m[keep]] = end_level[keep]
-        has = np.zeros(len(full), bool)
-        has[m[keep]] = True
-        # level at the end of the last minute with events, carried forward
-        idx = np.where(has, np.arange(len(full)), -1)
-        idx = np.maximum.accumulate(idx)
-        level_end = np.where(idx >= 0, carried[np.clip(idx, 0, None)], 0)
-        carry_in = np.r_[0, level_end[:-1]]
-        full = carry_in.copy()
-        np.maximum.at(full, m[keep], part["top"].to_numpy()[keep])
-        best = part.loc[part["top"].idxmax()] if len(part) else None
-        peak = int(best["top"]) if best is not None else 0
-        rows.append(
-            {
-                "dim": dim,
-                "group": g,
-                "peak": peak,
-                "peak_at": pd.Timestamp("2000-01-01") + pd.Timedelta(seconds=int(best["top_at"]))
-                if peak
-                else pd.NaT,
-                "p50": float(np.percentile(full, 50)),
-                "p95": float(np.percentile(full, 95)),
-                "max_per_minute_mean": float(full.mean()),
-            }
-        )
-    out = pd.DataFrame(rows, columns=["dim", "group", *PEAK_COLUMNS])
-    out["peak_at"] = pd.to_datetime(out["peak_at"]).astype("datetime64[ns]")
-    return out

@@ -1,21 +1,18 @@
 """The CDR report: parameters in, every table and finding out (what the notebook shows).
 
-Two engines compute the same tables. ``pandas`` loads the legs, builds calls and computes
-everything, including the call-level findings. ``sql`` (databases only) leaves the legs in the
-database: the volume/KPI/heatmap/disposition tables come from the call cube, concurrency from
-per-minute levels and top destinations from SQL, and only those small tables cross the wire; the
-call-level findings that need every call (sequential dialing, failure bursts, off-hours
-international) are then skipped and the report says so. ``auto`` picks ``sql`` above
-``sql_threshold`` CDR rows. ``sql`` groups legs into calls by linkedid; where legs of the period
-have none (cdr_csv's 18-column layout imported, old cdr_mysql tables) only the pandas engine joins
-them correctly (on real Asterisk 22 data, grouping them by uniqueid gave 86 calls for 24), so
-``auto`` then uses ``pandas`` and an explicit ``sql`` is refused.
+Two engines compute the same tables. ``sql`` (:mod:`mirtalib.cdr.engine`, any source) reads the
+rows once into DuckDB, groups the legs into calls and builds every table there; only the tables
+reach pandas, so the call-level findings that need every call (sequential dialing, failure
+bursts, off-hours international, minute spikes, gaps between legs) are skipped and the report
+says so. ``pandas`` (the readable reference) loads the legs, builds calls and computes
+everything, including those findings and the drill-downs (``calls``, ``legs``). ``auto`` picks
+``sql`` above ``sql_threshold`` CDR rows (Master.csv: estimated from the files' size). Legs
+without linkedid are joined by the time-bounded rules of :mod:`mirtalib.cdr.calls` in both.
 
 The pandas engine also checks every call for a gap between its legs longer than
 :data:`mirtalib.cdr.calls.LINK_TOLERANCE_S` (finding "call longer than its legs", listing the
-call's legs) and, when legs have no linkedid, says in the notes which rules joined them; the
-sql engine's notes say it does not check gaps. Billable time is the same in both: the union of
-the ANSWERED legs' ``[end - billsec, end]`` (billsec > 0).
+call's legs). Billable time is the same in both: the union of the ANSWERED legs' ``[end -
+billsec, end]`` (billsec > 0).
 """
 
 from __future__ import annotations
@@ -31,14 +28,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from mirtalib.cdr import cube as C
-from mirtalib.cdr import onepass, sqlagg
-from mirtalib.cdr.calls import GAP_KIND, calls_and_legs, gap_findings, grouping_note
+from mirtalib.cdr import engine as E
+from mirtalib.cdr.calls import (
+    GAP_KIND,
+    calls_and_legs,
+    gap_findings,
+    grouping_note,
+    grouping_sentence,
+)
 from mirtalib.cdr.concurrency import concurrency
 from mirtalib.cdr.dbsource import cdr_filter
 from mirtalib.cdr.destinations import (
     check_region,
     classify_calls,
-    classify_number,
     international_share,
     top_destinations,
 )
@@ -46,6 +48,7 @@ from mirtalib.cdr.findings import BusinessHours, empty_findings
 from mirtalib.cdr.fraud import minute_spikes, off_hours_international, sequential_dialing
 from mirtalib.cdr.legs import empty_rejects, reject_counts
 from mirtalib.cdr.load import _as_datetime, load_legs, normalize_tenants
+from mirtalib.cdr.mastercsv import expand_sources, normalize_columns
 from mirtalib.cdr.quality import asr_drops, failure_bursts
 from mirtalib.data.availability import no_data_note
 from mirtalib.data.db import Database, open_database
@@ -77,8 +80,7 @@ class ReportParams:
         seq_min_run: sequential dialing.
         engine: "auto", "pandas" or "sql".
         sql_threshold: CDR rows above which ``auto`` uses ``sql``.
-        sql_tmp_mb: ``sql`` on MariaDB: MB of in-memory temporary table the report's session
-            may use for grouping legs into calls (more: fewer passes over the table).
+        sql_tmp_mb: ``sql``: MB of memory DuckDB may use (beyond it, it spills to disk).
         columns: ``cdr_custom`` files whose fields are not in a Master.csv order: their field
             names in file order, separated by commas ("" = a Master.csv layout).
     """
@@ -102,7 +104,7 @@ class ReportParams:
     seq_min_run: int = 5
     engine: str = "auto"
     sql_threshold: int = 2_000_000
-    sql_tmp_mb: int = 1024
+    sql_tmp_mb: int = 512
     columns: str = ""
 
 
@@ -116,7 +118,8 @@ class CdrReport:
         engine: "pandas" or "sql".
         tables: name -> table (see :func:`build_report`).
         findings: quality and toll-fraud findings (:mod:`mirtalib.cdr.findings`).
-        rejects: the unusable CDR rows (``line, reason, raw``; empty on the sql engine).
+        rejects: the unusable CDR rows (``line, reason, raw``; on the sql engine they are
+            counted in ``tables["rejects"]`` and this is empty).
         calls: the calls frame (pandas engine only), for drill-downs.
         legs: the legs (pandas engine only), for :func:`mirtalib.cdr.calls.call_legs`.
         notes: sentences on what was skipped and why.
@@ -227,30 +230,27 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
             f"columns={params.columns!r} names the fields of cdr_custom files: the source is a "
             "database, whose columns come from its table"
         )
-    if isinstance(source, Database):
-        if engine == "auto":
+    if engine == "auto":
+        if isinstance(source, Database):
             rows = count_rows(source, start, end, tenants)
-            engine = "sql" if rows > params.sql_threshold else "pandas"
-        if engine == "sql":
-            missing = rows_without_linkedid(source, start, end, tenants)
-            if missing and params.engine == "sql":
-                raise ParameterError(
-                    f"engine='sql' groups legs into calls by linkedid, and {missing} CDR rows of "
-                    "the period have none: use engine='pandas' (it joins such legs by the "
-                    "fallback rules of mirtalib.cdr.calls)"
-                )
-            if missing:
-                log.warning(
-                    "%d CDR rows of the period have no linkedid: the pandas engine groups them "
-                    "(the sql engine would group them by uniqueid only)",
-                    missing,
-                )
-                engine = "pandas"
-        if engine == "sql":
-            return _with_no_data(_sql_report(params, source, start, end, tenants), source)
-    elif engine == "sql":
-        raise ParameterError("engine='sql' needs a database source, not Master.csv files")
+        else:
+            rows = estimate_csv_rows(source)
+        engine = "sql" if rows > params.sql_threshold else "pandas"
+    if engine == "sql":
+        return _with_no_data(_sql_report(params, source, start, end, tenants), source)
     return _with_no_data(_pandas_report(params, source, start, end, tenants), source)
+
+
+#: Bytes of a Master.csv line, on average (the demo month: 290), for ``auto``'s estimate.
+CSV_LINE_BYTES = 250
+
+
+def estimate_csv_rows(source: str) -> int:
+    """CDR lines of Master.csv files estimated from their size (gzip files count 8x)."""
+    size = 0
+    for path in expand_sources(source):
+        size += path.stat().st_size * (8 if path.suffix == ".gz" else 1)
+    return size // CSV_LINE_BYTES
 
 
 def _with_no_data(report: CdrReport, source: Database | str) -> CdrReport:
@@ -332,41 +332,33 @@ def flag_note(flags: pd.DataFrame | None) -> str:
     return f"{flagged:,} {rows} kept with a doubtful value: {parts}"
 
 
-def _sql_report(params, db: Database, start, end, tenants) -> CdrReport:
-    cube, top, minutes = onepass.report_aggregates(
-        db, start, end, tenants, params.short_call_s, params.top_n, tmp_mb=params.sql_tmp_mb
-    )
+def _sql_report(params, source, start, end, tenants) -> CdrReport:
+    columns = normalize_columns(params.columns) if not isinstance(source, Database) else None
+    legs = E.open_legs(source, start, end, tenants, columns=columns, memory_mb=params.sql_tmp_mb)
+    E.build_calls(legs, params.timezone)
+    cube = E.cube(legs.con, params.short_call_s)
     tables = _cube_tables(cube)
-    span = None
-    if start is not None and end is not None:
-        lo = int((pd.Timestamp(start) - sqlagg.EPOCH).total_seconds() // 60)
-        span = (lo, int((pd.Timestamp(end) - sqlagg.EPOCH).total_seconds() // 60))
-    tables["concurrency"] = _conc_table(C.peaks_from_minutes(minutes, span))
-    info = [classify_number(d, params.home_region) for d in top["dst"]]
-    top.insert(2, "country", [i[0] for i in info])
-    top.insert(3, "number_type", [i[1] for i in info])
+    tables["concurrency"] = _conc_table(
+        E.concurrency(legs.con, _period(start, end), params.timezone)
+    )
+    top, intl = E.destinations(legs.con, params.home_region, params.top_n)
     tables["top_destinations"] = top
-    tables["rejects"] = reject_counts(empty_rejects(), by_field=True)
+    tables["international"] = intl
+    tables["rejects"] = legs.rejects
     findings = _cube_asr_drops(cube, params)
     notes = [
-        "engine sql: legs stay in the database; per-call findings (failure bursts, "
-        "off-hours international, minute spikes, sequential dialing) and the "
-        "international share need the pandas engine (narrow the period or tenants)",
+        "engine sql: per-call findings (failure bursts, off-hours international, minute "
+        "spikes, sequential dialing) need the pandas engine (narrow the period or tenants)",
         f"engine sql: calls are not checked for gaps between their legs ('{GAP_KIND}': a "
         "linkedid written twice); the pandas engine checks every call",
     ]
-    missing = sqlagg.missing_start_count(db, tenants)
-    if missing:
-        notes.append(f"{missing:,} CDR rows without a start time were left out")
-    outside = sqlagg.out_of_range_count(db, start, end, tenants)
-    if outside:
-        notes.append(
-            f"{outside:,} CDR rows with a start time out of range (before 1900 or after 2190) "
-            "were left out"
-        )
+    grouping = grouping_sentence(legs.without_linkedid, legs.total, legs.links)
+    if grouping:
+        notes.insert(0, grouping)
+    legs.con.close()
     return CdrReport(
         params,
-        describe_source(db, db.description),
+        describe_source(source, legs.description),
         "sql",
         tables,
         _order(findings),

@@ -19,6 +19,7 @@ from mirtalib.demo.build import build_demo
 from mirtalib.demo.paths import DemoPaths
 
 sys.path.insert(0, str(Path(__file__).parent))  # cdrlegs.py, the tests' leg builder
+sys.path.insert(0, str(Path(__file__).parents[2]))  # engines_agree.py
 
 SEED, SCALE = 7, 0.15
 

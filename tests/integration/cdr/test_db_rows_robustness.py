@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from cdrlegs import leg
+from engines_agree import assert_engines_agree
 
-from mirtalib.cdr import grouped, load_legs, sqlagg
+from mirtalib.cdr import load_legs
 from mirtalib.cdr.legs import normalize
 from mirtalib.cdr.report import ReportParams, build_report
 from mirtalib.data.db import make_engine
@@ -62,11 +63,11 @@ def test_datetime_columns_at_mariadbs_limits_are_rejects_not_a_failed_report(cdr
         ("timestamp out of range", "answer", 1),
         ("timestamp out of range", "end", 1),
     ]
-    sql = build_report(ReportParams(source=str(db.url), engine="sql", start="", end=""))
-    assert sql.tables["kpis_tenant"]["attempts"].sum() == 4  # the 9999 start is left out
-    assert "1 CDR rows with a start time out of range" in " ".join(sql.notes)
-    q = sqlagg.SqlTarget.for_database(db)
-    assert sqlagg.out_of_range_count(q) == 1
+    sql = assert_engines_agree(str(db.url))  # all time: the same rejects in both engines
+    assert sql["kpis_tenant"]["attempts"].sum() == 2  # the 9999 start is a reject too
+    assert ("timestamp out of range", "start", 1) in set(
+        zip(sql["rejects"]["reason"], sql["rejects"]["field"], sql["rejects"]["rows"], strict=True)
+    )
 
 
 # ----------------------------------------------------------------- strings that are not ASCII
@@ -95,21 +96,15 @@ def accented() -> pd.DataFrame:
 
 
 def _check_accented(db, caplog) -> None:
-    q = sqlagg.SqlTarget.for_database(db)
-    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
-        cube, top, minutes = grouped.report_aggregates(q, short_s=6, top_n=5)
-    assert "declared widths and characters" in caplog.text
-    assert cube["calls"].sum() == 3  # ASCII keys merged the two nod?- calls: 2
-    by_trunk = cube.groupby("trunk")["calls"].sum().to_dict()
-    assert by_trunk == {"": 2, "opérateur": 1}
+    tables = assert_engines_agree(str(db.url))
+    assert tables["kpis_tenant"]["attempts"].sum() == 3  # no two linkedids merged
+    assert tables["kpis_trunk"]["trunk"].tolist() == ["opérateur"]
     # billable: 50; 15; five legs [102,145] [142,185] [182,225] [222,265] [282,325] -> 163 + 43
-    assert sorted(cube.groupby("direction")["billable"].sum().items()) == [
-        ("LOCAL", 15 + 206),
-        ("OUT", 50),
-    ]
-    assert top["dst"].tolist() == ["caffè"]
-    trunks = minutes.loc[minutes["dim"] == "trunk", "g"].unique().tolist()
-    assert trunks == ["opérateur"]
+    minutes = tables["kpis_direction"].groupby("direction")["minutes"].sum() * 60
+    assert sorted(minutes.round().astype(int).items()) == [("LOCAL", 15 + 206), ("OUT", 50)]
+    assert tables["top_destinations"]["dst"].tolist() == ["caffè"]
+    conc = tables["concurrency"]
+    assert conc.loc[conc["dim"] == "trunk", "group"].tolist() == ["opérateur"]
     # what the pandas reader reads from the same table keeps every character too
     load = load_legs(db)
     assert set(load.legs["linkedid"]) == {
@@ -131,9 +126,6 @@ def test_non_ascii_strings_group_exactly_in_a_latin1_table(cdr_db, accented, cap
     _check_accented(db, caplog)
 
 
-def test_ascii_data_is_grouped_once_as_ascii(cdr_db, plain_legs, caplog):
-    q = sqlagg.SqlTarget.for_database(cdr_db(plain_legs))
-    with caplog.at_level("INFO", logger="mirtalib.cdr.grouped"):
-        cube, _, _ = grouped.report_aggregates(q)
-    assert "grouping again" not in caplog.text
-    assert cube["calls"].sum() == 5
+def test_ascii_data_gives_the_pandas_tables(cdr_db, plain_legs):
+    tables = assert_engines_agree(str(cdr_db(plain_legs).url))
+    assert tables["kpis_tenant"]["attempts"].sum() == 5

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from engines_agree import assert_engines_agree
 
-from mirtalib.cdr import LEG_COLUMNS, load_legs, onepass, sqlagg
+from mirtalib.cdr import LEG_COLUMNS, load_legs
 from mirtalib.cdr.calls import to_calls
-from mirtalib.cdr.concurrency import concurrency
-from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls, cube_kpis, peaks_from_minutes
+from mirtalib.cdr.cube import DIMENSIONS, cube_from_calls, cube_kpis
+from mirtalib.cdr.report import ReportParams, build_report
 from mirtalib.data.db import open_database
 from mirtalib.demo.build import build_demo
 from mirtalib.demo.paths import DemoPaths
@@ -92,41 +93,33 @@ def test_calls_match_the_generator(demo_sqlite):
     pd.testing.assert_frame_equal(got, truth.sort_index(), check_names=False, check_dtype=False)
 
 
+def _sql_tables(db, **params) -> dict[str, pd.DataFrame]:
+    return build_report(
+        ReportParams(source=str(db.url.render_as_string(hide_password=False)), engine="sql",
+                     start="", end="", **params)
+    ).tables  # fmt: skip
+
+
 def test_sqlite_and_mariadb_identical(demo_sqlite, maria):
     paths, _ = demo_sqlite
     lite = open_database(str(paths.db_url))
     a, b = load_legs(lite), load_legs(maria)
     pd.testing.assert_frame_equal(a.legs, b.legs)
     pd.testing.assert_frame_equal(to_calls(a.legs), to_calls(b.legs))
-    pd.testing.assert_frame_equal(
-        _sorted_cube(sqlagg.call_cube(lite)), _sorted_cube(sqlagg.call_cube(maria))
-    )
-    pd.testing.assert_frame_equal(
-        sqlagg.concurrency_minutes(lite), sqlagg.concurrency_minutes(maria)
-    )
-    pd.testing.assert_frame_equal(
-        sqlagg.top_destinations_sql(lite, n=5), sqlagg.top_destinations_sql(maria, n=5)
-    )
+    # the engine on both (SQLite through sqlite3, MariaDB through ConnectorX): same tables
+    for name, table in _sql_tables(lite).items():
+        pd.testing.assert_frame_equal(table, _sql_tables(maria)[name], obj=name)
     # filters pushed into SQL agree too
     period = {"start": "2026-10-10", "end": "2026-10-20", "tenants": ["ACME", "ROSSI"]}
     pd.testing.assert_frame_equal(load_legs(lite, **period).legs, load_legs(maria, **period).legs)
-    sub = {k: v for k, v in period.items()}
-    pd.testing.assert_frame_equal(
-        _sorted_cube(sqlagg.call_cube(lite, **sub)), _sorted_cube(sqlagg.call_cube(maria, **sub))
-    )
 
 
-def test_sql_aggregates_equal_pandas(maria):
-    calls = to_calls(load_legs(maria).legs)
-    pd.testing.assert_frame_equal(
-        _sorted_cube(sqlagg.call_cube(maria)), _sorted_cube(cube_from_calls(calls))
-    )
-    peaks = peaks_from_minutes(sqlagg.concurrency_minutes(maria)).set_index(["dim", "group"])
-    for dim in ("tenant", "node", "trunk"):
-        want = concurrency(calls, by=dim).set_index(dim)
-        got = peaks.loc[dim]
-        assert list(got["peak"]) == list(want["peak"]), dim
-    assert peaks.loc[("all", ""), "peak"] == concurrency(calls)["peak"][0]
+def test_sql_engine_equals_pandas_on_mariadb(maria):
+    """Every table of the report from MariaDB: the DuckDB engine equals the pandas reference,
+    for the whole month and for a period and some tenants."""
+    url = str(maria.url.render_as_string(hide_password=False))
+    assert_engines_agree(url)
+    assert_engines_agree(url, start="2026-10-10", end="2026-10-20", tenants="ACME,ROSSI")
 
 
 def test_legacy_layout_gives_the_same_calls(maria, maria_legacy):
@@ -137,28 +130,5 @@ def test_legacy_layout_gives_the_same_calls(maria, maria_legacy):
         cube_kpis(cube_from_calls(cur), ["tenant"]), cube_kpis(cube_from_calls(old), ["tenant"])
     )
     pd.testing.assert_frame_equal(
-        _sorted_cube(sqlagg.call_cube(maria)), _sorted_cube(sqlagg.call_cube(maria_legacy))
+        _sql_tables(maria)["kpis_tenant"], _sql_tables(maria_legacy)["kpis_tenant"]
     )
-
-
-def test_one_pass_aggregates_equal_the_separate_queries(demo_sqlite, maria):
-    paths, _ = demo_sqlite
-    for db in (open_database(str(paths.db_url)), maria):
-        cube, top, minutes = onepass.report_aggregates(db, short_s=6, top_n=5)
-        pd.testing.assert_frame_equal(_sorted_cube(cube), _sorted_cube(sqlagg.call_cube(db)))
-        pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
-        pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))
-
-
-@pytest.mark.parametrize("chunksize", [97, 1_000])
-def test_streamed_per_call_aggregates_merge_chunks_exactly(demo_sqlite, maria, chunksize):
-    """Per-call rows streamed in many small chunks sum to the same tables as the SQL queries."""
-    paths, _ = demo_sqlite
-    for db in (open_database(str(paths.db_url)), maria):
-        cube, top, minutes = onepass.calls_stream_aggregates(
-            db, short_s=6, top_n=5, chunksize=chunksize
-        )
-        assert cube["calls"].sum() > 3 * chunksize  # several chunks were merged
-        pd.testing.assert_frame_equal(_sorted_cube(cube), _sorted_cube(sqlagg.call_cube(db)))
-        pd.testing.assert_frame_equal(top, sqlagg.top_destinations_sql(db, n=5))
-        pd.testing.assert_frame_equal(minutes, sqlagg.concurrency_minutes(db))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from mirtalib.cdr.legs import normalize
 
+sys.path.insert(0, str(Path(__file__).parents[2]))  # engines_agree.py
 T0 = datetime(2026, 10, 5, 9, 0, 0)
 
 

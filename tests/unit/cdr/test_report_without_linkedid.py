@@ -1,5 +1,6 @@
-"""The report's sql engine groups by linkedid only: a table whose legs have none (cdr_csv's
-18-column layout imported, old cdr_mysql tables) must not be grouped by uniqueid silently.
+"""Legs without linkedid (cdr_csv's 18-column layout imported, old cdr_mysql tables) must not
+be grouped by uniqueid silently: both engines join them by the time-bounded rules of
+:mod:`mirtalib.cdr.calls` and give the same tables.
 
 The legs are the real ones Asterisk 22 wrote in the project's real-PBX scenarios (24 calls, two
 runs around a restart), imported into SQLite without their linkedid."""
@@ -7,10 +8,10 @@ runs around a restart), imported into SQLite without their linkedid."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
+from engines_agree import assert_engines_agree
 from sqlalchemy import create_engine
 
 from mirtalib.cdr import load_legs
@@ -48,40 +49,31 @@ def test_rows_without_linkedid_are_counted(db_url):
     assert rows_without_linkedid(db, None, None, None) == lines
 
 
-def test_sql_engine_refuses_legs_without_linkedid(db_url):
-    with pytest.raises(ParameterError, match="have none: use engine='pandas'"):
-        build_report(ReportParams(source=db_url, engine="sql", start="", end="", timezone="UTC"))
-
-
-def test_auto_engine_groups_them_with_the_fallback_rules(db_url, caplog):
+def test_sql_engine_joins_them_by_the_fallback_rules(db_url):
     calls = _truth()["calls"]
+    tables = assert_engines_agree(db_url, timezone="UTC")
+    assert int(tables["kpis_tenant"]["attempts"].sum()) == len(calls)
+    assert int(tables["kpis_tenant"]["answered"].sum()) == sum(c["answered"] for c in calls)
+    report = build_report(
+        ReportParams(source=db_url, engine="sql", start="", end="", timezone="UTC")
+    )
+    assert "this CDR source has no linkedid: its calls were joined by uniqueid" in report.notes[0]
+
+
+def test_auto_engine_above_the_threshold_is_the_sql_engine(db_url):
     params = ReportParams(source=db_url, start="", end="", timezone="UTC", sql_threshold=0)
-    with caplog.at_level(logging.WARNING, logger="mirtalib.cdr.report"):
-        report = build_report(params)
-    assert report.engine == "pandas"
-    assert "have no linkedid" in caplog.text
-    assert len(report.calls) == len(calls)
-    assert int(report.calls["answered"].sum()) == sum(c["answered"] for c in calls)
+    report = build_report(params)
+    assert report.engine == "sql" and report.calls is None
 
 
-@pytest.mark.parametrize("name", ["cdr-csv_Master.csv", "cdr-custom_Master16.csv"])
-def test_duckdb_target_refuses_master_csv_without_linkedid(name):
-    from mirtalib.cdr.duckagg import csv_target
-    from mirtalib.errors import DataSourceError
-
-    with pytest.raises(DataSourceError, match="has no linkedid"):
-        csv_target(REAL / "logs" / name)
-
-
-def test_duckdb_target_groups_the_21_column_layout_exactly():
-    from mirtalib.cdr import sqlagg
-    from mirtalib.cdr.duckagg import csv_target
-
+@pytest.mark.parametrize(
+    "name", ["cdr-csv_Master.csv", "cdr-custom_Master16.csv", "cdr-custom_Master21.csv"]
+)
+def test_master_csv_of_every_layout_gives_the_pandas_tables(name):
     calls = _truth()["calls"]
-    cube = sqlagg.call_cube(csv_target(REAL / "logs" / "cdr-custom_Master21.csv"))
-    assert int(cube["calls"].sum()) == len(calls)
-    answered = cube.loc[cube["disposition"].eq("ANSWERED"), "calls"].sum()
-    assert int(answered) == sum(c["answered"] for c in calls)
+    tables = assert_engines_agree(str(REAL / "logs" / name), timezone="UTC")
+    assert int(tables["kpis_tenant"]["attempts"].sum()) == len(calls)
+    assert int(tables["kpis_tenant"]["answered"].sum()) == sum(c["answered"] for c in calls)
 
 
 def test_report_reads_cdr_custom_files_with_columns(tmp_path):
