@@ -39,7 +39,7 @@ class IncidentParams:
         recordings_dir: recordings folder ("" = the demo's with the demo, else the metadata table
             only; ``-`` = no recording audit).
         vmware_dir: VMware / guest exports folder ("" = the demo's with the demo, else none).
-        node_vms: ``NODE=VM`` pairs where the VMs are not named after the nodes.
+        node_vms: ``NODE:VM`` pairs where the VMs are not named after the nodes.
         queue_log: ``queue_log`` files/glob ("" = the database's ``queue_log`` table; ``-`` = none).
         targets: runbook targets for registrations and the state copies now (``replay:srv01``,
             ``ssh://root@pbx1``); "" = none.
@@ -110,9 +110,9 @@ class IncidentParams:
         """``node_vms`` as node -> VM name."""
         out = {}
         for pair in [p.strip() for p in self.node_vms.split(",") if p.strip()]:
-            node, sep, vm = pair.partition("=")
+            node, sep, vm = pair.replace("=", ":").partition(":")
             if not sep or not node.strip() or not vm.strip():
-                raise ParameterError(f"node_vms: {pair!r} is not NODE=VM (e.g. srv01=pbx-a)")
+                raise ParameterError(f"node_vms: {pair!r} is not NODE:VM (e.g. srv01:pbx-a)")
             out[hostname(node.strip(), "node_vms")] = vm.strip()
         return out
 

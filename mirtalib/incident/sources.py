@@ -435,7 +435,7 @@ def gather_recordings(p: IncidentParams, w0, w1, scope: Scope, out: Collected) -
     rec = recs[recs["uniqueid"].isin(scope.uniqueids)] if "uniqueid" in recs else recs.iloc[:0]
     paths = rec.groupby("uniqueid")["relpath"].agg(", ".join) if len(rec) else pd.Series(dtype=str)
     table = legs[cols].copy()
-    table["recording"] = table["uniqueid"].map(paths).fillna("")
+    table["recording"] = table["uniqueid"].map(dict(paths.items())).astype(object).fillna("")
     out.tables["recordings"] = table.reset_index(drop=True)
     gaps = audit.gaps
     gaps = gaps[gaps["uniqueid"].isin(scope.uniqueids) | gaps["linkedid"].isin(scope.uniqueids)]

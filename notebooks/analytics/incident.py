@@ -36,12 +36,12 @@ extension: str = "100-DEVEL"  # the extension concerned (empty: none)
 number: str = ""  # a caller or dialed number (empty: none)
 queue: str = ""  # a queue name such as 500-DEVEL (empty: none)
 node: str = ""  # the node concerned; empty: the node(s) of the calls found
-source: str = ""  # CDR: empty = MIRTA_DB_URL (demo: the demo PBX); env:NAME; or a Master.csv path/glob
+source: str = ""  # CDR: empty for MIRTA_DB_URL (demo: the demo PBX); env:NAME; or a Master.csv path/glob
 columns: str = ""  # cdr_custom files in another field order: their field names ("": Master.csv)
 logs_dir: str = ""  # folder of <node>/ami-events*.txt (AMI captures); empty: the demo's (demo only); "-": none
 recordings_dir: str = ""  # recordings folder; empty: the demo's (demo only), else the metadata table; "-": no audit
 vmware_dir: str = ""  # VMware/guest exports (as vcpu-oversubscription); empty: the demo's (demo only); "-": none
-node_vms: str = ""  # NODE=VM pairs where the VMs are not named after the nodes
+node_vms: str = ""  # NODE:VM pairs (srv01:pbx-a) where the VMs are not named after the nodes
 queue_log: str = ""  # queue_log files/glob; empty: the database's queue_log table; "-": none
 targets: str = "replay:srv01,replay:srv02"  # runbook targets for registrations now (read-only); empty: none
 timezone: str = "Europe/Rome"  # time zone of the PBX
