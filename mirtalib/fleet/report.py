@@ -29,12 +29,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from mirtalib.fleet.run import FAIL, NA, OK, STATES, STATUS_VALUE, UNREACHABLE, WARN, FleetRun
 from mirtalib.nbrun.outputs import atomic_write_text
+from mirtalib.reporting import fmt
 from mirtalib.reporting.fmt import html_table
+from mirtalib.reporting.summary import Finding, Summary
 from mirtalib.secrets import scrub
 
 log = logging.getLogger(__name__)
 
 FOLDER = "fleet"  # reports/fleet/
+_LABELS = {OK: "ok", WARN: "warn", FAIL: "fail", NA: "n.a.", UNREACHABLE: "unreachable"}
 
 
 def escape_label(value: object) -> str:
@@ -367,3 +370,38 @@ def run_record(run: FleetRun, seconds: float | None = None) -> dict[str, Any]:
         "counts": counts,
         "states": list(STATES),
     }
+
+
+def fleet_summary(run: FleetRun) -> Summary:
+    """The run's answer, shown first in the notebook: cells per state, nodes unreachable or
+    failing, certificates expiring."""
+    counts = run.counts()
+    figures = [
+        ("Nodes", fmt.count(len(run.nodes))),
+        ("Pages", fmt.count(len(run.pages))),
+        *[(label, fmt.count(counts[state])) for state, label in _LABELS.items()],
+    ]
+    findings = [
+        Finding(f"{n.node} is unreachable: {n.error}", severity="high")
+        for n in run.nodes
+        if not n.reachable
+    ]
+    for n in run.nodes:
+        bad = [c.page for c in n.cells if c.state == FAIL]
+        if bad:
+            pages = ", ".join(map(str, bad))
+            findings.append(Finding(f"{n.node}: checks fail on page(s) {pages}", severity="medium"))
+    certs = certificates(run)
+    for row in certs[certs["state"] != OK].itertuples():
+        findings.append(
+            Finding(f"{row.node}: certificate {row.certificate}: {row.note}", severity="medium")
+        )
+    notes = ["Every node is a recorded demo node (replay), not a real server."] if run.demo else []
+    return Summary(
+        title="Fleet health",
+        source=run.inventory,
+        figures=figures,
+        findings=findings[:10],
+        more_findings=max(0, len(findings) - 10),
+        notes=notes,
+    )

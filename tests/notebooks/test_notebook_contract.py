@@ -25,7 +25,11 @@ from mirtalib.nbrun.params import (
 )
 
 SOURCES = find_sources(NOTEBOOKS_DIR)
-PARAMETER_FILES = sorted(PARAMETERS_DIR.rglob("*.yaml")) + sorted(PARAMETERS_DIR.rglob("*.yml"))
+PARAMETER_FILES = [
+    p
+    for p in sorted(PARAMETERS_DIR.rglob("*.yaml")) + sorted(PARAMETERS_DIR.rglob("*.yml"))
+    if p.name != "fleet-inventory.yaml"  # an inventory of mirta fleet, not notebook parameters
+]
 
 
 def _id(path: Path) -> str:

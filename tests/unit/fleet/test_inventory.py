@@ -8,6 +8,7 @@ import pytest
 
 from mirtalib.errors import ParameterError
 from mirtalib.fleet.inventory import all_pages, load_inventory, page_selection, parse_inventory
+from mirtalib.nbrun.discover import PARAMETERS_DIR
 
 
 def _parse(text: str):
@@ -131,6 +132,18 @@ def test_demo_inventory_names_the_replay_nodes():
 def test_bad_inventory_is_a_clear_error(text, message):
     with pytest.raises(ParameterError, match=message):
         _parse(text)
+
+
+def test_the_commented_example_loads():
+    inv = load_inventory(PARAMETERS_DIR / "examples" / "fleet-inventory.yaml")
+    roles = {n.name: n.roles for n in inv.nodes}
+    assert roles == {
+        "rome-pbx1": ("pbx", "opensips"),
+        "rome-pbx2": ("pbx", "dahdi"),
+        "rome-ftp": ("ftp",),
+        "milan-pbx1": ("pbx",),
+    }
+    assert inv.node("rome-ftp").target_options()["become"] is True
 
 
 def test_unreadable_file_is_a_parameter_error(tmp_path):
