@@ -383,12 +383,23 @@ def parse_inventory(text: str, where: str = "<inventory>") -> Inventory:
                 )
             hvars = _vars(host.get("vars"), lines, (*hpath, "vars"))
             plain, per_page = _merge([base, gvars, hvars])
+            _refuse_secrets(plain, per_page, hat)
             node = Node(name, gname, address, roles, plain, per_page, int(hat.rsplit(":", 1)[1]))
             _validate_pages(node, hat)
             nodes.append(node)
     if not nodes:
         raise ParameterError(f"{where}: the inventory lists no node")
     return Inventory(where, tuple(nodes))
+
+
+def _refuse_secrets(plain: dict[str, Any], per_page: dict[int, dict], at: str) -> None:
+    """A value carrying a secret (a URL with a password, a typed-in ``*_env`` value, a secret of
+    the environment) is refused, never shown: the inventory's values reach the reports."""
+    from mirtalib.nbrun.params import refuse_secret_values
+
+    refuse_secret_values(plain, where=at)
+    for number, values in per_page.items():
+        refuse_secret_values(values, where=f"{at} (page {number})")
 
 
 def _validate_pages(node: Node, at: str) -> None:

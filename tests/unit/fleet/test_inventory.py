@@ -125,6 +125,10 @@ def test_demo_inventory_names_the_replay_nodes():
             GOOD.replace("    timeout: 5\n", "    timeout: 5\n    timeout: 6\n"),
             r"fleet\.yaml:4: all/vars/timeout is given twice \(also line 3\)",
         ),
+        (
+            GOOD.replace("90-mirta.conf}", "90-mirta.conf, ami_port: 'https://u:hunter22@x/'}"),
+            r"fleet\.yaml:12 \(page 16\): refused .*ami_port holds a URL with a password",
+        ),
         ("east: {}\n", r"fleet\.yaml:1: the inventory starts with all:"),
         ("all:\n  children: {}\n", r"fleet\.yaml: the inventory lists no node"),
     ],
