@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -54,9 +54,35 @@ def demo_scope(on: bool = True) -> Iterator[None]:
         _DEMO_SCOPE.reset(token)
 
 
+def enter_demo_scope(on: bool) -> None:
+    """Make ``on`` the demo rule of the current context until it is set again, with no block
+    to leave: a runbook notebook's kernel (:func:`mirtalib.runbook.page.open_page`), whose later
+    cells run in the same context, reads the database as its runbook does."""
+    _DEMO_SCOPE.set(on)
+
+
 def demo_selected(settings: Settings | None = None) -> bool:
     """True when the demo PBX stands for the database: ``MIRTA_DB_URL=demo`` or a demo scope."""
     return _DEMO_SCOPE.get() or (settings or Settings.load()).is_demo
+
+
+def or_no_database(make: Callable[[], str]) -> str:
+    """``make()``, or the one-line reason when no database is configured ("no database
+    configured (set MIRTA_DB_URL) ..."): what a notebook cell prints instead of raising."""
+    try:
+        return make()
+    except NoDatabaseConfigured as exc:
+        return str(exc)
+
+
+def database_source(settings: Settings | None = None) -> str:
+    """What :func:`open_database` would read now (``demo``, the URL without password, or ``""``
+    when none is configured): the key of a per-process cache of database rows, so the demo's
+    rows cached for a replay run are never served to a real target's."""
+    settings = settings or Settings.load()
+    if settings.db_url is not None:
+        return settings.db_url.render_as_string(hide_password=True)
+    return "demo" if demo_selected(settings) else ""
 
 
 def describe_url(url: URL) -> str:

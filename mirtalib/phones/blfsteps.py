@@ -16,6 +16,7 @@ import logging
 import pandas as pd
 
 from mirtalib.asterisk.states import parse_core_show_hints
+from mirtalib.data.db import database_source, or_no_database
 from mirtalib.errors import ParameterError
 from mirtalib.phones.blf import brand_string, hint_findings
 from mirtalib.phones.directory import TenantDirectory, load_directory, monitors
@@ -27,9 +28,18 @@ log = logging.getLogger(__name__)
 HINTS_COMMAND = cmd("asterisk", "-rx", "core show hints")
 
 
-@functools.lru_cache(maxsize=16)
 def directory(tenant: str) -> TenantDirectory:
-    """The tenant's extensions, queues and parking lots (read once per process)."""
+    """The tenant's extensions, queues and parking lots (read once per process and database:
+    the demo's, read for a replay run, is never the answer for a real target's).
+
+    Raises:
+        NoDatabaseConfigured: no MIRTA_DB_URL outside a replay run.
+    """
+    return _directory(tenant, database_source())
+
+
+@functools.lru_cache(maxsize=16)
+def _directory(tenant: str, source: str) -> TenantDirectory:
     return load_directory(tenant)
 
 
@@ -68,6 +78,55 @@ def key_lines(chosen: pd.DataFrame, brand: str) -> str:
         f"key {i}: {brand_string(brand, r.monitor, label=r.label, key=i)}"
         for i, r in enumerate(chosen.itertuples(), start=1)
     )
+
+
+def keys_text(
+    tenant: str,
+    wanted: str,
+    voicemail_prefix: str,
+    brand: str,
+    columns: list[str],
+    *,
+    counts: bool = False,
+) -> str:
+    """The notebook's key table: ``columns`` and the ``brand`` string of each chosen monitor
+    (:func:`pick_monitors`), after the count of the tenant's monitors per kind (``counts``);
+    or why it cannot be read ("no database configured (set MIRTA_DB_URL) ...")."""
+    from mirtalib.phones.blf import key_table
+
+    def text() -> str:
+        keys = key_table(pick_monitors(tenant, wanted, voicemail_prefix), brand)
+        table = keys[[*columns, brand]].to_string(index=False)
+        if not counts:
+            return table
+        kinds = all_monitors(tenant, voicemail_prefix)["kind"].value_counts().sort_index()
+        return kinds.to_string() + "\n" + table
+
+    return or_no_database(text)
+
+
+def hints_text(target, tenant: str, voicemail_prefix: str, *, why: bool = False) -> str:
+    """The notebook's view of a node's ``core show hints`` for the tenant (other tenants' hints
+    left out; ``why``: the reason of each missing-dash name), or why the node cannot answer
+    (Asterisk not installed, no database configured)."""
+    from mirtalib.runbook.checks import missing_program
+
+    answer = target.run(HINTS_COMMAND)
+    missing = missing_program(answer, target.name)
+    if missing:
+        return f"cannot read the hints: {missing}"
+
+    def text() -> str:
+        table = findings(answer.stdout, tenant, voicemail_prefix).table
+        shown = table[table["status"] != "other-tenant"].drop(columns=["why"])
+        lines = [shown.to_string(index=False)]
+        if why:
+            lines += [
+                f"  {r.name}: {r.why}" for r in table[table["status"] == "no-dash"].itertuples()
+            ]
+        return "\n".join(lines)
+
+    return or_no_database(text)
 
 
 def findings(text: str, tenant: str, voicemail_prefix: str) -> HintReport:

@@ -131,8 +131,9 @@ def differences(settings: EndpointSettings, wanted: dict[str, Any]) -> list[str]
 def resolve_tech(extension: str, tech: str, db=None) -> str:
     """The channel driver of ``extension`` (``100-DEVEL``): ``tech`` itself, or from the database.
 
-    ``auto`` reads ``ex_tech`` of the extension in the MiRTA database (the demo PBX when none is
-    configured); CUSTOM and VIRTUAL extensions have no SIP endpoint to check (ParameterError).
+    ``auto`` reads ``ex_tech`` of the extension in the MiRTA database (NoDatabaseConfigured when
+    none is configured: the demo PBX's only with MIRTA_DB_URL=demo or on replay targets); CUSTOM
+    and VIRTUAL extensions have no SIP endpoint to check (ParameterError).
     """
     if tech in TECHS:
         return tech
@@ -196,26 +197,38 @@ def settings_on_nodes(
     tech: str,
     keys: list[str] | None = None,
     wanted: dict[str, Any] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> dict[str, pd.Series | str]:
     """Per node, the extension's settings as Asterisk runs them, for a notebook table.
 
     Args:
         targets: runbook targets (``rb.targets``).
         extension: the extension (``104-DEVEL``).
-        tech: ``sip`` or ``pjsip``.
+        tech: ``sip``, ``pjsip`` or ``auto`` (:func:`resolve_tech`).
         keys: raw fields to show (``Useragent``, ``Status`` ...); default the normalized values.
         wanted: values the page wants; adds a ``to change`` entry (:func:`differences`).
+        extra: raw fields shown after the values (``(absent)`` where the node prints none).
 
     Returns:
         node name -> a Series of the values, or the reason they cannot be read there (the node's
         Asterisk has no such command, e.g. ``sip show peer`` without chan_sip on Asterisk 21+;
-        Asterisk is not installed; its answer is not understood).
+        Asterisk is not installed; its answer is not understood; ``auto`` without a database).
+
+    Raises:
+        ParameterError: a ``tech`` that is none of the three, or an extension with no SIP
+            endpoint.
     """
     from mirtalib.asterisk.ami import CommandNotFound
+    from mirtalib.data.db import NoDatabaseConfigured
     from mirtalib.runbook.checks import missing_program
     from mirtalib.runbooks.cli_answers import chan_sip_missing
 
     out: dict[str, pd.Series | str] = {}
+    try:
+        tech = resolve_tech(extension, tech)
+    except NoDatabaseConfigured as exc:
+        why = f"cannot tell {extension}'s channel driver (tech=auto reads it): {exc}"
+        return {target.name: why for target in targets}
     for target in targets:
         answer = target.run(show_command(extension, tech))
         missing = missing_program(answer, target.name)
@@ -235,6 +248,8 @@ def settings_on_nodes(
             values = found.as_dict()
         else:
             values = {k: found.raw.get(k, "(absent)") for k in keys}
+        for key in extra:
+            values[key] = found.raw.get(key, "(absent)")
         if wanted is not None:
             values["to change"] = "; ".join(differences(found, wanted)) or "nothing"
         out[target.name] = pd.Series(values)

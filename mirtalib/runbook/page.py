@@ -17,6 +17,11 @@ or the plan splits the same work in three calls, its cells between them::
     ...                                    # the page's cells using plan
     page.finish()                          # form, rehearsal, chosen mode, verdict; binds final
 
+In a notebook, :func:`open_page` also sets the runbook's database rule for the page's own
+cells: on ``replay:`` targets an unconfigured database is the demo PBX's, as in the runbook's
+steps; on real targets it is MIRTA_DB_URL's or none (the cells' functions then say "no database
+configured (set MIRTA_DB_URL)").
+
 The headless contract: a failed apply, verify or rollback raises (papermill exits non-zero); a
 plan changes nothing, so its disagreements end in a WARNING SUMMARY instead; ``mode="apply"``
 without ``confirm`` raises :class:`~mirtalib.errors.ConfirmationRequired` saying how to confirm
@@ -29,6 +34,7 @@ import os
 from collections.abc import MutableMapping
 from typing import Any
 
+from mirtalib.data.db import enter_demo_scope
 from mirtalib.errors import ConfirmationRequired, ParameterError
 from mirtalib.runbook import session
 from mirtalib.runbook.model import FileChange, Param, Risk, Verdict, validate_values
@@ -107,6 +113,18 @@ def in_jupyterlab() -> bool:
     return bool(os.environ.get(JUPYTER_SESSION_ENV))
 
 
+def is_kernel_namespace(namespace: MutableMapping[str, Any]) -> bool:
+    """True when ``namespace`` is the user namespace of the running IPython kernel (a notebook),
+    whose later cells share the context :func:`open_page` sets the demo rule in; False for any
+    other caller, whose context is left as it was."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "user_ns", None) is namespace
+
+
 def confirmation_hint() -> str:
     """How to confirm, said where the notebook runs."""
     if in_jupyterlab():
@@ -182,6 +200,10 @@ class PageRun:
             **{p.name: self.given[p.name] for p in self.definition.params if p.name in self.given},
         )
         self.namespace["rb"] = self.rb
+        if is_kernel_namespace(self.namespace):
+            # the page's own cells read the database as the runbook does: the demo's on replay
+            # targets, else MIRTA_DB_URL's or none (their functions then say so)
+            enter_demo_scope(self.rb.is_replay)
         print(steps_text(self.rb.steps))
         return self.rb
 

@@ -314,6 +314,19 @@ def _show_mapping(v: dict[str, Any]):
     return probe
 
 
+def mapping_text(target: Target, values: dict[str, Any]) -> str:
+    """The notebook's port mapping of one node: the table of its moves when chan_sip has its
+    ``[general]``, else what the plan says there (no sip.conf, chan_sip not loaded, Asterisk not
+    installed), or why there is none (two listeners that would clash)."""
+    try:
+        found = _read_mapping(_show_mapping(values)(target))
+        if found.verdict is not Verdict.PASS:
+            return f"{found.verdict.value}: {found.text}"
+        return mapping_frame(target_mapping(target, values)).to_string(index=False)
+    except ParseError as exc:
+        return f"no mapping: {exc}"
+
+
 def _read_mapping(text: str) -> MappingFound:
     data = _read_json(text)
     try:

@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from mirtalib import validate
-from mirtalib.data.db import Database, NoDatabaseConfigured, open_database
+from mirtalib.data.db import Database, NoDatabaseConfigured, open_database, or_no_database
 from mirtalib.errors import ParameterError
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
 from mirtalib.runbook.checks import database_finding
@@ -106,6 +106,11 @@ def queue_mapping(queues: str, db: Database | None = None) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     frame["in QueueMetrics"] = "queue ID " + frame["queue_id"].astype(str)
     return frame
+
+
+def queue_mapping_text(queues: str) -> str:
+    """The notebook's :func:`queue_mapping` table, or why it cannot be read (no database)."""
+    return or_no_database(lambda: queue_mapping(queues).to_string(index=False))
 
 
 PARAMS = (

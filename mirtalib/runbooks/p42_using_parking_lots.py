@@ -36,11 +36,13 @@ from typing import Any
 import pandas as pd
 
 from mirtalib.asterisk.parking import ParkedCalls, parse_parkedcalls, parse_parking_show
+from mirtalib.data.db import or_no_database
 from mirtalib.errors import ParameterError, ParseError
 from mirtalib.phones.blf import BRANDS, brand_string
 from mirtalib.phones.blfsteps import directory
 from mirtalib.phones.directory import monitors
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbook.checks import missing_program
 from mirtalib.runbooks.cli_answers import MissingCommand, missing_command
 from mirtalib.validate import cmd
 
@@ -287,6 +289,63 @@ def lots_table(reading: ParkedReading) -> pd.DataFrame:
         )
     cols = ["lot", "extension", "spaces", "parking_time_s", "comeback_to_origin", "parked"]
     return pd.DataFrame(rows, columns=cols)
+
+
+class _Answers:
+    """A target whose answers are watched for a missing program (exit 127 "not found")."""
+
+    def __init__(self, target) -> None:
+        self.target, self.name, self.missing = target, target.name, ""
+
+    def run(self, command: str, **kwargs):
+        out = self.target.run(command, **kwargs)
+        self.missing = self.missing or missing_program(out, self.target.name) or ""
+        return out
+
+
+def lots_text(tenant_code: str, brand: str) -> str:
+    """The notebook's view of the tenant's parking lots and of their positions' BLF strings for
+    ``brand`` (first and last five), or why they cannot be read (no database configured)."""
+
+    def text() -> str:
+        keys = lot_keys(tenant_code, brand)
+        shown = pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]]
+        return "\n".join(
+            [
+                directory(tenant_code).parking.to_string(index=False),
+                f"{len(keys)} positions",
+                shown.to_string(index=False),
+            ]
+        )
+
+    return or_no_database(text)
+
+
+def parked_text(target, tenant_code: str, cli: str) -> str:
+    """The notebook's view of the calls parked on one node (:func:`reading_probe`): the reading,
+    the lots ``parking show`` printed and the parked calls; or why the node cannot answer
+    (Asterisk not installed, no such command, no database configured)."""
+
+    def text() -> str:
+        probe, read = reading_probe(tenant_code, cli)
+        watched = _Answers(target)
+        answer = probe(watched)
+        if watched.missing:
+            return f"cannot read the parked calls: {watched.missing}"
+        try:
+            reading = read(answer)
+        except ParseError as exc:
+            return f"cannot read the parked calls: {exc}"
+        if reading.parked is None:
+            return _missing_text(reading.missing, cli)  # type: ignore[arg-type]
+        lines = [repr(reading)]
+        if reading.settings:
+            lines.append(lots_table(reading).to_string(index=False))
+        table = parked_table(reading)
+        lines.append("no call parked" if table.empty else table.to_string(index=False))
+        return "\n".join(lines)
+
+    return or_no_database(text)
 
 
 def _range_text(tenant_code: str) -> str:

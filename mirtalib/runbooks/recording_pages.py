@@ -12,7 +12,7 @@ from datetime import date
 
 import pandas as pd
 
-from mirtalib.data.db import Database, open_database
+from mirtalib.data.db import Database, open_database, or_no_database
 from mirtalib.data.schema import RECORDING_NO
 from mirtalib.errors import ParameterError
 from mirtalib.recording import RULES, CoverageResult, run_coverage
@@ -144,3 +144,50 @@ def rules_vs_calls(result: CoverageResult, page_only: bool = False) -> pd.DataFr
     for col in ("legs", "expected", "recorded", "missing", "unexpected"):
         out[col] = out[col].fillna(0).astype(int)
     return out
+
+
+# -- what the notebooks print: the tables, or why there are none (never an exception) --------
+
+
+def _tenant_list(tenants: str) -> list[str] | None:
+    return [t for t in tenants.split(",") if t] or None
+
+
+def transcript_settings_text(tenants: str = "") -> str:
+    """Page 07's notebook: transcripts on per tenant and kind, then the settings with a finding;
+    or "no database configured (set MIRTA_DB_URL) ..." without a database."""
+
+    def text() -> str:
+        settings = settings_table(_tenant_list(tenants))
+        flagged = settings[settings["finding"] != ""]
+        return "\n\n".join(
+            [transcript_counts(settings).to_string(index=False), flagged.to_string(index=False)]
+        )
+
+    return or_no_database(text)
+
+
+def transcript_coverage_text(
+    period_start: str, period_end: str, tenants: str = "", transcription_enabled: bool = True
+) -> str:
+    """Page 07's notebook: :func:`transcript_coverage` of the period, or why it cannot be read."""
+    return or_no_database(
+        lambda: transcript_coverage(
+            coverage(period_start, period_end, tenants, transcription_enabled)
+        ).to_string(index=False)
+    )
+
+
+RULES_VS_CALLS_COLUMNS = [
+    "origin", "segment", "source", "legs", "expected", "recorded", "missing", "unexpected",
+]  # fmt: skip
+
+
+def rules_vs_calls_text(period_start: str, period_end: str, tenants: str = "") -> str:
+    """Page 14's notebook: the period's answered legs against the rules (:func:`rules_vs_calls`),
+    or why they cannot be read."""
+    return or_no_database(
+        lambda: rules_vs_calls(coverage(period_start, period_end, tenants))[
+            RULES_VS_CALLS_COLUMNS
+        ].to_string(index=False)
+    )

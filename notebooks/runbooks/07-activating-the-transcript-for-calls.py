@@ -44,31 +44,6 @@ ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent 
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
 # %% [markdown]
-# ## Who transcribes
-# Per tenant: extensions and DIDs, how many have the transcript on, and how many carry a
-# finding. Then every row with a finding: *transcript on, recording off* (nothing will ever be
-# transcribed) or *transcript on, mono* (the parties are mixed in one channel).
-
-# %%
-from mirtalib.runbooks.recording_pages import settings_table, transcript_counts
-
-settings = settings_table([t for t in tenants.split(",") if t] or None)
-print(transcript_counts(settings).to_string(index=False))
-print()
-print(settings[settings["finding"] != ""].to_string(index=False))
-
-# %% [markdown]
-# ## Transcript coverage
-# From the recording coverage audit over the period: transcripts expected (recordings of
-# transcribing extensions/DIDs, when the batch switch is on), present and missing per tenant.
-
-# %%
-from mirtalib.runbooks.recording_pages import coverage, transcript_coverage
-
-result = coverage(period_start, period_end, tenants, transcription_enabled)
-print(transcript_coverage(result).to_string(index=False))
-
-# %% [markdown]
 # ## The runbook
 # The settings check, the manual switches (provider, batch job, per extension and DID) and, in
 # verify mode, the coverage check against `max_missing_pct`.
@@ -78,6 +53,27 @@ from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p07_activating_the_transcript_for_calls import RUNBOOK
 
 page = open_page(RUNBOOK, globals())
+
+# %% [markdown]
+# ## Who transcribes
+# Per tenant: extensions and DIDs, how many have the transcript on, and how many carry a
+# finding. Then every row with a finding: *transcript on, recording off* (nothing will ever be
+# transcribed) or *transcript on, mono* (the parties are mixed in one channel).
+
+# %%
+from mirtalib.runbooks.recording_pages import transcript_settings_text
+
+print(transcript_settings_text(tenants))
+
+# %% [markdown]
+# ## Transcript coverage
+# From the recording coverage audit over the period: transcripts expected (recordings of
+# transcribing extensions/DIDs, when the batch switch is on), present and missing per tenant.
+
+# %%
+from mirtalib.runbooks.recording_pages import transcript_coverage_text
+
+print(transcript_coverage_text(period_start, period_end, tenants, transcription_enabled))
 
 # %%
 page.plan()

@@ -46,8 +46,7 @@ known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/know
 from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p10_flipping_chan_sip_pjsip_default_protocol import (
     RUNBOOK,
-    mapping_frame,
-    target_mapping,
+    mapping_text,
 )
 
 page = open_page(RUNBOOK, globals())
@@ -61,7 +60,7 @@ page = open_page(RUNBOOK, globals())
 # %%
 for t in rb.targets:
     print(f"{t.name}:")
-    print(mapping_frame(target_mapping(t, rb.values)).to_string(index=False), "\n")
+    print(mapping_text(t, rb.values), "\n")
 
 # %% [markdown]
 # ## Before you apply

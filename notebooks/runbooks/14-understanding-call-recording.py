@@ -48,28 +48,33 @@ from mirtalib.recording import rules_frame
 print(rules_frame().to_string(index=False))
 
 # %% [markdown]
-# ## The period's calls against the rules
-# Answered legs per rule: how many there were, how many the settings made recordable
-# (`expected`), how many recordings exist, how many are missing, and how many were recorded
-# although the rule says no (`unexpected`).
-
-# %%
-from mirtalib.runbooks.recording_pages import coverage, rules_vs_calls
-
-table = rules_vs_calls(coverage(period_start, period_end, tenants))
-cols = ["origin", "segment", "source", "legs", "expected", "recorded", "missing", "unexpected"]
-print(table[cols].to_string(index=False))
-
-# %% [markdown]
 # ## The runbook
 # One manual step (reproduce the page's set-up on a test tenant and place the five calls) and the
-# check above as a verdict.
+# check below as a verdict. Opening it first also sets where the cells below read the calls:
+# the demo PBX on `replay:` targets, else the database of `MIRTA_DB_URL`.
 
 # %%
 from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p14_understanding_call_recording import RUNBOOK
 
 page = open_page(RUNBOOK, globals())
+
+# %% [markdown]
+# ## The period's calls against the rules
+# Answered legs per rule: how many there were, how many the settings made recordable
+# (`expected`), how many recordings exist, how many are missing, and how many were recorded
+# although the rule says no (`unexpected`).
+
+# %%
+from mirtalib.runbooks.recording_pages import rules_vs_calls_text
+
+print(rules_vs_calls_text(period_start, period_end, tenants))
+
+# %% [markdown]
+# ## Plan
+# The check above as a verdict. Nothing is changed.
+
+# %%
 page.plan()
 
 # %%

@@ -60,16 +60,6 @@ except ParameterError as exc:
     print("refused:", exc)
 
 # %% [markdown]
-# ## Per-queue mapping
-# What to enable in MiRTA and what to enter in QueueMetrics for each monitored queue (from the
-# PBX database: the demo's here).
-
-# %%
-from mirtalib.runbooks.p25_queuemetrics_integration import queue_mapping
-
-print(queue_mapping(queues).to_string(index=False))
-
-# %% [markdown]
 # ## The runbook
 
 # %%
@@ -77,6 +67,16 @@ from mirtalib.runbook.page import open_page
 from mirtalib.runbooks.p25_queuemetrics_integration import RUNBOOK
 
 page = open_page(RUNBOOK, globals())
+
+# %% [markdown]
+# ## Per-queue mapping
+# What to enable in MiRTA and what to enter in QueueMetrics for each monitored queue (from the
+# PBX database: the demo's here).
+
+# %%
+from mirtalib.runbooks.p25_queuemetrics_integration import queue_mapping_text
+
+print(queue_mapping_text(queues))
 
 # %%
 page.plan()

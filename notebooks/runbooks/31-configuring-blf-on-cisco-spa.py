@@ -67,11 +67,9 @@ page.plan()
 # *Attendant Console Call Pickup Code* below.
 
 # %%
-from mirtalib.phones.blf import key_table
-from mirtalib.phones.blfsteps import pick_monitors
+from mirtalib.phones.blfsteps import keys_text
 
-keys = key_table(pick_monitors(tenant, monitors, voicemail_prefix), "cisco-spa")
-print(keys[["key", "kind", "number", "monitor", "cisco-spa"]].to_string(index=False))
+print(keys_text(tenant, monitors, voicemail_prefix, "cisco-spa", ["key", "kind", "number", "monitor"]))
 print(f"Attendant Console Call Pickup Code: {pickup_code}#")
 
 # %% [markdown]
@@ -83,13 +81,11 @@ print(f"Attendant Console Call Pickup Code: {pickup_code}#")
 # `_X.` for a phone watching it), `ok`, other tenants' names and pattern hints. Problems first.
 
 # %%
-from mirtalib.phones.blfsteps import findings
+from mirtalib.phones.blfsteps import hints_text
 
 for target in rb.targets:
-    text = target.run("asterisk -rx 'core show hints'").stdout
-    table = findings(text, tenant, voicemail_prefix).table
     print(f"== {target.name} ==")
-    print(table[table["status"] != "other-tenant"].drop(columns=["why"]).to_string(index=False))
+    print(hints_text(target, tenant, voicemail_prefix))
 
 # %% [markdown]
 # ## Interactive form

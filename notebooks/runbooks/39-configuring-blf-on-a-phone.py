@@ -75,12 +75,9 @@ page.plan()
 # written for the brand.
 
 # %%
-from mirtalib.phones.blf import key_table
-from mirtalib.phones.blfsteps import all_monitors, pick_monitors
+from mirtalib.phones.blfsteps import keys_text
 
-print(all_monitors(tenant, voicemail_prefix)["kind"].value_counts().sort_index().to_string())
-keys = key_table(pick_monitors(tenant, monitors, voicemail_prefix), brand)
-print(keys[["key", "kind", "monitor", brand]].to_string(index=False))
+print(keys_text(tenant, monitors, voicemail_prefix, brand, ["key", "kind", "monitor"], counts=True))
 
 # %% [markdown]
 # ## The hints on each node
@@ -91,15 +88,11 @@ print(keys[["key", "kind", "monitor", brand]].to_string(index=False))
 # a `Watchers 0` hint is not watched by any phone. Other tenants' hints are left out.
 
 # %%
-from mirtalib.phones.blfsteps import findings
+from mirtalib.phones.blfsteps import hints_text
 
 for target in rb.targets:
-    text = target.run("asterisk -rx 'core show hints'").stdout
-    table = findings(text, tenant, voicemail_prefix).table
     print(f"== {target.name} ==")
-    print(table[table["status"] != "other-tenant"].drop(columns=["why"]).to_string(index=False))
-    for row in table[table["status"] == "no-dash"].itertuples():
-        print(f"  {row.name}: {row.why}")
+    print(hints_text(target, tenant, voicemail_prefix, why=True))
 
 # %% [markdown]
 # ## Interactive form

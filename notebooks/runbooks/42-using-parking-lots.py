@@ -68,13 +68,9 @@ page.plan()
 # position (first and last five shown).
 
 # %%
-from mirtalib.phones.blfsteps import directory
-from mirtalib.runbooks.p42_using_parking_lots import lot_keys
+from mirtalib.runbooks.p42_using_parking_lots import lots_text
 
-print(directory(tenant).parking.to_string(index=False))
-keys = lot_keys(tenant, brand)
-print(f"{len(keys)} positions")
-print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_string(index=False))
+print(lots_text(tenant, brand))
 
 # %% [markdown]
 # ## Calls parked now, per node
@@ -89,18 +85,11 @@ print(pd.concat([keys.head(5), keys.tail(5)])[["number", "monitor", brand]].to_s
 # instead. Do not restart the parking module while calls are parked.
 
 # %%
-from mirtalib.runbooks.p42_using_parking_lots import lots_table, parked_table, reading_probe
+from mirtalib.runbooks.p42_using_parking_lots import parked_text
 
-probe, read = reading_probe(tenant, parking_cli)
 for target in rb.targets:
-    reading = read(probe(target))
-    print(f"== {target.name}: {reading!r} ==")
-    if reading.parked is None:
-        continue
-    if reading.settings:
-        print(lots_table(reading).to_string(index=False))
-    table = parked_table(reading)
-    print("no call parked" if table.empty else table.to_string(index=False))
+    print(f"== {target.name} ==")
+    print(parked_text(target, tenant, parking_cli))
 
 # %% [markdown]
 # ## Interactive form

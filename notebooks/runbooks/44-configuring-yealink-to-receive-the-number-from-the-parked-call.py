@@ -67,13 +67,12 @@ page.plan()
 # values.
 
 # %%
-from mirtalib.phones.endpoint import resolve_tech, settings_on_nodes
+from mirtalib.phones.endpoint import settings_on_nodes
 from mirtalib.runbooks.p44_configuring_yealink_to_receive_the_number_from_the_parked_call import (
     WANTED,
 )
 
-driver = resolve_tech(extension, tech)
-for node, found in settings_on_nodes(rb.targets, extension, driver, wanted=WANTED).items():
+for node, found in settings_on_nodes(rb.targets, extension, tech, wanted=WANTED).items():
     print(f"== {node} ==")
     print(found if isinstance(found, str) else found.to_string())
 

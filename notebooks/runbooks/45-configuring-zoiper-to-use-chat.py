@@ -64,14 +64,11 @@ page.plan()
 # `context` is where the extension's calls (and, without a message context, its messages) go.
 
 # %%
-from mirtalib.phones.endpoint import parse_settings, resolve_tech, show_command
+from mirtalib.phones.endpoint import settings_on_nodes
 
-driver = resolve_tech(extension, tech)
-for target in rb.targets:
-    found = parse_settings(target.run(show_command(extension, driver)).stdout, extension, driver)
-    print(f"== {target.name} ==")
-    print(pd.Series(found.as_dict()).to_string())
-    print("message_context: " + repr(found.raw.get("message_context", "(chan_sip: n/a)")))
+for node, found in settings_on_nodes(rb.targets, extension, tech, extra=("message_context",)).items():
+    print(f"== {node} ==")
+    print(found if isinstance(found, str) else found.to_string())
 
 # %% [markdown]
 # ## Interactive form
