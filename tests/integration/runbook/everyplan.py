@@ -21,13 +21,20 @@ PROJECT = Path(__file__).resolve().parents[3]
 DEMO = PROJECT / "parameters" / "demo"
 
 
+#: pages whose plan samples the node for a minute on a real target (17: /proc/loadavg, 40:
+#: /proc/stat): two samples a second apart keep the every-plan runs short (defaults unchanged)
+SHORT_SAMPLING = {17: {"samples": 2, "interval": 1}, 40: {"samples": 2, "interval_s": 1}}
+
+
 def demo_values(page: int) -> dict:
     """The page's demo parameters (``parameters/demo/NN-*.yaml``) that are runbook parameters
-    (targets, mode, ssh options are the notebook's); defaults where there is no file."""
+    (targets, mode, ssh options are the notebook's); defaults where there is no file; the short
+    sampling of :data:`SHORT_SAMPLING`."""
     names = {p.name for p in get(page).params}
     files = sorted(DEMO.glob(f"{page:02d}-*.yaml"))
     values = yaml.safe_load(files[0].read_text()) if files else {}
-    return {k: v for k, v in (values or {}).items() if k in names}
+    chosen = {k: v for k, v in (values or {}).items() if k in names}
+    return chosen | SHORT_SAMPLING.get(page, {})
 
 
 @dataclass
