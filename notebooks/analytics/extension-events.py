@@ -41,7 +41,7 @@ plot_start: str = "2026-10-14 08:00"  # start of the plotted window
 plot_end: str = "2026-10-14 18:00"  # end of the plotted window
 report_extension: str = "100-DEVEL"  # the extension a customer reported
 report_at: str = "2026-10-14 10:42"  # when (server time) it was reported stuck
-logs_dir: str = ""  # folder of <node>/full and <node>/ami-events*.txt; empty: the demo PBX's (MIRTA_DB_URL=demo only)
+logs_dir: str = ""  # folder of <node>/full and <node>/ami-events*.txt; empty: the demo PBX's (only with MIRTA_DB_URL set to demo)
 logs_day: str = "2026-10-14"  # the day the AMI captures and full logs cover
 
 # %%

@@ -29,7 +29,7 @@ start: str = "2026-10-01"  # first day audited (PBX-local time, YYYY-MM-DD)
 end: str = "2026-11-01"  # day after the last day audited
 tenants: str = "all"  # all, or tenant codes separated by commas
 inventory_source: str = "local"  # db (metadata table only), local (folder) or ftps (page 13 store)
-recordings_dir: str = ""  # local recordings folder; empty: the demo PBX's (MIRTA_DB_URL=demo only)
+recordings_dir: str = ""  # local recordings folder; empty: the demo PBX's (only with MIRTA_DB_URL set to demo)
 name_pattern: str = ""  # regex of a recording's path; empty for the assumed default (see below)
 ftps_host: str = ""  # FTPS server of the recordings (when inventory_source is ftps)
 ftps_port: int = 21  # its control port

@@ -25,7 +25,7 @@
 # (`MIRTA_DB_URL=demo`).
 
 # %% tags=["parameters"]
-vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: demo PBX (MIRTA_DB_URL=demo)
+vmware_dir: str = ""  # folder with rvtools/ or inventory.yaml, esxtop/, vcenter/, guest/; empty: the demo PBX (only with MIRTA_DB_URL set to demo)
 inventory: str = ""  # RVTools folder/.xlsx or inventory YAML replacing the folder's own; empty: none
 pbx_pattern: str = r"(?i)pbx|asterisk|mirta|^srv\d+"  # regex on VM names marking PBX VMs
 ht_credit: float = 0.25  # extra capacity credited to hyper-threading, fraction of the cores (max 0.25)
