@@ -244,7 +244,8 @@ def link(path: str | Path) -> str:
     """A link to an exported file as the report should write it.
 
     Relative to the run's report page when the file lies in the run's folder (``MIRTA_RUN_DIR``,
-    whose report page is ``<run>.html`` beside it), else the file's absolute ``file:`` URL.
+    whose report page is ``<run>.html`` beside it), else (JupyterLab, ``mirta regen``) relative
+    to the notebook's folder, where the kernel runs: no absolute path in a notebook's output.
     """
     target = Path(path).resolve()
     run_dir = os.environ.get("MIRTA_RUN_DIR")
@@ -252,4 +253,4 @@ def link(path: str | Path) -> str:
         base = Path(run_dir).resolve()
         if target.is_relative_to(base):
             return f"{base.name}/{target.relative_to(base).as_posix()}"
-    return target.as_uri()
+    return Path(os.path.relpath(target, Path.cwd())).as_posix()

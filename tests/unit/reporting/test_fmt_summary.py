@@ -95,3 +95,12 @@ def test_summary_html_escapes_and_orders_findings():
     assert "&lt;script&gt;" in out and "<script>" not in out
     assert "20,042" in out and "1 more finding" in out and html.escape(DEMO_SOURCE) in out
     assert "Calls: 20,042" in repr(s)
+
+
+def test_link_outside_a_headless_run_is_relative_to_the_notebook_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("MIRTA_RUN_DIR", raising=False)
+    nb_dir = tmp_path / "notebooks" / "analytics"
+    nb_dir.mkdir(parents=True)
+    monkeypatch.chdir(nb_dir)
+    target = tmp_path / "reports" / "cdr-report" / "lab" / "exports" / "kpis.csv"
+    assert fmt.link(target) == "../../reports/cdr-report/lab/exports/kpis.csv"
