@@ -76,6 +76,30 @@ def test_committed_notebook_matches_its_source(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=_id)
+def test_committed_outputs_hold_nothing_of_this_machine_or_a_bare_repr(source):
+    target = source.with_suffix(".ipynb")
+    if not target.is_file():
+        pytest.skip(f"{target.name} missing (the test above fails for it)")
+    text = target.read_text(encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[2])
+    for needle, why in (
+        (root, "an absolute path of this checkout"),
+        ("file:///", "a file: URL"),
+        (" object at 0x", "a memory address"),
+    ):
+        assert needle not in text, f"{target.name} output holds {why} ({needle!r})"
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            shown = "image/png" in data or "image/svg+xml" in data
+            plain = data.get("text/plain", "") + out.get("text", "")
+            assert shown or "<Figure size" not in plain, (
+                f"{target.name}: a chart printed as text instead of shown: {plain[:80]!r}"
+            )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=_id)
 def test_every_notebook_has_demo_and_example_parameters(source):
     for kind in ("demo", "examples"):
         path = PARAMETERS_DIR / kind / f"{source.stem}.yaml"
