@@ -51,11 +51,18 @@ FLEET_VARS: dict[str, str] = {
     "become": "log in as a non-root user and read as root through sudo",
     "become_password_env": "NAME of the environment variable holding the sudo password",
     "timeout": "seconds a node may take to connect and to answer a liveness probe (1-600)",
+    "command_timeout": "seconds one command may take on a node (1-600, default 300): then the "
+    "node must answer a liveness probe or it is unreachable",
     "certificates": "certificate files (PEM) whose days left the report lists",
     "cert_warn_days": "a certificate expiring within this many days is a warning (default 30)",
     "cert_fail_days": "within this many days (or expired) a failure (default 7)",
 }
-DEFAULTS: dict[str, Any] = {"timeout": 10, "cert_warn_days": 30, "cert_fail_days": 7}
+DEFAULTS: dict[str, Any] = {
+    "timeout": 10,
+    "command_timeout": 300,
+    "cert_warn_days": 30,
+    "cert_fail_days": 7,
+}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 _ALL_KEYS = {"vars", "children", "hosts"}
 _GROUP_KEYS = {"roles", "vars", "hosts"}
@@ -116,6 +123,11 @@ class Node:
     def timeout(self) -> float:
         """Seconds to connect and to answer a liveness probe."""
         return float(self.vars.get("timeout", DEFAULTS["timeout"]))
+
+    @property
+    def command_timeout(self) -> float:
+        """Seconds one command may take (a longer one is cut and the node probed)."""
+        return float(self.vars.get("command_timeout", DEFAULTS["command_timeout"]))
 
     def target_options(self) -> dict[str, Any]:
         """Options for :func:`mirtalib.runbook.targets.open_target`."""
@@ -235,9 +247,9 @@ def _check_fleet_var(name: str, value: Any, at: str) -> None:
             isinstance(p, str) and p.startswith("/") for p in value
         ):
             raise ParameterError(f"{at}: certificates must be a list of absolute file paths")
-    elif name in ("timeout", "cert_warn_days", "cert_fail_days"):
-        top = 600 if name == "timeout" else 3650
-        low = 1 if name == "timeout" else 0
+    elif name in ("timeout", "command_timeout", "cert_warn_days", "cert_fail_days"):
+        top = 600 if name.endswith("timeout") else 3650
+        low = 1 if name.endswith("timeout") else 0
         if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= top:
             raise ParameterError(f"{at}: {name}={value!r} is not a number from {low} to {top}")
     elif name == "become":

@@ -3,9 +3,9 @@
 Nodes run in parallel, at most ``forks`` at a time (Ansible's default, 5); on each node the pages
 run one after another over one connection, in the engine's ``fleet`` mode (the checks of every
 phase and the read-only commands; the engine refuses anything that could change the node). A
-node that cannot be reached within its ``timeout``, or whose connection dies during the run (and
-does not answer a liveness probe), is *unreachable*: its remaining pages say so and the other
-nodes go on.
+node that cannot be reached within its ``timeout``, or whose connection dies or whose command
+runs into ``command_timeout`` during the run and that then does not answer a liveness probe
+within ``timeout``, is *unreachable*: its remaining pages say so and the other nodes go on.
 
 Per node and page the matrix holds one state (:data:`STATES`): ``ok`` (every check passed),
 ``warn`` (a check warns), ``fail`` (a check or read-only command failed), ``n/a`` (the page does
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -226,6 +227,79 @@ def _summary(checks: list[CheckResult]) -> tuple[str, str]:
     return OK, f"{len(checks)} check(s) pass"
 
 
+class CappedTarget(Target):
+    """A real node on which every call (command, file read, stat) may take at most ``cap``
+    seconds (the inventory's ``command_timeout``, plus a little): a node that stops answering
+    costs that long once, not each step's own timeout or an SFTP read that never returns. After
+    a call that did not come back, every later call fails at once (TargetError). Read-only use:
+    the other calls are passed through."""
+
+    def __init__(self, inner: Target, cap: float) -> None:
+        self.inner, self.cap = inner, cap
+        self.spec, self.name, self.clock = inner.spec, inner.name, inner.clock
+        self.stuck = ""
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.stuck:
+            raise TargetError(f"{self.name}: {self.stuck}")
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the caller below
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"fleet-{self.name}", daemon=True)
+        worker.start()
+        worker.join(self.cap + 5)
+        if worker.is_alive():
+            self.stuck = f"no answer within {self.cap:g} s ({what})"
+            raise TargetError(f"{self.name}: {self.stuck}")
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def run(self, command: str, *, timeout: float = 120.0):
+        return self._call("a command", self.inner.run, command, timeout=min(timeout, self.cap))
+
+    def stat(self, path: str):
+        return self._call(f"stat {path}", self.inner.stat, path)
+
+    def read_bytes(self, path: str):
+        return self._call(f"reading {path}", self.inner.read_bytes, path)
+
+    def stage(self, path: str, data: bytes, *, mode: int, uid: int | None, gid: int | None) -> str:
+        return self.inner.stage(path, data, mode=mode, uid=uid, gid=gid)
+
+    def makedirs(self, path: str) -> None:
+        self.inner.makedirs(path)
+
+    def rename(self, source: str, dest: str) -> None:
+        self.inner.rename(source, dest)
+
+    def remove(self, path: str) -> None:
+        self.inner.remove(path)
+
+    def resolve(self, path: str) -> str:
+        return self._call(f"resolving {path}", self.inner.resolve, path)
+
+    def now(self) -> datetime:
+        return self.inner.now()
+
+    def close(self) -> None:
+        closing = threading.Thread(target=self.inner.close, daemon=True)
+        closing.start()
+        closing.join(10)  # a node that stopped answering must not hold the run here either
+
+
+def _timed_out(results: Sequence[StepResult]) -> bool:
+    """A command of these results ran into its timeout (the node may have stopped answering)."""
+    return any(
+        c.exit_code == 124 and "timed out after" in c.output for r in results for c in r.commands
+    )
+
+
 def alive(target: Target, timeout: float) -> bool:
     """The node still answers (``true`` within ``timeout``); a replay always does."""
     if isinstance(target, ReplayTarget):
@@ -259,6 +333,8 @@ class _NodeCheck:
     def run(self) -> NodeResult:
         try:
             target = open_target(self.node.address, **self.node.target_options())
+            if not isinstance(target, ReplayTarget):
+                target = CappedTarget(target, self.node.command_timeout)
         except MirtaError as exc:
             self._lost(str(exc), set())
             self._say(0, UNREACHABLE)
@@ -284,8 +360,8 @@ class _NodeCheck:
                 self.result.cells.append(Cell(page.page, NA, self.node.why_not(page)))
                 done.add(page.page)
                 continue
-            cell, exc = self._page(page, target)
-            if isinstance(exc, TargetError) and not alive(target, self.node.timeout):
+            cell, exc, slow = self._page(page, target)
+            if (isinstance(exc, TargetError) or slow) and not alive(target, self.node.timeout):
                 self._lost(f"during page {page.page}: {exc}", done)
                 self._say(page.page, UNREACHABLE)
                 return
@@ -293,7 +369,7 @@ class _NodeCheck:
             done.add(page.page)
             self._say(page.page, cell.state)
 
-    def _page(self, page: RunbookDef, target: Target) -> tuple[Cell, MirtaError | None]:
+    def _page(self, page: RunbookDef, target: Target) -> tuple[Cell, MirtaError | None, bool]:
         try:
             runbook = page.open(target, **self.node.values(page))
             with demo_scope(runbook.is_replay):  # a replay node's database is the demo's
@@ -302,12 +378,12 @@ class _NodeCheck:
                     "fleet", steps, target, run_id=self.run_id, backup_dir=runbook.backup_dir
                 )
         except MirtaError as exc_:
-            return Cell(page.page, FAIL, scrub(f"the page could not run: {exc_}")), exc_
+            return Cell(page.page, FAIL, scrub(f"the page could not run: {exc_}")), exc_, False
         checks = [_check(r) for r in report.results if r.status in _STEP_STATE]
         state, reason = _summary(checks)
         if report.error and state == OK:
             state, reason = FAIL, report.error
-        return Cell(page.page, state, reason, checks), exc
+        return Cell(page.page, state, reason, checks), exc, _timed_out(report.results)
 
     def _probes(self, target: Target) -> None:
         for name, command, parse in VERSION_PROBES:

@@ -164,3 +164,37 @@ def test_killed_and_silent_nodes_end_unreachable_without_holding_the_others(flee
     assert took < 120, f"the run took {took:.0f} s"
     mute_done = next(i for i, s in enumerate(seen) if s[0] == "mute")
     assert mute_done < len(seen) - 1, "the silent node was the last to finish"
+
+
+def test_a_node_that_stops_answering_is_unreachable_after_its_command_timeout(fleet, tmp_path):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        inventory_text(fleet.servers).replace(
+            "    timeout: 3\n", "    timeout: 2\n    command_timeout: 4\n"
+        )
+    )
+    server = fleet.servers["pbxb"]
+    frozen: list[int] = []
+
+    def on_page(node: str, page: int, state: str) -> None:
+        if node == "pbxb" and page == 9 and not frozen:
+            frozen.extend([server.pid, *_descendants(server.pid)])
+            for pid in frozen:  # the server and its sessions stop: TCP stays up, nothing answers
+                os.kill(pid, signal.SIGSTOP)
+
+    start = time.monotonic()
+    try:
+        run = run_fleet(load_inventory(path), [9, 16, 41], forks=5, on_page=on_page)
+    finally:
+        for pid in frozen:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    took = time.monotonic() - start
+    grid = matrix(run)
+    assert grid.loc["pbxb"].tolist() == ["fail", "unreachable", "unreachable"]
+    assert grid.loc["pbxa"].tolist()[1] == "ok"
+    pbxb = next(n for n in run.nodes if n.node == "pbxb")
+    assert not pbxb.reachable and "during page 16" in pbxb.error
+    assert took < 60, f"the run took {took:.0f} s: the frozen node held it"
