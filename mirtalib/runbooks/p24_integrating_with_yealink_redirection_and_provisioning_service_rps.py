@@ -11,7 +11,10 @@ MiRTA's poster expects).
 
 This module reads a phone inventory (CSV or YAML: mac, model, server, server_url), validates and
 normalizes the MACs (every bad row reported, never dropped), and builds the exact request per
-phone with :mod:`xmlrpc.client`. The notebook shows the requests; it never sends them (a test
+phone with :mod:`xmlrpc.client`. With no inventory file, :func:`phone_inventory` takes the demo
+PBX's phones only when the demo stands for the database (``MIRTA_DB_URL=demo``, ``replay:``
+targets); otherwise the inventory step says what to set (:data:`NO_INVENTORY`), never the demo's
+rows on a real node. The notebook shows the requests; it never sends them (a test
 sends one to a local HTTP server). The RPS password is read from the env var named by a
 parameter, and only when sending.
 """
@@ -33,10 +36,13 @@ import pandas as pd
 import yaml
 
 from mirtalib import validate
+from mirtalib.data.db import demo_selected, describe_url
 from mirtalib.errors import DataSourceError, ParameterError
 from mirtalib.net.credhttp import RedirectRefused, open_with_credentials, require_https
 from mirtalib.runbook import Check, Manual, Param, Phase, RunbookDef, Step, Verdict, Verification
+from mirtalib.runbook.checks import Unavailable, database_finding
 from mirtalib.secrets import resolve_secret, scrub
+from mirtalib.settings import Settings
 from mirtalib.validate import cmd
 
 CONTENT_TYPE = "application/json;charset=UTF-8"  # what the page says MiRTA must send
@@ -48,9 +54,21 @@ _MAC_SEP = re.compile(r"[:\-.\s]")
 _MODEL = re.compile(r"^[A-Z]{1,4}\d{1,3}[A-Z]{0,3}$")
 
 
+#: what the inventory step says when no file is given and no phone list can be read
+NO_INVENTORY = (
+    "no phone inventory: set inventory (a CSV or YAML file: mac, model, server, server_url); "
+    "the demo PBX's phones only with MIRTA_DB_URL=demo or on replay: targets"
+)
+
+
 def demo_inventory() -> Path:
-    """The demo PBX's phone inventory shipped with mirtalib."""
+    """The demo PBX's phone inventory shipped with mirtalib (read it through
+    :func:`phone_inventory`, which takes it only when the demo was asked for)."""
     return Path(str(resources.files("mirtalib.runbooks") / "templates" / "p24_phones_demo.csv"))
+
+
+class NoPhoneInventory(DataSourceError):
+    """No inventory file and no phone list to read: the inventory step's finding."""
 
 
 def normalize_mac(value: str) -> str:
@@ -124,6 +142,68 @@ def read_inventory(path: str | Path) -> Inventory:
         pd.DataFrame(good, columns=[*COLUMNS, "oui_known"]),
         pd.DataFrame(bad, columns=["line", "reason", "raw"]),
     )
+
+
+def phone_inventory(path: str | Path = "", settings: Settings | None = None) -> Inventory:
+    """The phones of ``path`` (CSV or YAML); with no path, the demo PBX's when the demo stands
+    for the MiRTA database (``MIRTA_DB_URL=demo``, a run on ``replay:`` targets).
+
+    Raises:
+        NoPhoneInventory: no path and no demo (:data:`NO_INVENTORY`); with a real MIRTA_DB_URL,
+            saying that its phone list is not read (MiRTA's *Configuration > Provisioning >
+            Phone* table is not among the tables this library maps).
+        DataSourceError: the file is missing or lacks a column.
+    """
+    if path:
+        return read_inventory(path)
+    settings = settings or Settings.load()
+    if settings.db_url is not None:
+        raise NoPhoneInventory(
+            f"no phone inventory: the phones of {describe_url(settings.db_url)} are not read "
+            "(MiRTA's Configuration > Provisioning > Phone table is not mapped here); set "
+            "inventory (a CSV or YAML file: mac, model, server, server_url)"
+        )
+    if not demo_selected(settings):
+        raise NoPhoneInventory(NO_INVENTORY)
+    return read_inventory(demo_inventory())
+
+
+def inventory_or_finding(path: str | Path = "") -> Inventory | Unavailable:
+    """:func:`phone_inventory`, or the reason there is none (what a notebook cell prints)."""
+    try:
+        return phone_inventory(path)
+    except NoPhoneInventory as exc:
+        return Unavailable(str(exc))
+
+
+def inventory_text(inv: Inventory | Unavailable) -> str:
+    """The valid phones and the rejected rows (or why there is no inventory)."""
+    if isinstance(inv, Unavailable):
+        return inv.reason
+    return (
+        f"{inv.phones.to_string(index=False)}\n\nrejected rows: {len(inv.rejects)}\n"
+        f"{inv.rejects.to_string(index=False)}"
+    )
+
+
+def servers_text(inv: Inventory | Unavailable) -> str:
+    """The RPS server entries to create (or why there is no inventory)."""
+    if isinstance(inv, Unavailable):
+        return inv.reason
+    return servers(inv).to_string(index=False)
+
+
+def requests_text(inv: Inventory | Unavailable, v: dict[str, Any]) -> str:
+    """The first phone's request as sent, then each phone's body size (``v``: the page's
+    ``rps_url``, ``override``, ``content_type`` and ``charset``), or why there is none."""
+    if isinstance(inv, Unavailable):
+        return inv.reason
+    reqs = requests_for(
+        inv, override=v["override"], url=v["rps_url"], content_type=full_content_type(v)
+    )
+    if not reqs:
+        return "no valid phone in the inventory: no request"
+    return reqs[0].describe() + "\n" + "\n".join(f"{r.mac}: {len(r.body)} bytes" for r in reqs)
 
 
 def servers(inv: Inventory) -> pd.DataFrame:
@@ -235,7 +315,8 @@ PARAMS = (
     Param(
         "inventory",
         "",
-        "phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's",
+        "phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's "
+        "on replay targets (or with the demo database), else a finding",
         check=_inventory_path,
     ),
     Param("rps_url", RPS_URL, "RPS XML-RPC endpoint", kind="https_url"),
@@ -279,17 +360,24 @@ def _inventory_expect(inv: Inventory):
 
 def build(v: dict[str, Any]) -> list[Step]:
     """Steps of page 24 for validated parameter values ``v``."""
-    inv = read_inventory(v["inventory"] or demo_inventory())
-    table = servers(inv)
-    entries = "; ".join(f"{r.server} -> {r.provisioning_url}" for r in table.itertuples())
-    steps: list[Step] = [
-        Check(
+    title = "Phone inventory: MACs valid and unique"
+    inv = inventory_or_finding(v["inventory"])
+    if isinstance(inv, Unavailable):  # never the demo's phones on a real node
+        urls: list[tuple[str, str]] = []  # no provisioning URL to ask from the node
+        entries = f"one per RPS server name of the phone inventory (not read: {inv.reason})"
+        first: Step = database_finding("inventory", title, inv.reason)
+    else:
+        urls = [(r.server, r.provisioning_url) for r in servers(inv).itertuples()]
+        entries = "; ".join(f"{name} -> {url}" for name, url in urls)
+        first = Check(
             id="inventory",
-            title="Phone inventory: MACs valid and unique",
+            title=title,
             phase=Phase.BEFORE,
             probe=lambda _t: "",
             expect=_inventory_expect(inv),
-        ),
+        )
+    steps: list[Step] = [
+        first,
         Manual(
             id="rps-servers",
             title="Server entries in the RPS portal",
@@ -306,11 +394,11 @@ def build(v: dict[str, Any]) -> list[Step]:
             f"{v['rps_password_env']}",
         ),
     ]
-    for r in table.itertuples():
+    for name, url in urls:
         steps.append(
             Check(
-                id=f"prov-url-{re.sub(r'[^a-z0-9]+', '-', r.server.lower()).strip('-')}",
-                title=f"Provisioning URL of {r.server} answers from the node",
+                id=f"prov-url-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}",
+                title=f"Provisioning URL of {name} answers from the node",
                 command=cmd(
                     "curl",
                     "-sS",
@@ -320,7 +408,7 @@ def build(v: dict[str, Any]) -> list[Step]:
                     "10",
                     "-w",
                     "%{http_code}",
-                    r.provisioning_url,
+                    url,
                 ),
                 expect=_http_expect,
             )

@@ -31,7 +31,7 @@
 targets: str = "replay:srv01"  # comma-separated: replay:NAME, ssh://root@host[:port], local
 mode: str = "plan"  # plan (no side effect), apply (needs confirm), verify, or rollback (needs confirm; run_id names the apply)
 confirm: bool = False  # must be True for apply (and rollback), after reading the plan
-inventory: str = ""  # phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's
+inventory: str = ""  # phone inventory CSV/YAML (mac, model, server, server_url); empty: the demo PBX's on replay targets (or with the demo database), else a finding
 rps_url: str = "https://rps.yealink.com/xmlrpc"  # RPS XML-RPC endpoint
 rps_user: str = "mirta-provisioning"  # RPS account user name
 rps_password_env: str = "MIRTA_RPS_PASSWORD"  # env var holding the RPS password (never the password)
@@ -44,39 +44,6 @@ ssh_key_path: str = ""  # private key file for ssh:// targets; empty: SSH agent 
 known_hosts: str = ""  # known_hosts file for ssh:// targets; empty: ~/.ssh/known_hosts
 
 # %% [markdown]
-# ## The inventory, validated
-# MACs are normalized to 12 lower-case hex digits whatever the separators; a row with a short
-# MAC, a duplicate, a multicast address, an odd model or server name is rejected with its line
-# number. `oui_known` is False for MACs outside the Yealink prefixes this library knows (a hint,
-# not an error: the list is not exhaustive).
-
-# %%
-from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (
-    demo_inventory, full_content_type, read_inventory, requests_for, servers)
-
-inv = read_inventory(inventory or demo_inventory())
-print(inv.phones.to_string(index=False))
-print(f"\nrejected rows: {len(inv.rejects)}")
-print(inv.rejects.to_string(index=False))
-
-# %% [markdown]
-# ## RPS server entries to create
-# One per server name in the inventory, with its provisioning URL (a name carrying two URLs is
-# an error).
-
-# %%
-print(servers(inv).to_string(index=False))
-
-# %% [markdown]
-# ## The registration requests (shown, not sent)
-
-# %%
-ctype = full_content_type({"content_type": content_type, "charset": charset})
-reqs = requests_for(inv, override=override, url=rps_url, content_type=ctype)
-print(reqs[0].describe())
-print("\n".join(f"{r.mac}: {len(r.body)} bytes" for r in reqs))
-
-# %% [markdown]
 # ## The runbook
 # The inventory check, the manual steps in the RPS portal and MiRTA, and a check that each
 # provisioning URL answers from the node (a phone redirected to a dead URL is stuck).
@@ -87,6 +54,35 @@ from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning
     RUNBOOK)
 
 page = open_page(RUNBOOK, globals())
+
+# %% [markdown]
+# ## The inventory, validated
+# MACs are normalized to 12 lower-case hex digits whatever the separators; a row with a short
+# MAC, a duplicate, a multicast address, an odd model or server name is rejected with its line
+# number. `oui_known` is False for MACs outside the Yealink prefixes this library knows (a hint,
+# not an error: the list is not exhaustive). An empty `inventory` means the demo PBX's phones on
+# `replay:` targets (or with `MIRTA_DB_URL=demo`) only; elsewhere these cells say what to set.
+
+# %%
+from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (
+    inventory_or_finding, inventory_text, requests_text, servers_text)
+
+inv = inventory_or_finding(inventory)
+print(inventory_text(inv))
+
+# %% [markdown]
+# ## RPS server entries to create
+# One per server name in the inventory, with its provisioning URL (a name carrying two URLs is
+# an error).
+
+# %%
+print(servers_text(inv))
+
+# %% [markdown]
+# ## The registration requests (shown, not sent)
+
+# %%
+print(requests_text(inv, page.values))
 
 # %%
 page.plan()

@@ -1,5 +1,6 @@
 """Page 24 (Yealink RPS): inventory validation, the registerDevice request, a real POST to a
-local HTTP server that decodes it as RPS would, and the runbook on the recorded node."""
+local HTTP server that decodes it as RPS would, the runbook on the recorded node, and an empty
+``inventory`` off the demo: a finding, never the demo PBX's phones."""
 
 from __future__ import annotations
 
@@ -13,20 +14,29 @@ from typing import ClassVar
 
 import pytest
 
+from mirtalib.data.db import demo_scope
 from mirtalib.errors import DataSourceError, ParameterError, SecretError
-from mirtalib.runbook import Status
+from mirtalib.runbook import Status, Verdict
 from mirtalib.runbook.replay import replay_dir
 from mirtalib.runbooks.p24_integrating_with_yealink_redirection_and_provisioning_service_rps import (  # noqa: E501
     CONTENT_TYPE,
+    NO_INVENTORY,
     RUNBOOK,
+    NoPhoneInventory,
     demo_inventory,
+    inventory_or_finding,
+    inventory_text,
     normalize_mac,
+    phone_inventory,
     read_inventory,
     register_request,
     requests_for,
+    requests_text,
     send,
     servers,
+    servers_text,
 )
+from mirtalib.settings import Settings
 
 from .https_loopback import make_ca
 
@@ -151,7 +161,11 @@ def test_send_without_password_and_to_a_dead_server(monkeypatch):
     assert "pw-not-shown" not in str(err.value)
 
 
-def test_runbook_on_the_recorded_node(tmp_path):
+@pytest.mark.parametrize("db_url", ["demo", None])
+def test_runbook_on_the_recorded_node(tmp_path, monkeypatch, db_url):
+    if db_url is None:  # a replay target: the demo stands for the database all the same
+        monkeypatch.delenv("MIRTA_DB_URL")
+        monkeypatch.setenv("MIRTA_DOTENV", "/dev/null")
     folder = tmp_path / "replays"
     (folder / "srv01.d").mkdir(parents=True)
     shutil.copy(replay_dir() / "srv01.yaml", folder)
@@ -177,3 +191,86 @@ def test_runbook_on_the_recorded_node(tmp_path):
 def test_bad_parameters(values, match, tmp_path):
     with pytest.raises((ParameterError, DataSourceError), match=match):
         RUNBOOK.open("replay:srv01", journal=tmp_path, **values)
+
+
+# -- an empty inventory off the demo ------------------------------------------------------------
+
+DEMO_ROWS = ("mirta-srv0", "805ec01a2b", "demo.mirta.example")
+VALUES = {"rps_url": "https://rps.example/x", "override": False}
+
+
+@pytest.fixture
+def no_database(monkeypatch):
+    monkeypatch.delenv("MIRTA_DB_URL", raising=False)
+    monkeypatch.setenv("MIRTA_DOTENV", "/dev/null")
+
+
+def _shows_demo(text: str) -> list[str]:
+    return [v for v in DEMO_ROWS if v in text]
+
+
+def test_no_inventory_and_no_database_is_the_finding(no_database):
+    with pytest.raises(NoPhoneInventory) as err:
+        phone_inventory("")
+    assert str(err.value) == NO_INVENTORY
+    assert NO_INVENTORY.startswith("no phone inventory: set inventory")
+    inv = inventory_or_finding("")
+    values = {**VALUES, "content_type": "application/json", "charset": "UTF-8"}
+    for text in (inventory_text(inv), servers_text(inv), requests_text(inv, values)):
+        assert text == NO_INVENTORY
+
+
+def test_no_inventory_inside_the_replay_rule_is_the_demo_pbx_phones(no_database):
+    with demo_scope():
+        inv = phone_inventory("")
+    assert list(inv.phones["mac"]) == list(read_inventory(demo_inventory()).phones["mac"])
+    assert len(inv.rejects) == 2
+
+
+def test_a_real_database_never_gives_the_demo_phones(no_database, tmp_path):
+    settings = Settings.load(f"sqlite:///{tmp_path / 'mirta.db'}")
+    with demo_scope():  # even where the demo could stand in: the configured database wins
+        with pytest.raises(NoPhoneInventory) as err:
+            phone_inventory("", settings)
+    message = str(err.value)
+    assert message.startswith("no phone inventory: the phones of SQLite database")
+    assert "set inventory (a CSV or YAML file" in message and not _shows_demo(message)
+
+
+def test_an_inventory_file_needs_no_database(no_database, tmp_path):
+    path = tmp_path / "phones.csv"
+    path.write_text("mac,model,server,server_url\n001565aabbcc,T54W,pbx-a,https://a.example/p/\n")
+    inv = inventory_or_finding(str(path))
+    assert list(inv.phones["mac"]) == ["001565aabbcc"]
+    steps = {s.id: s for s in RUNBOOK.steps(RUNBOOK.validate({"inventory": str(path)}), ["n1"])}
+    assert "prov-url-pbx-a" in steps
+    assert steps["rps-servers"].detail == "pbx-a -> https://a.example/p/"
+
+
+def test_the_runbook_on_a_real_node_without_inventory_reports_it(no_database):
+    steps = RUNBOOK.steps(RUNBOOK.validate({}), ["pbx1"])
+    ids = [s.id for s in steps]
+    assert "inventory" in ids and "phone-model" in ids and "save-phones" in ids
+    assert not [i for i in ids if i.startswith("prov-url-")]  # no demo URL asked from the node
+    check = next(s for s in steps if s.id == "inventory")
+    verdict, reason = check.expect(check.parse(check.probe(None)))
+    assert verdict is Verdict.FAIL and reason == NO_INVENTORY
+    shown = " ".join(f"{s.title} {getattr(s, 'detail', '')}" for s in steps)
+    assert not _shows_demo(shown)
+    assert "not read: no phone inventory" in next(s for s in steps if s.id == "rps-servers").detail
+
+
+def test_the_runbook_on_replay_targets_without_a_database_reads_the_demo(no_database, tmp_path):
+    rb = RUNBOOK.open("replay:srv01", journal=tmp_path)
+    ids = [s.id for s in rb.steps]
+    assert "prov-url-mirta-srv01" in ids and "prov-url-mirta-srv02" in ids
+
+
+def test_requests_text_of_an_inventory_without_valid_phones(tmp_path):
+    path = tmp_path / "phones.csv"
+    path.write_text("mac,model,server,server_url\n80:5E:C0,T54W,a,https://a.example/p/\n")
+    values = {**VALUES, "content_type": "application/json", "charset": ""}
+    assert (
+        requests_text(phone_inventory(path), values)
+        == "no valid phone in the inventory: no request"
+    )
