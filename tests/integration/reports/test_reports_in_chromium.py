@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "reports"
 CHROMIUM = "/usr/bin/chromium"
-ANALYTICS = ["cdr-report", "extension-events", "recording-coverage", "vcpu-oversubscription"]
+#: every analytics notebook: each gives a demo report
+ANALYTICS = sorted(p.stem for p in (ROOT / "notebooks" / "analytics").glob("*.py"))
 
 # a <pre> whose lines are columns separated by runs of spaces is a table printed as text
 TEXT_TABLE = """() => [...document.querySelectorAll('pre')].filter(pre => {
@@ -77,6 +78,9 @@ def _pages(reports: Path) -> list[tuple[str, Path]]:
     tenants = sorted((reports / "cdr-report" / "browser" / "tenants").glob("cdr-*.html"))
     assert tenants, "the CDR report wrote no tenant page into its run folder"
     pages.append(("tenant-page", tenants[0]))
+    queues = sorted((reports / "queue-report" / "browser" / "tenants").glob("queue-*.html"))
+    assert queues, "the queue report wrote no tenant page into its run folder"
+    pages.append(("queue-tenant-page", queues[0]))
     pages.append(("index", reports / "index.html"))
     return pages
 
