@@ -1,10 +1,13 @@
-"""Figures of the queue report (matplotlib; each returns its Figure and closes nothing)."""
+"""Figures of the queue report (matplotlib; each returns its Figure, laid out by
+:func:`mirtalib.reporting.charts.tidy`: legends beside the axes, and closes nothing)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
+
+from mirtalib.reporting.charts import tidy
 
 NO_CALLS = "no queue calls in the period"
 
@@ -33,8 +36,7 @@ def plot_offered_answered(
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
+    return tidy(fig)
 
 
 def plot_wait_histogram(
@@ -53,8 +55,7 @@ def plot_wait_histogram(
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return fig
+    return tidy(fig)
 
 
 def plot_abandon_curve(curve: pd.DataFrame, title: str = "Abandon curve") -> Figure:
@@ -70,5 +71,4 @@ def plot_abandon_curve(curve: pd.DataFrame, title: str = "Abandon curve") -> Fig
     ax.set_ylim(0, 100)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return tidy(fig)

@@ -77,6 +77,11 @@ def _figures(part: pd.DataFrame, sl_seconds: int) -> dict:
     }
 
 
+def overall(calls: pd.DataFrame, sl_seconds: int = 20) -> dict:
+    """The figures of the module docstring over every call (NaN where there is no call)."""
+    return _figures(calls, sl_seconds)
+
+
 def with_periods(calls: pd.DataFrame) -> pd.DataFrame:
     """The calls with ``day`` (midnight of the entry) and ``hour`` (0-23) columns."""
     return calls.assign(day=calls["enter"].dt.normalize(), hour=calls["enter"].dt.hour)

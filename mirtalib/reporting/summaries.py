@@ -1,9 +1,9 @@
 """The summary block of each analytics report (:class:`~mirtalib.reporting.summary.Summary`).
 
 One function per report, fed with what the report computed: :func:`cdr_summary`,
-:func:`coverage_summary`, :func:`events_summary`, :func:`vcpu_summary`. Each gives the period,
-the source, the tenants, the headline figures with their units and the top findings with their
-strength.
+:func:`coverage_summary`, :func:`events_summary`, :func:`queue_summary`,
+:func:`vcpu_summary`. Each gives the period, the source, the tenants, the headline figures
+with their units and the top findings with their strength.
 """
 
 from __future__ import annotations
@@ -192,6 +192,66 @@ def events_summary(run, start: object, end: object, tenants: object = "") -> Sum
         figures=figures,
         findings=lines,
         more_findings=more,
+    )
+
+
+def queue_summary(report, source: str = "") -> Summary:
+    """The queue report's answer: offered, answered, abandoned, service level, waits, AHT, and
+    the findings of :func:`mirtalib.queues.report.queue_findings`.
+
+    Args:
+        report: a :class:`mirtalib.queues.report.QueueReport`.
+        source: the notebook's ``source`` parameter (to name the demo PBX as such).
+    """
+    from mirtalib.queues.report import queue_findings
+    from mirtalib.queues.stats import overall
+
+    p = report.params
+    f = overall(report.calls, p.sl_seconds)
+    offered = f["offered"]
+
+    def part(n: int) -> str:
+        return f"{fmt.count(n)} ({fmt.percent(n / offered)})" if offered else fmt.count(n)
+
+    abandoned = part(f["abandoned"])
+    if f["abandoned"]:
+        abandoned += f", after {fmt.duration(f['abandon_wait_avg'])} on average"
+    figures = [
+        ("Offered", fmt.count(offered)),
+        ("Answered", part(f["answered"])),
+        ("Abandoned", abandoned),
+        (f"Service level ({p.sl_seconds} s)", fmt.percent(f["service_level"])),
+        ("Average wait (answered)", fmt.duration(f["wait_avg"])),
+        ("90th-percentile wait", fmt.duration(f["wait_p90"])),
+        ("Longest wait", fmt.duration(f["longest_wait"])),
+        ("Average handle time", fmt.duration(f["aht"])),
+    ]
+    findings = queue_findings(report)
+    serious = int(findings["severity"].isin(["high", "medium"]).sum())
+    figures.append(("Findings", f"{fmt.count(len(findings))} ({serious} high or medium)"))
+    # one line per kind: its strongest finding, and how many more of that kind
+    per_kind = findings.groupby("kind", sort=False)["kind"].transform("size")
+    worst = findings.assign(_others=per_kind - 1).groupby("kind", sort=False).head(1)
+
+    def describe(r) -> str:
+        others = f" ({fmt.count(r['_others'])} more like it)" if r["_others"] else ""
+        return f"{r['kind']}: {r['tenant']} {r['subject']}: {r['detail']}{others}"
+
+    lines, _ = top_findings(worst, describe, strength=lambda r: r["strength"])
+    more = len(findings) - len(lines)
+    notes = [] if offered else ["No queue call in the period."]
+    if len(report.rejects):
+        notes.append(f"{fmt.count(len(report.rejects))} queue_log lines could not be used.")
+    notes += report.notes
+    return Summary(
+        title="Queue report",
+        period=period_text(p.start, p.end),
+        source=source_text(source, report.source),
+        tenants=", ".join(report.tenants) or tenants_text(p.tenants),
+        figures=figures,
+        findings=lines,
+        more_findings=more,
+        notes=notes,
     )
 
 

@@ -21,6 +21,8 @@
 # caller who abandoned a queue can look answered in the CDR (its channel was answered for an
 # announcement), and the reverse. Lines that cannot be used are counted by reason, never dropped
 # silently. It reads the database of `MIRTA_DB_URL`: `demo` is the demo PBX (October 2026).
+# Tables show shares in %, waits as minutes:seconds and the agents' times in hours; long tables
+# show their first rows and link their full CSV export (raw values: seconds, ratios).
 
 # %% tags=["parameters"]
 source: str = ""  # empty: the queue_log table of MIRTA_DB_URL (demo: the demo PBX); env:NAME (DB URL in that env var); or queue_log file(s)/glob
@@ -30,7 +32,9 @@ end: str = "2026-11-01"  # end of the period (exclusive), ISO date
 tenants: str = "all"  # all, or tenant codes separated by commas
 timezone: str = "Europe/Rome"  # time zone of the PBX (queue_log files hold epoch seconds)
 sl_seconds: int = 20  # service level: share of offered calls answered within this many seconds
+sl_target_pct: int = 80  # service level a queue should reach (%); a queue below it is a finding
 wait_bin_s: int = 10  # width (s) of the bins of the wait-time chart
+export_dir: str = "auto"  # CSV + XLSX of every table; auto: the run's folder (exports/); empty: none
 html_dir: str = "auto"  # one HTML page per tenant; auto: the run's folder (tenants/); empty: none
 mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
 smtp_host: str = ""  # SMTP relay host (empty: no mail)
@@ -41,19 +45,21 @@ smtp_password_env: str = "MIRTA_SMTP_PASSWORD"  # NAME of the env var holding th
 mail_from: str = "pbx-reports@example.com"  # sender address of the reports
 
 # %%
-import pandas as pd
-
-from mirtalib.cdr.report import as_text
 from mirtalib.queues.plots import plot_abandon_curve, plot_offered_answered, plot_wait_histogram
-from mirtalib.queues.report import QueueReportParams, build_queue_report, readable
+from mirtalib.queues.report import (QueueReportParams, abandon_within, build_queue_report, drop_unused_outcomes,
+                                    export_report, findings_table, outcome_table, queue_findings, queue_table)
 from mirtalib.reporting.charts import show
-from mirtalib.runfiles import TENANTS, output_dir
+from mirtalib.reporting.summaries import queue_summary
+from mirtalib.runfiles import EXPORTS, TENANTS, output_dir
 
-pd.set_option("display.width", 200)
 params = QueueReportParams(source=source, cdr_source=cdr_source, start=start, end=end, tenants=tenants,
-                           timezone=timezone, sl_seconds=sl_seconds, wait_bin_s=wait_bin_s)
+                           timezone=timezone, sl_seconds=sl_seconds, wait_bin_s=wait_bin_s,
+                           sl_target_pct=sl_target_pct)
 report = build_queue_report(params)
 T = report.tables
+exports = output_dir(export_dir, "queue-report", EXPORTS)  # the tables' CSV files, linked below
+csv = (lambda name: exports / f"{name}.csv") if exports else (lambda name: None)
+queue_summary(report, source)
 
 # %% [markdown]
 # ## What was read
@@ -64,47 +70,53 @@ T = report.tables
 # one that ends it.
 
 # %%
-print(f"queue log: {report.source}   CDR: {report.cdr_source or 'none'}   period: {start} to {end}")
 print(f"{len(report.calls):,} queue calls, {len(report.agents.sessions):,} agent sessions, "
-      f"{len(report.agents.pauses):,} pauses")
-print(f"rejected lines: {len(report.rejects)}")
-print(as_text(T["rejects"]) if len(T["rejects"]) else "(none)")
+      f"{len(report.agents.pauses):,} pauses; rejected lines: {len(report.rejects):,}")
 for note in report.notes:
     print("note:", note)
+queue_table(T["rejects"], full=csv("rejects"), caption="Lines not used", empty="every line was used")
+
+# %% [markdown]
+# ## Findings
+# Queues (offered at least 20 calls) whose service level is below `sl_target_pct` (high below
+# half of it), agents with at least 10 rings not answered making a fifth or more of their rings
+# (high from half), and per tenant the queue calls on which the queue log and the CDR disagree.
+
+# %%
+queue_table(findings_table(queue_findings(report)), full=csv("findings"), empty="no finding")
 
 # %% [markdown]
 # ## Per tenant and queue
 # `offered` = callers who entered the queue; `answered` includes calls the agent transferred;
-# `abandon_wait_avg` = after how many seconds (on average) abandoning callers gave up;
+# `abandon_wait_avg` = after how long (on average) abandoning callers gave up;
 # `service_level` = share of the offered calls answered within `sl_seconds`; `wait_avg` and
 # `wait_p90` = the answered calls' wait (90th percentile: nearest rank); `longest_wait` = any
 # caller's; `aht` = average handle time (talk time of answered calls: app_queue logs no wrap-up).
+# Columns of outcomes no call had (timeout, exitempty, exitkey, other) are left out here; the
+# exports have them. Then the calls of each outcome per tenant.
 
 # %%
-print(as_text(readable(T["by_queue"])))
-print()
-print(as_text(T["outcomes"].pivot_table(index="tenant", columns="outcome", values="calls",
-                                        fill_value=0).astype(int).reset_index()))
+display(queue_table(drop_unused_outcomes(T["by_queue"]), full=csv("by_queue")))
+queue_table(outcome_table(T["outcomes"]), full=csv("outcomes"))
 
 # %% [markdown]
 # ## Offered and answered per hour of day
-# All tenants together; the table gives the figures per tenant, queue and hour.
+# All tenants together in the chart; the table gives the figures per tenant, queue and hour.
 
 # %%
 show(plot_offered_answered(T["hourly"]))
-print(as_text(readable(T["by_hour"][["tenant", "queue", "hour", "offered", "answered", "abandoned",
-                                     "service_level", "wait_avg", "longest_wait"]])))
+queue_table(drop_unused_outcomes(T["by_hour"]), full=csv("by_hour"))
 
 # %% [markdown]
 # ## Per day
 # The busiest day of each queue, then every day of the first queue.
 
 # %%
-daily = T["by_day"]
-print(as_text(readable(daily.sort_values("offered", ascending=False).groupby(["tenant", "queue"]).head(1))))
-print()
+daily = drop_unused_outcomes(T["by_day"])
+busiest = daily.sort_values("offered", ascending=False, kind="stable").groupby(["tenant", "queue"]).head(1)
+display(queue_table(busiest, caption="Busiest day of each queue", full=csv("by_day")))
 first = daily[daily["queue"] == daily["queue"].iloc[0]] if len(daily) else daily
-print(as_text(readable(first)))
+queue_table(first, max_rows=31, full=csv("by_day"))
 
 # %% [markdown]
 # ## How long callers wait, and when they give up
@@ -114,10 +126,7 @@ print(as_text(readable(first)))
 # %%
 show(plot_wait_histogram(T["wait_histogram"], wait_bin_s))
 show(plot_abandon_curve(T["abandon_curve"]))
-curve = T["abandon_curve"]
-for limit in (10, 30, 60):
-    gone = curve.loc[curve["wait"] <= limit, "share"]
-    print(f"abandoned within {limit:>2} s: {gone.iloc[-1] if len(gone) else 0:.0%} of the abandoned calls")
+queue_table(abandon_within(T["abandon_curve"]), caption="Abandoned callers who gave up within")
 
 # %% [markdown]
 # ## Agents
@@ -126,7 +135,7 @@ for limit in (10, 30, 60):
 # occupancy = talk time / (logged in - paused). Times in hours.
 
 # %%
-print(as_text(readable(T["agents"])))
+queue_table(T["agents"], full=csv("agents"))
 
 # %% [markdown]
 # ## Queue log against the CDR
@@ -135,16 +144,19 @@ print(as_text(readable(T["agents"])))
 # call.
 
 # %%
-print(as_text(T["cross_counts"]))
-print()
-print(as_text(T["cross_check"]) if len(T["cross_check"]) else "no queue call on which the two disagree")
+display(queue_table(T["cross_counts"], full=csv("cross_counts")))
+queue_table(T["cross_check"], full=csv("cross_check"), empty="no queue call on which the two disagree")
 
 # %% [markdown]
-# ## Per-tenant reports
-# One HTML page per tenant, mailed to that tenant's recipients when `smtp_host` and `mail_to` are
-# set (the password comes from the environment variable named by `smtp_password_env`).
+# ## Export and per-tenant reports
+# Every table (and the findings) as CSV files and one XLSX workbook; then one HTML page per
+# tenant, mailed to that tenant's recipients when `smtp_host` and `mail_to` are set (the password
+# comes from the environment variable named by `smtp_password_env`).
 
 # %%
+if exports:
+    files = export_report(report, exports)
+    print("exported:", ", ".join(p.name for p in files))
 pages = {}
 pages_dir = output_dir(html_dir, "queue-report", TENANTS)
 if pages_dir:
