@@ -20,6 +20,7 @@ from mirtalib.errors import ParameterError
 from mirtalib.reporting.charts import png_base64, tidy
 from mirtalib.reporting.fmt import html_table
 from mirtalib.reporting.summaries import cdr_findings_table
+from mirtalib.reporting.summary import source_text
 from mirtalib.secrets import scrub
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def render_tenant_html(report: CdrReport, tenant: str, figures: bool = True) -> 
         tenant=tenant,
         period=f"{p.start} to {p.end}",
         timezone=p.timezone,
-        source=scrub(report.source),
+        source=scrub(source_text(p.source, report.source)),
         engine=report.engine,
         notes=report.notes,
         tables=rendered,

@@ -91,3 +91,15 @@ def test_bad_parameters(master):
         build_report(ReportParams(source=str(master), business_hours="nights"))
     with pytest.raises(ParameterError, match="home_region"):
         build_report(ReportParams(source=str(master), home_region="ZZ"))
+
+
+def test_tenant_page_names_the_demo_as_the_demo(monkeypatch):
+    """With MIRTA_DB_URL=demo and no source, the page says it shows the demo PBX, never the
+    demo's SQLite file as if it were a server's database."""
+    from mirtalib.reporting.summary import DEMO_SOURCE
+
+    monkeypatch.setenv("MIRTA_DB_URL", "demo")
+    report = build_report(ReportParams(source="", start="2026-10-14", end="2026-10-15"))
+    tenant = report.tenants[0]
+    page = render_tenant_html(report, tenant, figures=False)
+    assert DEMO_SOURCE in page and "pbx.sqlite" not in page
