@@ -133,7 +133,7 @@ class Node:
         """Options for :func:`mirtalib.runbook.targets.open_target`."""
         if not self.address.startswith("ssh://"):
             return {}
-        opts: dict[str, Any] = {"timeout": self.timeout}
+        opts: dict[str, Any] = {"timeout": self.timeout, "io_timeout": self.command_timeout}
         if self.vars.get("ssh_key_path"):
             opts["key_filename"] = str(Path(str(self.vars["ssh_key_path"])).expanduser())
         if self.vars.get("known_hosts"):

@@ -16,7 +16,11 @@ folder (created exclusively, mode 0600 until its mode and owner are set), then r
 place with ``mv -fT`` (rename(2), atomic). A sudo that refuses is a TargetError naming the node.
 
 A connection that dies during a command (sshd killed, network gone) is noticed at once and
-raises a TargetError naming the node, instead of waiting for the step's timeout.
+raises a TargetError naming the node, instead of waiting for the step's timeout. An SFTP
+operation (opening the session, stat, read, write ...) waits at most ``io_timeout`` seconds
+(default 120) for each answer of the server: a node that stopped answering (frozen, its TCP
+connection still up) raises a TargetError naming the node and the operation, and the SFTP session
+is dropped (a later operation opens a new one).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import select
 import shlex
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -42,6 +48,39 @@ log = logging.getLogger(__name__)
 
 _TRUE = {"1", "true", "yes", "sudo"}
 _SFTP_ERRORS = (OSError, EOFError, paramiko.SSHException)
+#: seconds an SFTP operation waits for each answer of the server (``io_timeout``)
+DEFAULT_IO_TIMEOUT = 120.0
+
+
+class _NoAnswer(Exception):
+    """The SFTP server sent nothing within the channel's timeout (not an OSError: the handlers
+    of the operations, which turn OSErrors into findings such as "missing", let it through)."""
+
+
+class _SFTPClient(paramiko.SFTPClient):
+    """paramiko's SFTP client whose channel timeout (``settimeout``) ends in :class:`_NoAnswer`;
+    after one, the session is out of step with the server and every later call fails at once
+    (closing a file included: no second wait)."""
+
+    dead = False
+
+    def _read_packet(self):
+        if self.dead:
+            raise _NoAnswer()
+        try:
+            return super()._read_packet()
+        except TimeoutError as exc:
+            self.dead = True
+            raise _NoAnswer() from exc
+
+    def _send_packet(self, t, packet):
+        if self.dead:
+            raise _NoAnswer()
+        try:
+            return super()._send_packet(t, packet)
+        except TimeoutError as exc:
+            self.dead = True
+            raise _NoAnswer() from exc
 
 
 class SSHTarget(Target):
@@ -59,8 +98,10 @@ class SSHTarget(Target):
         timeout: float = 15.0,
         become: bool = False,
         become_password_env: str | None = None,
+        io_timeout: float = DEFAULT_IO_TIMEOUT,
     ) -> None:
         self.host, self.user, self.port = host, user, port
+        self.io_timeout = float(io_timeout)
         self.spec = f"ssh://{user}@{host}" + (f":{port}" if port != 22 else "")
         self.name = host
         self._lock = threading.Lock()
@@ -152,16 +193,62 @@ class SSHTarget(Target):
 
     @property
     def sftp(self) -> paramiko.SFTPClient:
-        """The SFTP session (opened on first use)."""
+        """The SFTP session (opened on first use; every answer awaited ``io_timeout`` s)."""
         with self._lock:
-            if self._sftp is None:
-                try:
-                    self._sftp = self._client.open_sftp()
-                except _SFTP_ERRORS as exc:
-                    raise TargetError(
-                        f"{self.name}: cannot open SFTP on {self.spec}: {exc}"
-                    ) from None
+            if self._sftp is None or getattr(self._sftp, "dead", False):
+                self._sftp = self._open_sftp()
             return self._sftp
+
+    def _open_sftp(self) -> paramiko.SFTPClient:
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise TargetError(f"{self.name}: the SSH connection to {self.spec} is closed")
+        late, start = threading.Event(), time.monotonic()
+        chan = None
+        try:
+            chan = transport.open_session(timeout=self.io_timeout)
+            chan.settimeout(self.io_timeout)
+
+            def give_up() -> None:  # invoke_subsystem waits for the reply without a bound
+                late.set()
+                chan.close()
+
+            timer = threading.Timer(self.io_timeout, give_up)
+            timer.daemon = True
+            timer.start()
+            try:
+                chan.invoke_subsystem("sftp")
+            finally:
+                timer.cancel()
+            return _SFTPClient(chan)  # the version exchange: bounded by the channel timeout
+        except (_NoAnswer, *_SFTP_ERRORS) as exc:
+            if chan is not None:
+                chan.close()
+            if late.is_set() or time.monotonic() - start >= self.io_timeout:
+                raise TargetError(
+                    f"{self.name}: no answer within {self.io_timeout:g} s opening SFTP on "
+                    f"{self.spec} (the node stopped answering?)"
+                ) from None
+            raise TargetError(f"{self.name}: cannot open SFTP on {self.spec}: {exc}") from None
+
+    @contextmanager
+    def _answering(self, what: str) -> Iterator[None]:
+        """An SFTP operation: no answer within ``io_timeout`` is a TargetError naming the node
+        and ``what``; the session, out of step with the server, is dropped."""
+        try:
+            yield
+        except _NoAnswer:
+            with self._lock:
+                sftp, self._sftp = self._sftp, None
+            if sftp is not None:
+                try:
+                    sftp.get_channel().close()
+                except _SFTP_ERRORS:
+                    pass
+            raise TargetError(
+                f"{self.name}: no answer within {self.io_timeout:g} s {what} over SFTP on "
+                f"{self.spec} (the node stopped answering?)"
+            ) from None
 
     # -- commands ----------------------------------------------------------------------------
     def _exec(
@@ -256,10 +343,11 @@ class SSHTarget(Target):
             code, out, _ = self._root('readlink -f -- "$1"', path)
             text = out.decode("utf-8", "replace").strip()
             return text if code == 0 and text else path
-        try:
-            return self.sftp.normalize(path)
-        except OSError:
-            return path
+        with self._answering(f"resolving {path}"):
+            try:
+                return self.sftp.normalize(path)
+            except OSError:
+                return path
 
     def stat(self, path: str) -> FileInfo | None:
         """SFTP stat (``stat -L`` as root with ``become``)."""
@@ -278,7 +366,8 @@ class SSHTarget(Target):
             except ValueError:
                 raise TargetError(f"{self.name}: stat {path} answered {out!r}") from None
         try:
-            st = self.sftp.stat(path)
+            with self._answering(f"to stat {path}"):
+                st = self.sftp.stat(path)
         except _SFTP_ERRORS as exc:
             if getattr(exc, "errno", None) == errno.ENOENT:
                 return None
@@ -298,7 +387,7 @@ class SSHTarget(Target):
                 raise TargetError(f"{self.name}: cannot read {path}: {said}")
             return out
         try:
-            with self.sftp.open(path, "rb") as fh:
+            with self._answering(f"reading {path}"), self.sftp.open(path, "rb") as fh:
                 return fh.read()
         except _SFTP_ERRORS as exc:
             if getattr(exc, "errno", None) == errno.ENOENT:
@@ -307,7 +396,7 @@ class SSHTarget(Target):
 
     def _write_new(self, name: str, data: bytes) -> None:
         """Create ``name`` over SFTP (exclusive, mode 0600 before any byte is written)."""
-        with self.sftp.open(name, "wbx") as fh:
+        with self._answering(f"writing {name}"), self.sftp.open(name, "wbx") as fh:
             self.sftp.chmod(name, 0o600)
             fh.set_pipelined(True)
             fh.write(data)
@@ -317,10 +406,11 @@ class SSHTarget(Target):
         with self._stage_lock:
             if self._stage_dir is None:
                 try:
-                    home = self.sftp.normalize(".")
-                    folder = posixpath.join(home, f".mirta-stage-{secrets.token_hex(6)}")
-                    self.sftp.mkdir(folder, 0o700)
-                    self.sftp.chmod(folder, 0o700)
+                    with self._answering("creating a staging folder"):
+                        home = self.sftp.normalize(".")
+                        folder = posixpath.join(home, f".mirta-stage-{secrets.token_hex(6)}")
+                        self.sftp.mkdir(folder, 0o700)
+                        self.sftp.chmod(folder, 0o700)
                 except _SFTP_ERRORS as exc:
                     raise TargetError(
                         f"{self.name}: cannot create a staging folder for {self.user}: {exc}"
@@ -352,7 +442,8 @@ class SSHTarget(Target):
                 )
             finally:
                 try:
-                    self.sftp.remove(upload)
+                    with self._answering(f"removing {upload}"):
+                        self.sftp.remove(upload)
                 except _SFTP_ERRORS:
                     log.warning("%s: could not remove the upload %s", self.name, upload)
             return tmp
@@ -361,11 +452,12 @@ class SSHTarget(Target):
         except _SFTP_ERRORS as exc:
             raise TargetError(f"{self.name}: cannot create {tmp}: {exc}") from None
         try:
-            self.sftp.chmod(tmp, mode)
-            if owner:
-                st = self.sftp.stat(tmp)
-                if (st.st_uid, st.st_gid) != (uid, gid):
-                    self.sftp.chown(tmp, uid, gid)
+            with self._answering(f"setting the mode and owner of {tmp}"):
+                self.sftp.chmod(tmp, mode)
+                if owner:
+                    st = self.sftp.stat(tmp)
+                    if (st.st_uid, st.st_gid) != (uid, gid):
+                        self.sftp.chown(tmp, uid, gid)
         except _SFTP_ERRORS as exc:
             self.remove(tmp)
             raise TargetError(f"{self.name}: cannot write {tmp}: {exc}") from None
@@ -385,8 +477,9 @@ class SSHTarget(Target):
                     raise TargetError(f"{self.name}: {current} exists and is not a folder")
                 continue
             try:
-                self.sftp.mkdir(current, 0o700)
-                self.sftp.chmod(current, 0o700)
+                with self._answering(f"creating {current}"):
+                    self.sftp.mkdir(current, 0o700)
+                    self.sftp.chmod(current, 0o700)
             except _SFTP_ERRORS as exc:
                 raise TargetError(f"{self.name}: cannot create {current}: {exc}") from None
 
@@ -396,7 +489,8 @@ class SSHTarget(Target):
             self._root_ok(f"rename {source} to {dest}", 'exec mv -fT -- "$1" "$2"', source, dest)
             return
         try:
-            self.sftp.posix_rename(source, dest)
+            with self._answering(f"renaming {source} to {dest}"):
+                self.sftp.posix_rename(source, dest)
         except _SFTP_ERRORS as exc:
             raise TargetError(f"{self.name}: cannot rename {source} to {dest}: {exc}") from None
 
@@ -406,7 +500,8 @@ class SSHTarget(Target):
             self._root_ok(f"remove {path}", 'exec rm -f -- "$1"', path)
             return
         try:
-            self.sftp.remove(path)
+            with self._answering(f"removing {path}"):
+                self.sftp.remove(path)
         except _SFTP_ERRORS as exc:
             if getattr(exc, "errno", None) != errno.ENOENT:
                 raise TargetError(f"{self.name}: cannot remove {path}: {exc}") from None
@@ -416,11 +511,11 @@ class SSHTarget(Target):
         try:
             if self._stage_dir is not None and self._sftp is not None:
                 self._sftp.rmdir(self._stage_dir)
-        except _SFTP_ERRORS:
+        except (_NoAnswer, *_SFTP_ERRORS):
             log.warning("%s: could not remove %s", self.name, self._stage_dir)
         if self._sftp is not None:
             try:
                 self._sftp.close()
-            except _SFTP_ERRORS:
+            except (_NoAnswer, *_SFTP_ERRORS):
                 pass
         self._client.close()

@@ -267,7 +267,8 @@ def open_target(spec: str | Target, **options) -> Target:
 
     Args:
         spec: ``local``, ``ssh://user@host[:port]`` or ``replay:NAME`` (a Target passes through).
-        **options: for SSH: ``key_filename``, ``known_hosts``, ``timeout``, ``accept_new_host``,
+        **options: for SSH: ``key_filename``, ``known_hosts``, ``timeout`` (to connect),
+            ``io_timeout`` (each SFTP answer, default 120 s), ``accept_new_host``,
             ``become`` (sudo to root for a non-root login) and ``become_password_env`` (NAME of
             the variable holding the sudo password; none: a NOPASSWD rule); for replay:
             ``replay_dir``.

@@ -20,6 +20,7 @@ from test_ssh_dead import _descendants
 from mirtalib.fleet import load_inventory
 from mirtalib.fleet.report import matrix
 from mirtalib.fleet.run import run_fleet
+from mirtalib.runbook.ssh import SSHTarget
 
 MIRTA = Path(sys.executable).with_name("mirta")
 
@@ -166,35 +167,106 @@ def test_killed_and_silent_nodes_end_unreachable_without_holding_the_others(flee
     assert mute_done < len(seen) - 1, "the silent node was the last to finish"
 
 
-def test_a_node_that_stops_answering_is_unreachable_after_its_command_timeout(fleet, tmp_path):
+def _freeze(server) -> list[int]:
+    """Stop the server and its sessions (SIGSTOP): TCP stays up, nothing answers."""
+    pids = [server.pid, *_descendants(server.pid)]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    return pids
+
+
+def _kill(pids: list[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _run_threads_left(before: set[threading.Thread]) -> list[str]:
+    """Threads started during the run still alive a moment after it returned (paramiko's
+    transport thread notices its closed socket within 0.1 s)."""
+    deadline = time.monotonic() + 1
+    while True:
+        left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not left or time.monotonic() > deadline:
+            return [t.name for t in left]
+        time.sleep(0.05)
+
+
+def _frozen_inventory(fleet, tmp_path) -> Path:
     path = tmp_path / "fleet.yaml"
     path.write_text(
         inventory_text(fleet.servers).replace(
             "    timeout: 3\n", "    timeout: 2\n    command_timeout: 4\n"
         )
     )
-    server = fleet.servers["pbxb"]
+    return path
+
+
+def test_a_node_that_stops_answering_is_unreachable_after_its_command_timeout(fleet, tmp_path):
+    path = _frozen_inventory(fleet, tmp_path)
     frozen: list[int] = []
 
     def on_page(node: str, page: int, state: str) -> None:
         if node == "pbxb" and page == 9 and not frozen:
-            frozen.extend([server.pid, *_descendants(server.pid)])
-            for pid in frozen:  # the server and its sessions stop: TCP stays up, nothing answers
-                os.kill(pid, signal.SIGSTOP)
+            frozen.extend(_freeze(fleet.servers["pbxb"]))
 
+    before = set(threading.enumerate())
     start = time.monotonic()
     try:
         run = run_fleet(load_inventory(path), [9, 16, 41], forks=5, on_page=on_page)
+        took = time.monotonic() - start
+        left = _run_threads_left(before)  # while the node is still frozen
     finally:
-        for pid in frozen:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    took = time.monotonic() - start
+        _kill(frozen)
+    assert not left, f"threads of the run still waiting on the frozen node: {left}"
     grid = matrix(run)
     assert grid.loc["pbxb"].tolist() == ["fail", "unreachable", "unreachable"]
     assert grid.loc["pbxa"].tolist()[1] == "ok"
     pbxb = next(n for n in run.nodes if n.node == "pbxb")
     assert not pbxb.reachable and "during page 16" in pbxb.error
     assert took < 60, f"the run took {took:.0f} s: the frozen node held it"
+
+
+def test_a_node_frozen_during_an_sftp_read_is_a_target_error_within_its_command_timeout(
+    fleet, tmp_path, monkeypatch
+):
+    """The SFTP read itself gives up after command_timeout (4 s), naming the node and the file,
+    before the fleet's own cap (command_timeout + 5 s); no thread is left behind."""
+    path = _frozen_inventory(fleet, tmp_path)
+    server = fleet.servers["pbxb"]
+    armed, frozen, reads = threading.Event(), [], []
+    real_read = SSHTarget.read_bytes
+
+    def read_bytes(self, file):
+        if self.port == server.port and armed.is_set() and not frozen:
+            frozen.extend(_freeze(server))  # the node stops just before this read
+        began = time.monotonic()
+        try:
+            return real_read(self, file)
+        finally:
+            if self.port == server.port and frozen:
+                reads.append(time.monotonic() - began)
+
+    monkeypatch.setattr(SSHTarget, "read_bytes", read_bytes)
+
+    def on_page(node: str, page: int, state: str) -> None:
+        if node == "pbxb" and page == 0:
+            armed.set()  # after the node's own probes: its pages' first SFTP read
+
+    before = set(threading.enumerate())
+    try:
+        run = run_fleet(load_inventory(path), [9, 16, 41], forks=5, on_page=on_page)
+        left = _run_threads_left(before)
+    finally:
+        _kill(frozen)
+    assert frozen, "pbxb read no file over SFTP after its probes"
+    assert not left, f"threads of the run still waiting on the frozen node: {left}"
+    assert reads and 3.5 < reads[0] < 8, f"the frozen read took {reads[0]:.1f} s"
+    pbxb = next(n for n in run.nodes if n.node == "pbxb")
+    assert not pbxb.reachable
+    assert "127.0.0.1: no answer within 4 s reading " in pbxb.error
+    assert f"over SFTP on {server.url}" in pbxb.error
+    assert set(matrix(run).loc["pbxb"].tolist()) == {"unreachable"}
+    assert matrix(run).loc["pbxa"].tolist()[1] == "ok"

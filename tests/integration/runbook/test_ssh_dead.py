@@ -77,3 +77,39 @@ def test_killed_sshd_is_a_target_error_at_once(tmp_path):
     assert "closed during a command" in message
     with pytest.raises(TargetError, match="127.0.0.1: the SSH connection .* is closed"):
         target.run("true")
+
+
+def test_frozen_sshd_sftp_gives_up_after_io_timeout_and_recovers(tmp_path):
+    """SIGSTOP (TCP up, no answer): an SFTP read, and opening a new SFTP session, each raise a
+    TargetError naming the node within io_timeout; once the server answers again (SIGCONT) a
+    new session reads the file."""
+    with start_sshd(tmp_path / "sshd") as server:
+        target = open_target(server.url, **server.options, io_timeout=2)
+        fresh = open_target(server.url, **server.options, io_timeout=2)  # SFTP not opened yet
+        assert target.read_bytes("/etc/hostname")  # the session is open
+        pids = [server.pid, *_descendants(server.pid)]
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            began = time.monotonic()
+            with pytest.raises(TargetError) as read:
+                target.read_bytes("/etc/hostname")
+            took = time.monotonic() - began
+            assert 1.5 < took < 6, f"the frozen read took {took:.1f} s"
+            assert str(read.value) == (
+                f"127.0.0.1: no answer within 2 s reading /etc/hostname over SFTP on "
+                f"{server.url} (the node stopped answering?)"
+            )
+            began = time.monotonic()
+            with pytest.raises(TargetError, match=r"^127\.0\.0\.1: no answer within 2 s opening"):
+                fresh.stat("/etc/hostname")
+            assert time.monotonic() - began < 6
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+        assert target.read_bytes("/etc/hostname") == Path("/etc/hostname").read_bytes()
+        target.close()
+        fresh.close()
