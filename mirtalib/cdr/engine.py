@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,9 +53,10 @@ from mirtalib.cdr.cube import DIMENSIONS, MEASURES
 from mirtalib.cdr.destinations import check_region, classify_number
 from mirtalib.cdr.mastercsv import UNIQUEID_RE, _split_fields, expand_sources, layout_for
 from mirtalib.cdr.naming import DIRECTIONS, EXT_CHANNEL, EXT_NAME, NODE_PREFIX, TRUNK_CHANNEL
-from mirtalib.data.db import Database, driver_reason
+from mirtalib.data.db import Database, driver_reason, session_limits
 from mirtalib.data.schema import DISPOSITIONS
 from mirtalib.errors import DataSourceError
+from mirtalib.settings import db_statement_timeout
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,27 @@ def _connectorx_url(db: Database) -> str | None:
     return f"mysql://{user}{secret}@{host}/{url.database or ''}"
 
 
+def _with_limits(db: Database, sql: str) -> str:
+    """``sql`` carrying the limits of MIRTA_DB_STATEMENT_TIMEOUT itself: ConnectorX opens its
+    own connection, without the session limits of :func:`mirtalib.data.db.make_engine` (behind
+    ``LOCK TABLES cdr WRITE`` it would wait a day). Stopped by them, it fails and the driver,
+    which has them, reads again and names what it waited on."""
+    seconds = db_statement_timeout()
+    if seconds <= 0:
+        return sql
+    with db.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        info = str(getattr(raw, "get_server_info", lambda: "")())
+        limits = session_limits(raw, seconds)[0].removeprefix("SET SESSION ")
+    if "mariadb" in info.lower():  # the session's SET, for this statement only
+        return f"SET STATEMENT {limits} FOR {sql}"
+    waits = max(1, math.ceil(seconds))
+    hint = (
+        f"/*+ MAX_EXECUTION_TIME({math.ceil(seconds * 1000)}) SET_VAR(lock_wait_timeout={waits}) */"
+    )
+    return sql.replace("SELECT ", f"SELECT {hint} ", 1)
+
+
 def _driver_batches(db: Database, sql: str) -> Iterator[pa.RecordBatch]:
     """Rows through the DB-API driver as record batches of strings (typed by DuckDB later)."""
     with db.connect() as conn:
@@ -204,38 +227,57 @@ def _text(value: object) -> str | None:
 
 
 def read_database(
-    con: duckdb.DuckDBPyConnection, db: Database, start=None, end=None, tenants=None
+    con: duckdb.DuckDBPyConnection,
+    db: Database,
+    start=None,
+    end=None,
+    tenants=None,
+    consume: Callable[[set[str]], None] | None = None,
 ) -> bool:
-    """Read the period's rows of ``db`` into DuckDB table ``raw``; True for the legacy layout."""
+    """Stream the period's rows of ``db`` once, as Arrow record batches registered as DuckDB
+    relation ``raw``, into ``consume(typed)`` (``typed``: the columns that arrive as timestamps
+    or numbers rather than strings); True for the legacy layout."""
+    consume = consume or (lambda typed: con.execute("CREATE TEMP TABLE rawcopy AS FROM raw"))
     sql, legacy = _db_select(db, start, end, tenants)
     url = _connectorx_url(db)
     if url is not None:
         try:
             import connectorx as cx
 
-            reader = cx.read_sql(url, sql, return_type="arrow_stream", batch_size=BATCH_ROWS)
-            con.register("raw_src", reader)
-            con.execute("CREATE TEMP TABLE raw AS SELECT * FROM raw_src")
-            con.unregister("raw_src")
+            limited = _with_limits(db, sql)
+            reader = cx.read_sql(url, limited, return_type="arrow_stream", batch_size=BATCH_ROWS)
+            _consume(con, reader, consume)
             return legacy
         except ImportError:
             log.info("ConnectorX not installed: CDR rows read through the DB-API driver")
         except Exception as exc:
             log.warning("%s: ConnectorX could not read the CDR rows (%s): using the driver",
                         db.description, type(exc).__name__)  # fmt: skip
-            con.execute("DROP TABLE IF EXISTS raw")
+            con.execute("DROP TABLE IF EXISTS leg0")
     batches = _driver_batches(db, sql)
     first = next(batches, None)
     if first is None:
-        names = [s.split(" AS ")[-1] for s in sql.split(" FROM ")[0][7:].split(", ")]
-        cols = ", ".join(f"NULL::VARCHAR AS {n}" for n in names)
-        con.execute(f"CREATE TEMP TABLE raw AS SELECT {cols} LIMIT 0")
-        return legacy
+        names = [s.split(" AS ")[-1].strip('`"') for s in sql.split(" FROM ")[0][7:].split(", ")]
+        first = pa.RecordBatch.from_arrays([pa.array([], pa.string()) for _ in names], names=names)
     reader = pa.RecordBatchReader.from_batches(first.schema, _chain(first, batches))
-    con.register("raw_src", reader)
-    con.execute("CREATE TEMP TABLE raw AS SELECT * FROM raw_src")
-    con.unregister("raw_src")
+    _consume(con, reader, consume)
     return legacy
+
+
+def _consume(con: duckdb.DuckDBPyConnection, reader: pa.RecordBatchReader, consume) -> None:
+    typed = {
+        f.name
+        for f in reader.schema
+        if pa.types.is_timestamp(f.type)
+        or pa.types.is_integer(f.type)
+        or pa.types.is_floating(f.type)
+        or pa.types.is_decimal(f.type)
+    }
+    con.register("raw", reader)
+    try:
+        consume(typed)
+    finally:
+        con.unregister("raw")
 
 
 def _chain(first, rest):
@@ -295,7 +337,7 @@ def read_csv(
             f'"{c}"' if c in present else f'NULL::VARCHAR AS "{c}"' for c in READ_COLUMNS
         )
         parts.append(f"SELECT {select} FROM raw{n}")
-    con.execute(f"CREATE TEMP TABLE raw AS {' UNION ALL '.join(parts)}")
+    con.execute(f"CREATE TEMP VIEW raw AS {' UNION ALL '.join(parts)}")
     return ", ".join(p.name for p in files), len(parts)
 
 
@@ -315,22 +357,36 @@ def _csv_rejects(con: duckdb.DuckDBPyConnection, n_views: int) -> dict[tuple[str
 
 
 # ----------------------------------------------------------------------------- leg checks
-def _checked_sql(legacy: bool) -> str:
+def _checked_sql(legacy: bool, typed: Iterable[str] = ()) -> str:
     """SQL over ``raw``: typed legs with ``reason``/``field`` of the first failed check (the
-    checks and their order of :func:`mirtalib.cdr.legs.validate` after the field parsing)."""
+    checks and their order of :func:`mirtalib.cdr.legs.validate` after the field parsing).
+    Columns in ``typed`` arrive as timestamps or numbers (ConnectorX): used as they are, they
+    cannot fail a parse check."""
+    typed = set(typed)
     lo, hi = f"'{L.TIME_MIN:%Y-%m-%d}'", f"'{L.TIME_MAX:%Y-%m-%d}'"
-    ts = "TRY_CAST(NULLIF(TRIM(CAST({c} AS VARCHAR)), '') AS TIMESTAMP)"
-    num = "TRY_CAST(NULLIF(TRIM(CAST({c} AS VARCHAR)), '') AS DOUBLE)"
+
+    def ts(c: str) -> str:
+        if c in typed:
+            return f'CAST(raw."{c}" AS TIMESTAMP)'
+        return f"TRY_CAST(NULLIF(TRIM(CAST(raw.\"{c}\" AS VARCHAR)), '') AS TIMESTAMP)"
+
+    def num(c: str) -> str:
+        if c in typed:
+            return f'CAST(raw."{c}" AS DOUBLE)'
+        return f"TRY_CAST(NULLIF(TRIM(CAST(raw.\"{c}\" AS VARCHAR)), '') AS DOUBLE)"
+
+    def text(c: str) -> str:  # the value as read, for the parse checks (typed: none to check)
+        return "NULL::VARCHAR" if c in typed else f'CAST(raw."{c}" AS VARCHAR)'
+
     if legacy:
         times = (
-            f"{ts.format(c='calldate')} AS start, NULL::TIMESTAMP AS answer, "
-            'NULL::TIMESTAMP AS "end", calldate::VARCHAR AS start_s, '
+            f"{ts('calldate')} AS start, NULL::TIMESTAMP AS answer, "
+            f'NULL::TIMESTAMP AS "end", {text("calldate")} AS start_s, '
             "NULL::VARCHAR AS answer_s, NULL::VARCHAR AS end_s"
         )
     else:
         times = ", ".join(
-            f'{ts.format(c=f"raw.{c}")} AS "{c}", CAST(raw."{c}" AS VARCHAR) AS {c}_s'
-            for c in ("start", "answer", "end")
+            f'{ts(c)} AS "{c}", {text(c)} AS {c}_s' for c in ("start", "answer", "end")
         )
     strings = ", ".join(
         f'COALESCE(CAST("{c}" AS VARCHAR), \'\') AS "{c}"'
@@ -394,11 +450,11 @@ SELECT *,
        WHEN answer IS NOT NULL AND answer < start THEN 'answer' END AS field
 FROM (
   SELECT {times},
-    {num.format(c="raw.duration")} AS dur_n, {num.format(c="raw.billsec")} AS bill_n,
-    CAST(raw.duration AS VARCHAR) AS dur_s, CAST(raw.billsec AS VARCHAR) AS bill_s,
-    COALESCE(TRY_CAST({num.format(c="raw.duration")} AS BIGINT), 0) AS duration,
-    COALESCE(TRY_CAST({num.format(c="raw.billsec")} AS BIGINT), 0) AS billsec,
-    TRY_CAST({num.format(c="raw.sequence")} AS BIGINT) AS sequence,
+    {num("duration")} AS dur_n, {num("billsec")} AS bill_n,
+    {text("duration")} AS dur_s, {text("billsec")} AS bill_s,
+    COALESCE(TRY_CAST({num("duration")} AS BIGINT), 0) AS duration,
+    COALESCE(TRY_CAST({num("billsec")} AS BIGINT), 0) AS billsec,
+    TRY_CAST({num("sequence")} AS BIGINT) AS sequence,
     {strings}
   FROM raw) t) u
 """
@@ -412,11 +468,71 @@ def _tenant_sql(col: str) -> str:
     )
 
 
+#: The channel technologies a trunk channel may have (from TRUNK_CHANNEL's ``tech`` group).
+TRUNK_TECHS = tuple(re.search(r"\(\?P<tech>([^)]*)\)", TRUNK_CHANNEL).group(1).split("|"))
+
+
 def _trunk_sql(col: str) -> str:
-    """SQL: the trunk (peer) of channel ``col``, '' for extensions, Local channels, ''."""
+    """SQL: the trunk (peer) of channel ``col``, '' for extensions, Local channels, ''. The
+    regular expressions run only on channels of a trunk technology (``TECH/...``): no other
+    value can match them."""
+    techs = ", ".join(_q(t) for t in TRUNK_TECHS)
     return (
-        f"CASE WHEN regexp_full_match({col}, {_re(EXT_CHANNEL[1:-1])}) THEN '' "
+        f"CASE WHEN split_part({col}, '/', 1) NOT IN ({techs}) THEN '' "
+        f"WHEN regexp_full_match({col}, {_re(EXT_CHANNEL[1:-1])}) THEN '' "
         f"ELSE regexp_extract({col}, {_re(TRUNK_CHANNEL)}, 2) END"
+    )
+
+
+def _leg0_sql(legacy: bool, typed: Iterable[str], start, end) -> str:
+    """SQL over ``raw``: the checked legs (:func:`_checked_sql`) with ``keep`` (no reject, in
+    the period) and, for the kept ones, the tenant and the keys of channel and dstchannel
+    (:func:`_channel_key`)."""
+    keep = ["reason IS NULL"]
+    if start is not None:
+        keep.append(f"start >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
+    if end is not None:
+        keep.append(f"start < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
+    kept = " AND ".join(keep)
+    tenant = (
+        "CASE WHEN TRIM(accountcode) <> '' THEN TRIM(accountcode) ELSE "
+        + "COALESCE("
+        + ", ".join(
+            f"NULLIF({_tenant_sql(c)}, '')" for c in ("channel", "src", "dstchannel", "dst")
+        )
+        + ", '') END"
+    )
+    return (
+        f'SELECT rid, start, "end", duration, billsec, disposition, uniqueid, userfield, '
+        f"dst, firstdst, prevuniqueid, sequence, TRIM(linkedid) AS linkedid, reason, field, "
+        f"COALESCE({kept}, false) AS keep, CASE WHEN {kept} THEN {tenant} END AS tenant, "
+        f"channel, dstchannel, CASE WHEN {kept} THEN {_channel_key('channel')} END AS ck, "
+        f"CASE WHEN {kept} THEN {_channel_key('dstchannel')} END AS dk "
+        f"FROM ({_checked_sql(legacy, typed)}) c"
+    )
+
+
+def _channel_key(col: str) -> str:
+    """SQL: the channel name with its Asterisk sequence suffix (``-`` and 8 hex digits) made
+    ``-00000000``: names differing only in the suffix share a key. The trunk rule gives the
+    same answer for every name of a key, except when the part before the suffix is a
+    technology and digits only (``SIP/100-ABCDEF01``: the suffix could be a tenant); those keys
+    are marked in :func:`_channel_trunks` and their names checked one by one."""
+    return f"regexp_replace({col}, '-[0-9a-fA-F]{{8}}$', '-00000000')"
+
+
+def _channel_trunks(con: duckdb.DuckDBPyConnection) -> None:
+    """Table ``chans``: per channel key of the kept legs (:func:`_channel_key`), its trunk
+    (``t``; NULL for the keys whose names must be checked one by one)."""
+    techs = "|".join(TRUNK_TECHS)
+    risky = (
+        f"c LIKE '%-00000000' AND regexp_full_match(substr(c, 1, length(c) - 9), "
+        f"'(?:{techs})/[0-9*#]*')"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE chans AS SELECT c, CASE WHEN {risky} THEN NULL "
+        f"ELSE {_trunk_sql('c')} END AS t FROM (SELECT ck AS c FROM leg1 "
+        f"UNION SELECT dk FROM leg1)"
     )
 
 
@@ -431,19 +547,29 @@ def open_legs(
 ) -> Legs:
     """Read ``source`` once into DuckDB and check its rows: view ``legs`` holds the usable
     legs of the period and tenants, with ``call_id`` (linkedid, else the fallback key),
-    ``tenant``, ``trunk`` and ``rid`` (read order)."""
+    ``tenant``, ``trunk`` (``tch``/``tdch``: the trunk of channel/dstchannel) and ``rid``
+    (read order).
+
+    One pass: the rows stream from the source through the checks into table ``leg0`` (rejects
+    keep their reason and field); the trunk rule runs once per channel name
+    (:func:`_channel_trunks`)."""
     con = connect(memory_mb, threads)
+
+    def fill(typed: Iterable[str] = ()) -> None:
+        con.execute(f"CREATE TEMP TABLE leg0 AS {_leg0_sql(legacy, typed, start, end)}")
+
     n_views = 0
     if isinstance(source, Database):
-        legacy = read_database(con, source, start, end, tenants)
+        legacy = source.schema.cdr_layout == "legacy"
+        read_database(con, source, start, end, tenants, consume=fill)
         description = source.description
     else:
         description, n_views = read_csv(con, source, columns)
         legacy = False
-    con.execute(f"CREATE TEMP TABLE checked AS {_checked_sql(legacy)}")
+        fill()
     rows = _csv_rejects(con, n_views)
     for reason, fld, n in con.execute(
-        "SELECT reason, field, COUNT(*) FROM checked WHERE reason IS NOT NULL GROUP BY ALL"
+        "SELECT reason, field, COUNT(*) FROM leg0 WHERE reason IS NOT NULL GROUP BY ALL"
     ).fetchall():
         rows[(reason, fld)] = rows.get((reason, fld), 0) + int(n)
     rejects = pd.DataFrame(
@@ -453,36 +579,18 @@ def open_legs(
             "rows": pd.Series(list(rows.values()), dtype="int64"),
         }
     ).sort_values(["rows", "reason", "field"], ascending=[False, True, True], ignore_index=True)
-    where = ["reason IS NULL"]
-    if start is not None:
-        where.append(f"start >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
-    if end is not None:
-        where.append(f"start < TIMESTAMP '{end:%Y-%m-%d %H:%M:%S}'")
-    tenant = (
-        "CASE WHEN TRIM(accountcode) <> '' THEN TRIM(accountcode) ELSE "
-        + "COALESCE("
-        + ", ".join(
-            f"NULLIF({_tenant_sql(c)}, '')" for c in ("channel", "src", "dstchannel", "dst")
-        )
-        + ", '') END"
-    )
-    con.execute(
-        f'CREATE TEMP TABLE leg0 AS SELECT rid, start, "end", duration, billsec, disposition, '
-        f"uniqueid, userfield, channel, dstchannel, dst, firstdst, prevuniqueid, sequence, "
-        f"TRIM(linkedid) AS linkedid, {tenant} AS tenant FROM checked WHERE {' AND '.join(where)}"
-    )
-    con.execute("DROP TABLE checked")
+    where = "keep"
     if tenants:
-        codes = ", ".join(_q(t) for t in tenants)
-        con.execute(f"DELETE FROM leg0 WHERE tenant NOT IN ({codes})")
+        where += f" AND tenant IN ({', '.join(_q(t) for t in tenants)})"
+    con.execute(f"CREATE TEMP VIEW leg1 AS SELECT * FROM leg0 WHERE {where}")
     total, without = con.execute(
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE linkedid = '') FROM leg0"
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE linkedid = '') FROM leg1"
     ).fetchone()
     links: dict[str, int] = {}
     if without:
         sub = con.execute(
             'SELECT rid, linkedid, uniqueid, prevuniqueid, channel, dstchannel, start, "end", '
-            "duration FROM leg0 WHERE linkedid = '' ORDER BY start, uniqueid, sequence, rid"
+            "duration FROM leg1 WHERE linkedid = '' ORDER BY start, uniqueid, sequence, rid"
         ).df()
         sub["end"] = sub["end"].astype("datetime64[ns]")
         sub["start"] = sub["start"].astype("datetime64[ns]")
@@ -492,14 +600,20 @@ def open_legs(
         con.register("fallback_keys", fallback)
         con.execute("CREATE TEMP TABLE keys AS SELECT * FROM fallback_keys")
         con.unregister("fallback_keys")
-        call_id = "COALESCE(NULLIF(l.linkedid, ''), k.key)"
-        joined = "leg0 l LEFT JOIN keys k USING (rid)"
+        call_id = "COALESCE(NULLIF(l.linkedid, ''), key)"
+        joined = "leg1 l LEFT JOIN keys k USING (rid)"
     else:
-        call_id, joined = "l.linkedid", "leg0 l"
-    trunk = f"COALESCE(NULLIF({_trunk_sql('l.channel')}, ''), {_trunk_sql('l.dstchannel')})"
+        call_id, joined = "l.linkedid", "leg1 l"
+    _channel_trunks(con)
     con.execute(
-        f"CREATE TEMP VIEW legs AS SELECT l.*, {call_id} AS call_id, {trunk} AS trunk FROM {joined}"
+        f"CREATE TEMP VIEW legs AS SELECT l.*, {call_id} AS call_id, "
+        f"CASE WHEN tch <> '' THEN tch ELSE tdch END AS trunk FROM ("
+        f"SELECT l.*{', k.key' if without else ''}, "
+        f"COALESCE(a.t, {_trunk_sql('l.channel')}) AS tch, "
+        f"COALESCE(b.t, {_trunk_sql('l.dstchannel')}) AS tdch FROM {joined} "
+        f"LEFT JOIN chans a ON a.c = l.ck LEFT JOIN chans b ON b.c = l.dk) l"
     )
+    con.execute(f"CREATE TEMP VIEW legs_ids AS SELECT l.*, {call_id} AS call_id FROM {joined}")
     return Legs(con, description, rejects, links, int(without), int(total))
 
 
@@ -510,7 +624,7 @@ def _utc_table(con: duckdb.DuckDBPyConnection, tz: str) -> None:
     not exist (skipped by a DST change), the instant it is moved to (pandas'
     ``nonexistent='shift_forward'``)."""
     hours = (
-        con.execute("SELECT DISTINCT date_trunc('hour', start) AS h FROM leg0 ORDER BY 1")
+        con.execute("SELECT DISTINCT date_trunc('hour', start) AS h FROM leg1 ORDER BY 1")
         .df()["h"]
         .astype("datetime64[ns]")
     )
@@ -534,35 +648,48 @@ def _utc_table(con: duckdb.DuckDBPyConnection, tz: str) -> None:
     con.unregister("tzh_src")
 
 
+def _utc_view_sql(view: str, source: str) -> str:
+    """SQL: view ``view`` of the legs of ``source`` with their times on the UTC axis
+    (``s_utc``, ``start_utc``, ``end_utc``; :func:`_utc_table`)."""
+    return f"""
+CREATE OR REPLACE TEMP VIEW {view} AS
+SELECT *, s_utc AS start_utc, s_utc + duration AS end_utc FROM (
+  SELECT *,
+    CASE WHEN nx IS NOT NULL AND NOT isnan(nx) THEN nx
+         WHEN off1 <> off2 AND ep IS NOT NULL
+              AND ABS(e0 - off2 - ep) < ABS(e0 - off1 - ep) THEN e0 - off2
+         ELSE e0 - off1 END AS s_utc
+  FROM (
+    SELECT l.*, z.off1, z.off2, z.nx, epoch_us(l.start) / 1e6 AS e0,
+      CASE WHEN z.off1 <> z.off2  -- the repeated hour of a DST change only
+           THEN TRY_CAST(regexp_extract(l.uniqueid, '(\\d{{9,}})\\.\\d+$', 1) AS DOUBLE)
+           END AS ep
+    FROM {source} l JOIN tzh z ON z.h = date_trunc('hour', l.start)
+  )
+)
+"""
+
+
 def build_calls(legs: Legs, tz: str = "Europe/Rome") -> int:
     """Table ``calls`` (one row per call: the columns the report's tables need) from view
-    ``legs``; returns the number of calls."""
+    ``legs``; returns the number of calls.
+
+    Each leg gets its rank ``k`` inside its call (UTC start, uniqueid, sequence, read order) by
+    one narrow sort; the first leg's values are then the rows with ``k = 1`` (a join, not an
+    aggregate: string aggregates cost seconds at a million legs) and the first non-empty
+    tenant and trunk an ``arg_min`` over that number."""
     con = legs.con
     _utc_table(con, tz)
     ranks = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(CALL_OUTCOME_ORDER))
     names = " ".join(f"WHEN {i} THEN '{d}'" for i, d in enumerate(CALL_OUTCOME_ORDER))
     dirs = ", ".join(_q(d) for d in DIRECTIONS)
     node = f"regexp_extract(uid1, {_re(NODE_PREFIX)}, 1)"
+    for view, source in (("lu", "legs"), ("lt", "legs_ids")):  # lt: without the trunks
+        con.execute(_utc_view_sql(view, source))
     con.execute(
-        """
-CREATE OR REPLACE TEMP TABLE lu AS
-SELECT call_id, rid, start, tenant, trunk, disposition, billsec, uniqueid, userfield, channel,
-       dstchannel, CASE WHEN firstdst <> '' THEN firstdst ELSE dst END AS dst1,
-       s_utc AS start_utc, s_utc + duration AS end_utc,
-       {'s': s_utc, 'u': uniqueid, 'q': COALESCE(sequence, 9223372036854775807), 'r': rid}
-           AS k
-FROM (
-  SELECT l.*,
-    CASE WHEN z.nx IS NOT NULL AND NOT isnan(z.nx) THEN z.nx
-         WHEN z.off1 <> z.off2 AND ep IS NOT NULL
-              AND ABS(e0 - z.off2 - ep) < ABS(e0 - z.off1 - ep) THEN e0 - z.off2
-         ELSE e0 - z.off1 END AS s_utc
-  FROM (SELECT *, epoch_us(start) / 1e6 AS e0,
-               TRY_CAST(regexp_extract(uniqueid, '(\\d{9,})\\.\\d+$', 1) AS DOUBLE) AS ep
-        FROM legs) l
-  JOIN tzh z ON z.h = date_trunc('hour', l.start)
-)
-"""
+        "CREATE OR REPLACE TEMP TABLE ord AS SELECT rid, row_number() OVER (PARTITION BY "
+        "call_id ORDER BY s_utc, uniqueid, COALESCE(sequence, 9223372036854775807), rid) AS k "
+        "FROM lt"
     )
     con.execute(
         """
@@ -570,10 +697,10 @@ CREATE OR REPLACE TEMP TABLE bill AS
 SELECT call_id, SUM(GREATEST(b1 - GREATEST(b0, COALESCE(pe, b0)), 0)) AS billable FROM (
   SELECT call_id, b0, b1, MAX(b1) OVER (PARTITION BY call_id ORDER BY b0, b1
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe
-  FROM (SELECT call_id, end_utc - billsec AS b0, end_utc AS b1 FROM lu
-        WHERE disposition = 'ANSWERED' AND billsec > 0
-          AND call_id IN (SELECT call_id FROM lu WHERE disposition = 'ANSWERED' AND billsec > 0
-                          GROUP BY call_id HAVING COUNT(*) > 1))
+  FROM (SELECT call_id, b0, b1, COUNT(*) OVER (PARTITION BY call_id) AS n
+        FROM (SELECT call_id, end_utc - billsec AS b0, end_utc AS b1 FROM lt
+              WHERE disposition = 'ANSWERED' AND billsec > 0))
+  WHERE n > 1
 ) GROUP BY call_id
 """
     )
@@ -591,26 +718,28 @@ FROM (
          CAST(isodow(start) - 1 AS BIGINT) AS weekday,
          CASE outcome {names} ELSE 'nan' END AS disposition,
          CASE WHEN uf1 IN ({dirs}) THEN uf1
-              WHEN {_trunk_sql("ch1")} <> '' THEN 'IN'
-              WHEN {_trunk_sql("dch1")} <> '' THEN 'OUT' ELSE 'LOCAL' END AS direction,
+              WHEN tch1 <> '' THEN 'IN'
+              WHEN tdch1 <> '' THEN 'OUT' ELSE 'LOCAL' END AS direction,
          {node} AS node
   FROM (
     SELECT call_id,
       COALESCE(arg_min(tenant, k) FILTER (WHERE tenant <> ''), '') AS tenant,
       COALESCE(arg_min(trunk, k) FILTER (WHERE trunk <> ''), '') AS trunk,
-      UPPER(TRIM(arg_min(userfield, k))) AS uf1, arg_min(channel, k) AS ch1,
-      arg_min(dstchannel, k) AS dch1, arg_min(uniqueid, k) AS uid1, arg_min(dst1, k) AS dst,
       MIN(start) AS start, MIN(start_utc) AS start_utc, MAX(end_utc) AS end_utc,
       MIN(CASE disposition {ranks} ELSE 9 END) AS outcome,
       COUNT(*) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0) AS n_billed,
       COALESCE(SUM(billsec) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0), 0)
           AS bill1
-    FROM lu GROUP BY call_id
-  )
+    FROM lu JOIN ord USING (rid) GROUP BY call_id
+  ) JOIN (  -- the first leg's values
+    SELECT call_id, UPPER(TRIM(userfield)) AS uf1, tch AS tch1, tdch AS tdch1,
+           uniqueid AS uid1, CASE WHEN firstdst <> '' THEN firstdst ELSE dst END AS dst
+    FROM lu JOIN ord USING (rid) WHERE k = 1
+  ) USING (call_id)
 ) g LEFT JOIN bill b ON b.call_id = g.call_id
 """
     )
-    con.execute("DROP TABLE lu")
+    con.execute("DROP TABLE ord")
     return int(con.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
 
