@@ -51,9 +51,10 @@ def test_good_inventory_merges_vars_by_precedence():
     assert pbx1.values(p16) == {"fin_timeout": 25, "sysctl_file": "/etc/sysctl.d/90-mirta.conf"}
     assert pbx2.values(p16)["fin_timeout"] == 20
     assert pbx2.roles == ("pbx", "ftp")
-    assert pbx1.target_options() == {"timeout": 5}
+    assert pbx1.target_options() == {"timeout": 5, "io_timeout": 300.0}  # SFTP: command_timeout
     assert pbx2.target_options() == {
         "timeout": 5,
+        "io_timeout": 300.0,
         "become": True,
         "become_password_env": "PBX_SUDO",
     }
