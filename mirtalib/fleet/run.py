@@ -11,7 +11,9 @@ Per node and page the matrix holds one state (:data:`STATES`): ``ok`` (every che
 ``warn`` (a check warns), ``fail`` (a check or read-only command failed), ``n/a`` (the page does
 not apply to the node's roles) or ``unreachable``. Besides the pages, each node's certificates
 (the inventory's ``certificates``: days left) and the kernel, Asterisk and PHP versions are read
-with read-only commands.
+with read-only commands. What pages compute from the MiRTA database (the recording coverage of
+pages 07 and 14, the node table ...) is computed once per run and database and shared by the
+nodes (:mod:`mirtalib.data.shared`; the demo's answers only among replay nodes).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from mirtalib.asterisk.software import parse_asterisk_version, parse_php_version
 from mirtalib.data.db import demo_scope
+from mirtalib.data.shared import RunCache, sharing
 from mirtalib.errors import MirtaError, ParseError, TargetError
 from mirtalib.fleet.inventory import Inventory, Node, all_pages
 from mirtalib.runbook.engine import run_node
@@ -459,14 +462,27 @@ def run_fleet(
     run_id = run or started.strftime("%Y%m%dT%H%M%S.%fZ")
     clock = time.monotonic()
 
+    shared = RunCache()  # what pages compute from the database: once per run and database
+
     def one(node: Node) -> NodeResult:
-        result = _NodeCheck(node, chosen, f"fleet-{run_id}", on_page).run()
+        with sharing(shared):
+            result = _NodeCheck(node, chosen, f"fleet-{run_id}", on_page).run()
         log.debug("%s: %s", node.name, result.state)
         return result
 
-    with ThreadPoolExecutor(max_workers=min(forks, len(inventory.nodes))) as pool:
-        results = list(pool.map(one, inventory.nodes))
-    log.debug("fleet run %s: %d nodes in %.1f s", run_id, len(results), time.monotonic() - clock)
+    try:
+        with ThreadPoolExecutor(max_workers=min(forks, len(inventory.nodes))) as pool:
+            results = list(pool.map(one, inventory.nodes))
+    finally:
+        shared.clear()
+    log.debug(
+        "fleet run %s: %d nodes in %.1f s (%d database reads computed, %d shared)",
+        run_id,
+        len(results),
+        time.monotonic() - clock,
+        shared.computed,
+        shared.served,
+    )
     return FleetRun(
         run=run_id,
         started=started.isoformat(timespec="seconds"),

@@ -292,12 +292,17 @@ def node_rows(value: str, kind: str, db: Any = None) -> list[dict[str, Any]]:
     """
     import sqlalchemy as sa
 
+    def read(db: Any) -> Any:
+        table = db.schema.table("no_nodes")
+        return db.read_sql(sa.select(table).order_by(table.c.no_id))
+
     if db is None:
         from mirtalib.data.db import open_database
+        from mirtalib.data.shared import shared_read
 
-        db = open_database()
-    table = db.schema.table("no_nodes")
-    frame = db.read_sql(sa.select(table).order_by(table.c.no_id))
+        frame = shared_read("no_nodes", (), lambda: read(open_database()))  # once per fleet run
+    else:
+        frame = read(db)
     rx = re.compile(token_regex(value, kind))
     cols = ["no_ip"] if kind == "ip" else ["no_name", "no_fqdn"]
     hit = frame[cols].fillna("").astype(str).apply(lambda col: col.str.contains(rx)).any(axis=1)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from mirtalib.data.db import Database, open_database, or_no_database
 from mirtalib.data.schema import RECORDING_NO
+from mirtalib.data.shared import shared_read
 from mirtalib.errors import ParameterError
 from mirtalib.recording import RULES, CoverageResult, run_coverage
 from mirtalib.recording.report import read_settings
@@ -38,9 +39,16 @@ def settings_table(tenants: list[str] | None = None, db: Database | None = None)
     """One row per extension and DID: tenant, kind, name, policy, stereo, transcript, finding.
 
     Findings: ``transcript on, recording off`` (nothing to transcribe), ``transcript on, mono``
-    (the parties are not separated; page 07 advises stereo).
+    (the parties are not separated; page 07 advises stereo). Without ``db``, the configured
+    database's table is read once per fleet run (:func:`mirtalib.data.shared.shared_read`).
     """
-    book = read_settings(db or open_database())
+    if db is None:
+
+        def read() -> pd.DataFrame:
+            return settings_table(tenants, open_database())
+
+        return shared_read("recording settings", (tuple(tenants) if tenants else None,), read)
+    book = read_settings(db)
     rows = [("extension", name.rsplit("-", 1)[-1], name, s) for name, s in book.extensions.items()]
     rows += [
         ("DID", tenant, digits, s) for tenant, items in book.dids.items() for digits, s in items
@@ -87,13 +95,19 @@ def coverage(
     period_start: str, period_end: str, tenants: str = "", transcription_enabled: bool = True
 ) -> CoverageResult:
     """The recording coverage audit over the configured database (MIRTA_DB_URL; the demo PBX with
-    its recordings only when selected: ``MIRTA_DB_URL=demo`` or replay targets), local inventory.
+    its recordings only when selected: ``MIRTA_DB_URL=demo`` or replay targets), local inventory;
+    computed once per fleet run and database (:func:`mirtalib.data.shared.shared_read`: the
+    result is shared, never changed by its readers).
 
     Raises:
         NoDatabaseConfigured: no database configured (runbook checks show it as a finding).
     """
-    return run_coverage(
-        period_start, period_end, tenants or None, transcription_enabled=transcription_enabled
+    return shared_read(
+        "recording coverage",
+        (str(period_start), str(period_end), tenants or "", bool(transcription_enabled)),
+        lambda: run_coverage(
+            period_start, period_end, tenants or None, transcription_enabled=transcription_enabled
+        ),
     )
 
 
