@@ -105,6 +105,7 @@ def connect(memory_mb: int = 512, threads: int | None = None) -> duckdb.DuckDBPy
     con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
     con.execute(f"SET temp_directory = {_q(spill)}")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # no bar in logs and notebook outputs
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
@@ -253,7 +254,7 @@ def read_database(
         except Exception as exc:
             log.warning("%s: ConnectorX could not read the CDR rows (%s): using the driver",
                         db.description, type(exc).__name__)  # fmt: skip
-            con.execute("DROP TABLE IF EXISTS leg0")
+            con.execute("DROP TABLE IF EXISTS leg0; DROP TABLE IF EXISTS raw0")
     batches = _driver_batches(db, sql)
     first = next(batches, None)
     if first is None:
@@ -550,9 +551,12 @@ def open_legs(
     ``tenant``, ``trunk`` (``tch``/``tdch``: the trunk of channel/dstchannel) and ``rid``
     (read order).
 
-    One pass: the rows stream from the source through the checks into table ``leg0`` (rejects
-    keep their reason and field); the trunk rule runs once per channel name
-    (:func:`_channel_trunks`)."""
+    The rows go through the checks into table ``leg0`` (rejects keep their reason and field);
+    the trunk rule runs once per channel name (:func:`_channel_trunks`). A Master.csv streams
+    straight from DuckDB's reader; a database's Arrow stream is first copied as it comes into
+    table ``raw0`` (capped and spilled like every DuckDB table), because ConnectorX queues the
+    batches its reading thread produces without limit: a consumer slower than the server
+    (the checks) would let the queue, and memory, grow with the table."""
     con = connect(memory_mb, threads)
 
     def fill(typed: Iterable[str] = ()) -> None:
@@ -561,7 +565,17 @@ def open_legs(
     n_views = 0
     if isinstance(source, Database):
         legacy = source.schema.cdr_layout == "legacy"
-        read_database(con, source, start, end, tenants, consume=fill)
+        typed: set[str] = set()
+
+        def land(kinds: set[str]) -> None:  # the stream copied as it comes (see open_legs)
+            typed.update(kinds)
+            con.execute("CREATE TEMP TABLE raw0 AS FROM raw")
+
+        read_database(con, source, start, end, tenants, consume=land)
+        con.execute("CREATE TEMP VIEW raw AS FROM raw0")
+        fill(typed)
+        con.execute("DROP VIEW raw")
+        con.execute("DROP TABLE raw0")
         description = source.description
     else:
         description, n_views = read_csv(con, source, columns)
