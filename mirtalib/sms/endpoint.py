@@ -164,7 +164,9 @@ class LocalEndpoint:
 
     def __enter__(self) -> LocalEndpoint:
         self._server = _Server(self.provider)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
