@@ -32,6 +32,7 @@ def test_run_writes_notebook_html_record_and_index(scratch, mirta):
         "--name",
         "r1",
         "--no-progress",
+        env={"MIRTA_DB_URL": "demo"},  # the kernel gets mirta's environment
     )
     assert proc.returncode == 0, proc.stderr
     out = scratch / "reports" / "greeting"
