@@ -163,8 +163,11 @@ def test_killed_and_silent_nodes_end_unreachable_without_holding_the_others(flee
     assert nodes["pbxa"].reachable and nodes["srv01"].reachable
     assert run.failed
     assert took < 120, f"the run took {took:.0f} s"
-    mute_done = next(i for i, s in enumerate(seen) if s[0] == "mute")
-    assert mute_done < len(seen) - 1, "the silent node was the last to finish"
+    # not held: every reachable node reported each of its pages (the order of finishing depends
+    # on the machine's load, so it is not asserted)
+    for node in ("pbxa", "srv01"):
+        done = {page for name, page, _state in seen if name == node}
+        assert {9, 16, 41} <= done, (node, sorted(done))
 
 
 def _freeze(server) -> list[int]:
