@@ -122,8 +122,15 @@ def url_passwords(text: str) -> list[str]:
     return found
 
 
+#: names that match :data:`SECRET_ENV_NAME` but are not secrets: the shell's working folders
+#: (masking them hid every path under the current folder, e.g. "Open the reports: ********/...")
+NOT_SECRET_ENV_NAMES = frozenset({"PWD", "OLDPWD"})
+
+
 def is_secret_env_name(name: str) -> bool:
     """True when an environment variable's name says its value is a secret."""
+    if name.upper() in NOT_SECRET_ENV_NAMES:
+        return False
     return bool(SECRET_ENV_NAME.search(name)) and not name.lower().endswith("_env")
 
 

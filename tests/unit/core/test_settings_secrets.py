@@ -126,3 +126,18 @@ def test_mysql_driver_choice(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert parse_db_url("mysql://ro@db/asterisk").drivername == "mysql+pymysql"
     assert parse_db_url("mariadb+mysqlconnector://ro@db/asterisk").drivername == "mariadb+pymysql"
+
+
+def test_the_shells_working_folder_is_not_a_secret(monkeypatch, tmp_path):
+    """PWD matches the secret-name rule ('pwd') but holds the current folder: masking it hid
+    every path printed under it ("Open the reports: ********/reports/index.html")."""
+    from mirtalib.secrets import environment_secrets, is_secret_env_name
+
+    monkeypatch.setenv("MIRTA_DOTENV", str(tmp_path / "none.env"))
+    monkeypatch.setenv("PWD", "/srv/mirta-ops-checkout")
+    monkeypatch.setenv("OLDPWD", "/srv/elsewhere")
+    monkeypatch.setenv("DB_PWD", "s3cr3t-value")
+    assert not is_secret_env_name("PWD") and not is_secret_env_name("OLDPWD")
+    found = environment_secrets()
+    assert "/srv/mirta-ops-checkout" not in found and "/srv/elsewhere" not in found
+    assert "s3cr3t-value" in found
