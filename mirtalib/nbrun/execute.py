@@ -348,10 +348,31 @@ def export_html(nb: nbformat.NotebookNode, path: Path) -> None:
     atomic_write_text(path, scrub(body))
 
 
+def _coalesce_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same stream: how the kernel splits what a cell
+    prints into messages depends on timing, so the same run could be written differently."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (
+            out.get("output_type") == "stream"
+            and prev is not None
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
+            prev["text"] = "".join(prev.get("text", "")) + "".join(out.get("text", ""))
+            continue
+        merged.append(out)
+    return merged
+
+
 def strip_volatile(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove run-dependent metadata (papermill timings and paths, execution timestamps)."""
+    """Remove run-dependent metadata (papermill timings and paths, execution timestamps) and
+    join consecutive stream outputs (their split into messages varies from run to run)."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.get("outputs", []))
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)

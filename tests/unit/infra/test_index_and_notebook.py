@@ -199,3 +199,17 @@ def test_report_leaves_out_lab_only_cells_and_injected_parameters():
     kept = report_notebook(nb)
     assert [c.source for c in kept.cells] == ["# Title", "## Figures"]
     assert len(nb.cells) == 5  # the notebook itself keeps them
+
+
+def test_strip_volatile_joins_stream_chunks_however_the_kernel_split_them():
+    def cell(*chunks):
+        c = nbformat.v4.new_code_cell("print(...)")
+        c.outputs = [nbformat.v4.new_output("stream", name=n, text=t) for n, t in chunks]
+        return c
+
+    one, two = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
+    one.cells = [cell(("stdout", "a\nb"), ("stdout", "\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))]
+    two.cells = [cell(("stdout", "a\n"), ("stdout", "b\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))]
+    first, second = strip_volatile(one).cells[0], strip_volatile(two).cells[0]
+    assert first.outputs == second.outputs
+    assert [o["text"] for o in first.outputs] == ["a\nb\nc\n", "w\n", "d\n"]
