@@ -208,8 +208,12 @@ def test_strip_volatile_joins_stream_chunks_however_the_kernel_split_them():
         return c
 
     one, two = nbformat.v4.new_notebook(), nbformat.v4.new_notebook()
-    one.cells = [cell(("stdout", "a\nb"), ("stdout", "\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))]
-    two.cells = [cell(("stdout", "a\n"), ("stdout", "b\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))]
+    one.cells = [
+        cell(("stdout", "a\nb"), ("stdout", "\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))
+    ]
+    two.cells = [
+        cell(("stdout", "a\n"), ("stdout", "b\nc\n"), ("stderr", "w\n"), ("stdout", "d\n"))
+    ]
     first, second = strip_volatile(one).cells[0], strip_volatile(two).cells[0]
     assert first.outputs == second.outputs
     assert [o["text"] for o in first.outputs] == ["a\nb\nc\n", "w\n", "d\n"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -29,7 +29,7 @@ def test_iso_forms_are_read(text, expected):
 def test_objects_are_accepted_and_zones_dropped():
     assert iso_date(date(2026, 10, 2)) == datetime(2026, 10, 2)
     assert iso_date(pd.Timestamp("2026-10-02 10:00")) == datetime(2026, 10, 2, 10)
-    aware = datetime(2026, 10, 2, 10, tzinfo=timezone.utc)
+    aware = datetime(2026, 10, 2, 10, tzinfo=UTC)
     assert iso_date(aware) == datetime(2026, 10, 2, 10)
 
 
