@@ -190,9 +190,7 @@ def grouping_sentence(without: int, total: int, links: dict[str, int]) -> str:
     if without == total:
         text = "this CDR source has no linkedid: its calls were joined by "
     else:
-        text = (
-            f"{without:,} of {total:,} CDR rows have no linkedid: their calls were joined by "
-        )
+        text = f"{without:,} of {total:,} CDR rows have no linkedid: their calls were joined by "
     text += _and(used) if used else "no rule (one call per row)"
     text += (
         f"; legs sharing a uniqueid or a channel name are joined only where their times overlap "

@@ -134,20 +134,17 @@ class Legs:
     total: int = 0
 
 
-def _db_select(db: Database, start, end, tenants) -> tuple[str, bool]:
-    """The SELECT of the columns the engine reads, for ``db``'s physical table."""
+def db_where(
+    db: Database, start, end, tenants, since=None, ids: Iterable[str] = ()
+) -> tuple[str, bool]:
+    """The WHERE clause (``""`` for none) of the rows the engine reads from ``db``'s table: the
+    period ``[start, end)`` and the tenants' rows (``accountcode`` one of them, or empty: the
+    tenant may be in the channel); with ``since``, only the rows from then on and those whose
+    linkedid is one of ``ids`` (the incremental read of :mod:`mirtalib.cdr.callcache`).
+    True for the legacy layout."""
     table = db.schema.table("cdr")
     prep = db.engine.dialect.identifier_preparer
-    present = {c["name"].lower() for c in inspect(db.engine).get_columns(table.name)}
     legacy = db.schema.cdr_layout == "legacy"
-    wanted = [c for c in READ_COLUMNS if not (legacy and c in ("start", "answer", "end"))]
-    if legacy:
-        wanted.insert(0, "calldate")
-    parts = []
-    for key in wanted:
-        col = table.c[key] if key in table.c else None
-        if col is not None and col.name.lower() in present:
-            parts.append(f"{prep.quote(col.name)} AS {prep.quote(key)}")
     when = prep.quote(table.c["calldate" if legacy else "start"].name)
     where = []
     if start is not None:
@@ -158,9 +155,33 @@ def _db_select(db: Database, start, end, tenants) -> tuple[str, bool]:
         acc = prep.quote(table.c["accountcode"].name)
         codes = ", ".join(_q(t) for t in tenants)
         where.append(f"({acc} IN ({codes}) OR {acc} IS NULL OR TRIM({acc}) = '')")
+    if since is not None:
+        recent = f"{when} >= '{since:%Y-%m-%d %H:%M:%S}'"
+        ids = sorted(set(ids))
+        if ids:
+            link = prep.quote(table.c["linkedid"].name)
+            recent = f"({recent} OR {link} IN ({', '.join(_q(i) for i in ids)}))"
+        where.append(recent)
+    return " AND ".join(where), legacy
+
+
+def _db_select(db: Database, start, end, tenants, since=None, ids=()) -> tuple[str, bool]:
+    """The SELECT of the columns the engine reads, for ``db``'s physical table."""
+    table = db.schema.table("cdr")
+    prep = db.engine.dialect.identifier_preparer
+    present = {c["name"].lower() for c in inspect(db.engine).get_columns(table.name)}
+    where, legacy = db_where(db, start, end, tenants, since, ids)
+    wanted = [c for c in READ_COLUMNS if not (legacy and c in ("start", "answer", "end"))]
+    if legacy:
+        wanted.insert(0, "calldate")
+    parts = []
+    for key in wanted:
+        col = table.c[key] if key in table.c else None
+        if col is not None and col.name.lower() in present:
+            parts.append(f"{prep.quote(col.name)} AS {prep.quote(key)}")
     sql = f"SELECT {', '.join(parts)} FROM {prep.quote(table.name)}"
     if where:
-        sql += " WHERE " + " AND ".join(where)
+        sql += " WHERE " + where
     return sql, legacy
 
 
@@ -234,12 +255,15 @@ def read_database(
     end=None,
     tenants=None,
     consume: Callable[[set[str]], None] | None = None,
+    since=None,
+    ids: Iterable[str] = (),
 ) -> bool:
     """Stream the period's rows of ``db`` once, as Arrow record batches registered as DuckDB
     relation ``raw``, into ``consume(typed)`` (``typed``: the columns that arrive as timestamps
-    or numbers rather than strings); True for the legacy layout."""
+    or numbers rather than strings); True for the legacy layout. ``since``, ``ids``: see
+    :func:`db_where`."""
     consume = consume or (lambda typed: con.execute("CREATE TEMP TABLE rawcopy AS FROM raw"))
-    sql, legacy = _db_select(db, start, end, tenants)
+    sql, legacy = _db_select(db, start, end, tenants, since, ids)
     url = _connectorx_url(db)
     if url is not None:
         try:
@@ -545,6 +569,8 @@ def open_legs(
     columns: Sequence[str] | None = None,
     memory_mb: int = 512,
     threads: int | None = None,
+    since: datetime | None = None,
+    ids: Iterable[str] = (),
 ) -> Legs:
     """Read ``source`` once into DuckDB and check its rows: view ``legs`` holds the usable
     legs of the period and tenants, with ``call_id`` (linkedid, else the fallback key),
@@ -571,7 +597,7 @@ def open_legs(
             typed.update(kinds)
             con.execute("CREATE TEMP TABLE raw0 AS FROM raw")
 
-        read_database(con, source, start, end, tenants, consume=land)
+        read_database(con, source, start, end, tenants, land, since, ids)
         con.execute("CREATE TEMP VIEW raw AS FROM raw0")
         fill(typed)
         con.execute("DROP VIEW raw")
@@ -586,13 +612,7 @@ def open_legs(
         "SELECT reason, field, COUNT(*) FROM leg0 WHERE reason IS NOT NULL GROUP BY ALL"
     ).fetchall():
         rows[(reason, fld)] = rows.get((reason, fld), 0) + int(n)
-    rejects = pd.DataFrame(
-        {
-            "reason": pd.Series([k[0] for k in rows], dtype="str"),
-            "field": pd.Series([k[1] for k in rows], dtype="str"),
-            "rows": pd.Series(list(rows.values()), dtype="int64"),
-        }
-    ).sort_values(["rows", "reason", "field"], ascending=[False, True, True], ignore_index=True)
+    rejects = rejects_frame(rows)
     where = "keep"
     if tenants:
         where += f" AND tenant IN ({', '.join(_q(t) for t in tenants)})"
@@ -629,6 +649,18 @@ def open_legs(
     )
     con.execute(f"CREATE TEMP VIEW legs_ids AS SELECT l.*, {call_id} AS call_id FROM {joined}")
     return Legs(con, description, rejects, links, int(without), int(total))
+
+
+def rejects_frame(rows: dict[tuple[str, str], int]) -> pd.DataFrame:
+    """The rejects table (``reason, field, rows``, most rows first) from counts per
+    ``(reason, field)``."""
+    return pd.DataFrame(
+        {
+            "reason": pd.Series([k[0] for k in rows], dtype="str"),
+            "field": pd.Series([k[1] for k in rows], dtype="str"),
+            "rows": pd.Series([int(n) for n in rows.values()], dtype="int64"),
+        }
+    ).sort_values(["rows", "reason", "field"], ascending=[False, True, True], ignore_index=True)
 
 
 # ------------------------------------------------------------------------------------ calls
@@ -722,12 +754,12 @@ SELECT call_id, SUM(GREATEST(b1 - GREATEST(b0, COALESCE(pe, b0)), 0)) AS billabl
         f"""
 CREATE OR REPLACE TEMP TABLE calls AS
 SELECT g.call_id, tenant, direction, node, trunk, start, day, hour, weekday, dst, disposition,
-       disposition = 'ANSWERED' AS answered, start_utc, end_utc,
+       disposition = 'ANSWERED' AS answered, start_utc, end_utc, last_start,
        CAST(round_even(end_utc - start_utc, 0) AS BIGINT) AS duration,
        CAST(round_even(CASE WHEN n_billed > 1 THEN b.billable ELSE bill1 END, 0) AS BIGINT)
            AS billable
 FROM (
-  SELECT call_id, tenant, trunk, start, start_utc, end_utc, dst, n_billed, bill1,
+  SELECT call_id, tenant, trunk, start, last_start, start_utc, end_utc, dst, n_billed, bill1,
          date_trunc('day', start) AS day, CAST(hour(start) AS BIGINT) AS hour,
          CAST(isodow(start) - 1 AS BIGINT) AS weekday,
          CASE outcome {names} ELSE 'nan' END AS disposition,
@@ -739,7 +771,8 @@ FROM (
     SELECT call_id,
       COALESCE(arg_min(tenant, k) FILTER (WHERE tenant <> ''), '') AS tenant,
       COALESCE(arg_min(trunk, k) FILTER (WHERE trunk <> ''), '') AS trunk,
-      MIN(start) AS start, MIN(start_utc) AS start_utc, MAX(end_utc) AS end_utc,
+      MIN(start) AS start, MAX(start) AS last_start, MIN(start_utc) AS start_utc,
+      MAX(end_utc) AS end_utc,
       MIN(CASE disposition {ranks} ELSE 9 END) AS outcome,
       COUNT(*) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0) AS n_billed,
       COALESCE(SUM(billsec) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0), 0)
@@ -814,21 +847,37 @@ def destinations(con: duckdb.DuckDBPyConnection, home_region: str, top_n: int = 
     return top, agg.reset_index()
 
 
-def concurrency(
-    con: duckdb.DuckDBPyConnection,
-    period: tuple[pd.Timestamp, pd.Timestamp] | None,
-    tz: str = "Europe/Rome",
-) -> pd.DataFrame:
-    """Peaks and per-minute distribution per dimension (all, tenant, node, trunk) and group,
-    as :func:`mirtalib.cdr.concurrency.concurrency` computes them from the calls: levels on the
-    UTC axis, ends before starts at equal times, per-minute peaks over the period."""
-    dims = {"all": "''", "tenant": "tenant", "node": "node", "trunk": "trunk"}
+#: The dimensions of the concurrency table and the calls column naming each one's group.
+CONCURRENCY_DIMS = {"all": "''", "tenant": "tenant", "node": "node", "trunk": "trunk"}
+
+
+def _dim_filter(dim: str) -> str:
+    return " AND trunk <> ''" if dim == "trunk" else ""
+
+
+def minute_levels(con: duckdb.DuckDBPyConnection, table: str, since: float | None = None) -> None:
+    """Table ``table``: per dimension, group and minute (``m``: UTC epoch minutes) in which the
+    number of calls in progress changes, the highest level in it (``top``) and when it was first
+    reached (``top_at``), the first change (``t0``) and the level after the last one (``last``).
+
+    Levels count the calls of view ``calls`` on the UTC axis, ends before starts at equal times.
+    With ``since`` (epoch seconds), only the minutes from ``floor(since / 60)`` on: the level
+    carried into them is counted from the calls that started before and end at or after that
+    minute (:mod:`mirtalib.cdr.callcache` keeps the earlier minutes of a previous run)."""
+    cut = None if since is None else math.floor(since / 60) * 60
+    after = "" if cut is None else f" AND {{t}} >= {cut}"
     events = " UNION ALL ".join(
         f"SELECT '{dim}' AS dim, {col} AS g, {t} AS t, {d} AS d FROM calls "
-        f"WHERE end_utc > start_utc{' AND trunk <> ' + chr(39) * 2 if dim == 'trunk' else ''}"
-        for dim, col in dims.items()
+        f"WHERE end_utc > start_utc{_dim_filter(dim)}{after.format(t=t)}"
+        for dim, col in CONCURRENCY_DIMS.items()
         for t, d in (("start_utc", 1), ("end_utc", -1))
     )
+    if cut is not None:  # the level carried into the first minute
+        events += " UNION ALL " + " UNION ALL ".join(
+            f"SELECT '{dim}', {col}, {cut - 1}, COUNT(*) FROM calls WHERE end_utc > start_utc"
+            f"{_dim_filter(dim)} AND start_utc < {cut} AND end_utc >= {cut} GROUP BY ALL"
+            for dim, col in CONCURRENCY_DIMS.items()
+        )
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE lv AS
@@ -836,14 +885,36 @@ SELECT dim, g, t, SUM(d) OVER (PARTITION BY dim, g ORDER BY t ROWS UNBOUNDED PRE
 FROM (SELECT dim, g, t, SUM(d) AS d FROM ({events}) GROUP BY dim, g, t)
 """
     )
-    minutes = con.execute(
-        "SELECT dim, g, CAST(floor(t / 60) AS BIGINT) AS m, MAX(level) AS top, MIN(t) AS t0, "
-        "arg_max(level, t) AS last FROM lv GROUP BY ALL ORDER BY dim, g, m"
-    ).df()
-    peaks = con.execute(
-        "SELECT dim, g, MAX(level) AS peak, arg_min(t, (-level, t)) AS at FROM lv GROUP BY ALL"
-    ).df()
+    start = "" if cut is None else f" WHERE t >= {cut}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT dim, g, "
+        "CAST(floor(t / 60) AS BIGINT) AS m, MAX(level) AS top, arg_min(t, (-level, t)) AS top_at, "
+        f"MIN(t) AS t0, arg_max(level, t) AS last FROM lv{start} GROUP BY ALL"
+    )
     con.execute("DROP TABLE lv")
+
+
+def concurrency(
+    con: duckdb.DuckDBPyConnection,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None,
+    tz: str = "Europe/Rome",
+    minutes: str | None = None,
+) -> pd.DataFrame:
+    """Peaks and per-minute distribution per dimension (all, tenant, node, trunk) and group,
+    as :func:`mirtalib.cdr.concurrency.concurrency` computes them from the calls: levels on the
+    UTC axis, ends before starts at equal times, per-minute peaks over the period.
+
+    ``minutes``: a table of :func:`minute_levels` over every minute of view ``calls`` (made
+    here when None)."""
+    dims = CONCURRENCY_DIMS
+    if minutes is None:
+        minute_levels(con, "lvm")
+        minutes = "lvm"
+    peaks = con.execute(
+        f"SELECT dim, g, MAX(top) AS peak, arg_min(top_at, (-top, top_at)) AS at FROM {minutes} "
+        "GROUP BY ALL"
+    ).df()
+    minutes = con.execute(f"SELECT dim, g, m, top, t0, last FROM {minutes} ORDER BY dim, g, m").df()
     groups = con.execute(
         " UNION ALL ".join(
             f"SELECT '{dim}' AS dim, {col} AS g, MIN(start_utc) AS lo, MAX(end_utc) AS hi "

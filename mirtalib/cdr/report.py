@@ -29,6 +29,8 @@ from sqlalchemy.exc import ArgumentError
 
 from mirtalib.cdr import cube as C
 from mirtalib.cdr import engine as E
+from mirtalib.cdr.callcache import check_mode as check_cache_mode
+from mirtalib.cdr.callcache import read_calls
 from mirtalib.cdr.calls import (
     GAP_KIND,
     calls_and_legs,
@@ -83,6 +85,10 @@ class ReportParams:
         sql_tmp_mb: ``sql``: MB of memory DuckDB may use (beyond it, it spills to disk).
         columns: ``cdr_custom`` files whose fields are not in a Master.csv order: their field
             names in file order, separated by commas ("" = a Master.csv layout).
+        cache: ``sql`` engine on a database: "off"; "on" keeps the calls in a file under
+            MIRTA_HOME and reads only the rows added since the last run of the same source,
+            start, tenants and time zone (:mod:`mirtalib.cdr.callcache`); "verify" also counts
+            the older rows; "rebuild" reads everything and rewrites the file.
     """
 
     source: str = ""
@@ -106,6 +112,7 @@ class ReportParams:
     sql_threshold: int = 2_000_000
     sql_tmp_mb: int = 512
     columns: str = ""
+    cache: str = "off"
 
 
 @dataclass
@@ -175,6 +182,11 @@ def resolve_source(source: str) -> Database | str:
 def _check(params: ReportParams) -> tuple[datetime | None, datetime | None, list[str] | None]:
     if params.engine not in ENGINES:
         raise ParameterError(f"engine={params.engine!r}: use one of {list(ENGINES)}")
+    if check_cache_mode(params.cache) != "off" and params.engine == "pandas":
+        raise ParameterError(
+            f"cache={params.cache!r} keeps the calls of the sql engine: use engine='sql' or "
+            "'auto', or cache='off'"
+        )
     check_region(params.home_region)
     BusinessHours.parse(params.business_hours)
     start, end = (
@@ -230,6 +242,8 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
             f"columns={params.columns!r} names the fields of cdr_custom files: the source is a "
             "database, whose columns come from its table"
         )
+    if params.cache != "off":  # the cache is the sql engine's (checked in _check)
+        engine = "sql"
     if engine == "auto":
         if isinstance(source, Database):
             rows = count_rows(source, start, end, tenants)
@@ -334,12 +348,24 @@ def flag_note(flags: pd.DataFrame | None) -> str:
 
 def _sql_report(params, source, start, end, tenants) -> CdrReport:
     columns = normalize_columns(params.columns) if not isinstance(source, Database) else None
-    legs = E.open_legs(source, start, end, tenants, columns=columns, memory_mb=params.sql_tmp_mb)
-    E.build_calls(legs, params.timezone)
+    minutes, cache_notes = None, []
+    if params.cache != "off" and isinstance(source, Database):
+        run = read_calls(
+            source, start, end, tenants, params.timezone, params.sql_tmp_mb, params.cache
+        )
+        legs, minutes, cache_notes = run.legs, run.minutes, run.notes
+        legs.rejects = run.rejects
+    else:
+        legs = E.open_legs(
+            source, start, end, tenants, columns=columns, memory_mb=params.sql_tmp_mb
+        )
+        E.build_calls(legs, params.timezone)
+        if params.cache != "off":
+            cache_notes = ["cache not used: it keeps the calls of a database; files are read whole"]
     cube = E.cube(legs.con, params.short_call_s)
     tables = _cube_tables(cube)
     tables["concurrency"] = _conc_table(
-        E.concurrency(legs.con, _period(start, end), params.timezone)
+        E.concurrency(legs.con, _period(start, end), params.timezone, minutes)
     )
     top, intl = E.destinations(legs.con, params.home_region, params.top_n)
     tables["top_destinations"] = top
@@ -355,6 +381,7 @@ def _sql_report(params, source, start, end, tenants) -> CdrReport:
     grouping = grouping_sentence(legs.without_linkedid, legs.total, legs.links)
     if grouping:
         notes.insert(0, grouping)
+    notes += cache_notes
     legs.con.close()
     return CdrReport(
         params,
