@@ -44,7 +44,9 @@ spike_factor: float = 5.0  # outbound minutes of a caller this many times its da
 spike_min_minutes: float = 30.0  # and at least this many minutes in the day
 seq_min_run: int = 5  # consecutive numbers dialed by one caller that make a finding
 engine: str = "auto"  # auto, pandas (every call in memory) or sql (rows read once, grouped in DuckDB)
+sql_threshold: int = 2000000  # auto: CDR rows above which the sql engine is used
 sql_tmp_mb: int = 512  # sql engine: MB of memory DuckDB may use (beyond it, it spills to disk)
+cache: str = "off"  # on: keep the calls under MIRTA_HOME, next run reads only new rows; verify; rebuild
 export_dir: str = "auto"  # CSV + XLSX of every table; auto: the run's folder (exports/); empty: none
 html_dir: str = "auto"  # one HTML page per tenant; auto: the run's folder (tenants/); empty: none
 mail_to: str = ""  # TENANT:addr,addr; TENANT:addr (empty: no mail)
@@ -76,7 +78,7 @@ params = ReportParams(source=source, start=start, end=end, tenants=tenants, time
                       asr_min_attempts=asr_min_attempts, asr_z=asr_z, asr_min_drop=asr_min_drop,
                       spike_factor=spike_factor, spike_min_minutes=spike_min_minutes,
                       seq_min_run=seq_min_run, engine=engine, sql_tmp_mb=sql_tmp_mb,
-                      columns=columns)
+                      sql_threshold=sql_threshold, columns=columns, cache=cache)
 report = build_report(params)
 T = report.tables
 exports = output_dir(export_dir, "cdr-report", EXPORTS)  # the tables' CSV files, linked below

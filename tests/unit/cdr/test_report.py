@@ -103,3 +103,16 @@ def test_tenant_page_names_the_demo_as_the_demo(monkeypatch):
     tenant = report.tenants[0]
     page = render_tenant_html(report, tenant, figures=False)
     assert DEMO_SOURCE in page and "pbx.sqlite" not in page
+
+
+def test_the_notebook_has_a_parameter_for_every_report_parameter():
+    from dataclasses import fields
+    from pathlib import Path
+
+    import papermill
+
+    notebook = Path(__file__).parents[3] / "notebooks" / "analytics" / "cdr-report.ipynb"
+    declared = papermill.inspect_notebook(str(notebook))
+    missing = {f.name for f in fields(ReportParams)} - set(declared)
+    assert not missing, f"ReportParams fields without a notebook parameter: {sorted(missing)}"
+    assert declared["cache"]["default"] == '"off"'
