@@ -22,6 +22,10 @@ Measured, each in its own process (wall time, and peak RSS of that process sampl
   included).
 * ``csv_duckdb``: DuckDB's own time for the aggregates on the same file (auto-detected CSV,
   legs grouped by linkedid, the cube; no checks): the reference for the csv path.
+* ``db_daily``: the scheduled month-to-date report with ``cache="on"``: yesterday's run (the
+  month up to day 30, not timed) leaves the calls in a cache file; then, timed one after the
+  other in the same process, the run up to day 31 (reads the rows added since) and a full run
+  of the same period without the cache. Their tables must be identical.
 
 The tables of ``db_sql``, ``db_naive`` and ``csv_ours`` are compared: the run fails if they differ.
 """
@@ -225,7 +229,43 @@ SELECT tenant, date_trunc('day', t0) AS day, hour(t0) AS hour, o, COUNT(*) AS ca
     return {"kpis": None, "groups": len(frame)}
 
 
+def task_db_daily(url: str) -> dict:
+    """The daily run on day 30 of the month with the cache, against a full run (see above)."""
+    import os
+
+    import pandas as pd
+
+    from mirtalib.cdr.report import ReportParams, build_report
+    from mirtalib.data.db import open_database
+
+    db = open_database(url)
+    with db.connect() as conn:
+        first = pd.read_sql("SELECT MIN(start) AS t FROM cdr", conn)["t"].iloc[0]
+    month = pd.Timestamp(first).to_period("M").start_time
+    day30, day31 = month + pd.Timedelta(days=29), month + pd.Timedelta(days=30)
+    os.environ["MIRTA_HOME"] = tempfile.mkdtemp(prefix="cdr-bench-home-")
+    try:
+
+        def run(end, cache: str):
+            params = ReportParams(source=url, engine="sql", start=f"{month:%Y-%m-%d}",
+                                  end=f"{end:%Y-%m-%d}", cache=cache)  # fmt: skip
+            began = time.perf_counter()
+            report = build_report(params)
+            return report, time.perf_counter() - began
+
+        _, yesterday = run(day30, "on")
+        daily, daily_s = run(day31, "on")
+        full, full_s = run(day31, "off")
+    finally:
+        shutil.rmtree(os.environ["MIRTA_HOME"], ignore_errors=True)
+    same = all(daily.tables[k].equals(t) for k, t in full.tables.items())
+    note = next((n for n in daily.notes if n.startswith("cache:")), "")
+    return {"kpis": None, "daily_s": daily_s, "full_s": full_s, "yesterday_s": yesterday,
+            "same": same, "note": note}  # fmt: skip
+
+
 TASKS = {
+    "db_daily": task_db_daily,
     "db_sql": task_db_sql,
     "db_naive": task_db_naive,
     "db_scan": task_db_scan,
@@ -264,11 +304,9 @@ def child(task: str, arg: str, out: Path) -> None:
         peak_rows = sorted(
             zip(keep["dim"], keep["group"], keep["peak"].astype(int).tolist(), strict=True)
         )
-    out.write_text(
-        json.dumps(
-            {"wall_s": wall, "peak_rss_mb": peak, "kpis": kpis, "peaks": peak_rows}, default=str
-        )
-    )
+    extra = {k: v for k, v in tables.items() if k not in ("kpis", "peaks")}
+    figures = {"wall_s": wall, "peak_rss_mb": peak, "kpis": kpis, "peaks": peak_rows, **extra}
+    out.write_text(json.dumps(figures, default=str))
 
 
 def run_child(task: str, arg: str, work: Path) -> dict:
@@ -343,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", default="1000000", help="CDR rows; several sizes: 1000000,10000000"
     )
     parser.add_argument("--base-scale", type=float, default=3.2)
-    parser.add_argument("--tasks", default="db_scan,db_sql,db_naive,csv_ours,csv_duckdb")
+    parser.add_argument("--tasks", default="db_scan,db_sql,db_naive,csv_ours,csv_duckdb,db_daily")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--arg", default="", help=argparse.SUPPRESS)
@@ -426,9 +464,17 @@ def report(results: dict) -> None:
             f"  Master.csv: ours / DuckDB = "
             f"{ok['csv_ours']['wall_s'] / ok['csv_duckdb']['wall_s']:.2f}x"
         )
+    if "db_daily" in ok:
+        d = ok["db_daily"]
+        out.append(
+            f"  MariaDB, month to date: the day-31 run with the cache {d['daily_s']:.1f} s, a "
+            f"full run {d['full_s']:.1f} s = {d['daily_s'] / d['full_s']:.1%}; tables "
+            f"{'identical' if d['same'] else 'DIFFERENT'} ({d['note']})"
+        )
     kpis = [json.dumps(v["kpis"], sort_keys=True) for v in ok.values() if v["kpis"] is not None]
     peaks = [json.dumps(v["peaks"]) for k, v in ok.items() if v.get("peaks") is not None]
-    results["agree"] = len(set(kpis)) <= 1 and len(set(peaks)) <= 1
+    same = ok.get("db_daily", {}).get("same", True)
+    results["agree"] = len(set(kpis)) <= 1 and len(set(peaks)) <= 1 and same
     out.append("  tables agree across engines: " + ("yes" if results["agree"] else "NO"))
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -30,10 +30,12 @@ def test_benchmark_runs_and_engines_agree(mariadb_factory, tmp_path):
     runs = json.loads(out.read_text())["runs"]
     assert runs[0]["rows"] < runs[1]["rows"] and runs[1]["copies"] >= 2
     for results in runs:
-        for task in ("db_scan", "db_sql", "db_naive", "csv_ours", "csv_duckdb"):
+        for task in ("db_scan", "db_sql", "db_naive", "csv_ours", "csv_duckdb", "db_daily"):
             figures = results["tasks"][task]
             assert "error" not in figures, figures
             assert figures["wall_s"] > 0 and figures["peak_rss_mb"] > 0
+        daily = results["tasks"]["db_daily"]
+        assert daily["same"] and "kept from earlier runs" in daily["note"], daily
 
 
 def test_naive_baseline_is_skipped_where_it_cannot_fit():
