@@ -59,7 +59,7 @@ from mirtalib.cdr import legs as _legs_module
 from mirtalib.cdr import naming as _naming_module
 from mirtalib.data.db import Database
 from mirtalib.errors import DataSourceError, ParameterError
-from mirtalib.nbrun.outputs import locked
+from mirtalib.filelock import locked
 from mirtalib.settings import default_home
 
 log = logging.getLogger(__name__)

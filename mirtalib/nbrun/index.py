@@ -9,7 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from mirtalib.nbrun.outputs import atomic_write_text, locked
+from mirtalib.filelock import locked
+from mirtalib.nbrun.outputs import atomic_write_text
 from mirtalib.secrets import scrub
 
 logger = logging.getLogger(__name__)

@@ -6,14 +6,13 @@
 - :func:`claim_run`: reserves a run name in one or more notebook folders for the time of the run.
   A name given by the operator that is already in use is refused (:class:`ParameterError`); a
   default (time-stamped) name that is taken gets the next free suffix ``-2``, ``-3`` ...
-- :func:`locked`: an exclusive ``flock`` on a lock file, for read-modify-write of shared files
-  (the report index).
+(The lock for read-modify-write of shared files, such as the report index, is
+:func:`mirtalib.filelock.locked`.)
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -111,15 +110,3 @@ def claim_run(folders: Sequence[Path], run: str, *, explicit: bool) -> Iterator[
         for claim in claimed:
             with contextlib.suppress(OSError):
                 claim.unlink()
-
-
-@contextlib.contextmanager
-def locked(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive ``flock`` on ``lock_file`` (created when missing) while the body runs."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_file, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
