@@ -33,7 +33,8 @@ reported in full and nothing is kept. Rows older than the cut that were added, d
 changed after a run are not seen by ``cache="on"``; ``cache="verify"`` counts the source's rows
 before the cut (an index range count) and, where they differ from the file's, reads again from
 the first minute that differs. Runs of one file are serialized by a lock; the file is written
-in one transaction (a full run writes a new file and renames it).
+in one transaction (a full run writes a new file and renames it). Files unused for
+:data:`UNUSED_DAYS` days (last month's) are removed when a new one is written.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import logging
 import math
 import os
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,6 +75,8 @@ LATE_MIN_S = 3600
 LATE_MAX_S = 2 * 86400
 #: Times a read is repeated when new legs join calls that ended before the cut.
 MAX_REREADS = 3
+#: Cache files unused this many days are removed when a file is written (last month's, ...).
+UNUSED_DAYS = 40
 
 
 class _Full(Exception):
@@ -226,6 +230,17 @@ def _write_full(con: duckdb.DuckDBPyConnection, path: Path, meta: dict[str, str]
     finally:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    _prune(path.parent, keep=path)
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove the cache files (and their locks) nobody used for :data:`UNUSED_DAYS` days."""
+    old = time.time() - UNUSED_DAYS * 86400
+    for other in folder.glob("calls-*.duckdb"):
+        if other != keep and other.stat().st_mtime < old:
+            log.info("removing the CDR cache file %s (unused for %d days)", other.name, UNUSED_DAYS)
+            for part in (other, other.with_name(other.name + ".lock")):
+                part.unlink(missing_ok=True)
 
 
 def _rows_sql(since: datetime | None) -> str:

@@ -239,6 +239,23 @@ def test_what_makes_a_full_run(tables, home, monkeypatch):
         assert con.execute("SELECT COUNT(*) FROM calls").fetchone()[0] > 0
 
 
+def test_files_unused_for_weeks_are_removed(tables, home):
+    import os
+    import time
+
+    src, live = tables
+    _arrive(src, live, None, datetime(2026, 10, 10))
+    _report(live, "on")
+    _report(live, "on", tenants="ACME")
+    files = sorted((home / "cache" / "cdr").glob("*.duckdb"), key=lambda p: p.stat().st_mtime)
+    assert len(files) == 2
+    stale = time.time() - (callcache.UNUSED_DAYS + 1) * 86400
+    os.utime(files[0], (stale, stale))
+    _report(live, "on", timezone="Europe/London")  # a new file: the stale one goes
+    left = list((home / "cache" / "cdr").glob("*.duckdb"))
+    assert files[0] not in left and files[1] in left and len(left) == 2
+
+
 def test_a_source_without_linkedid_is_read_whole_and_not_kept(cdr_db, home):
     start = datetime(2026, 10, 5, 9, 0)
     legs = [
