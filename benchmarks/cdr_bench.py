@@ -17,6 +17,9 @@ process sampled every 50 ms):
 * ``db_scan``: the anchor: one plain ``GROUP BY tenant, day`` scan of the table in MariaDB.
 * ``db_sql``: the report's sql engine (:mod:`mirtalib.cdr.engine`: the rows read once through
   ConnectorX as Arrow batches, calls and every table in DuckDB capped at 512 MB).
+* ``db_pandas``: the report's pandas engine, the readable reference: every
+  table of ``db_sql`` and ``csv_ours`` must have the same digest (skipped where the naive
+  baseline would not fit in memory).
 * ``db_naive``: the baseline: ``SELECT *`` of every row into pandas, then the same tables there
   (calls by linkedid, cube, concurrency, top destinations).
 * ``csv_ours``: the report's sql engine on the Master.csv (DuckDB's CSV reader, reject checks
@@ -139,12 +142,38 @@ def build_data(rows: int, base_scale: float, work: Path) -> tuple[str, Path, int
 
 
 # --------------------------------------------------------------------------------- tasks
-def _db_sql(url: str, tmp_mb: int) -> dict:
+def _db_sql(url: str, tmp_mb: int, engine: str = "sql") -> dict:
     from mirtalib.cdr.report import ReportParams, build_report
 
-    params = ReportParams(source=url, engine="sql", start="", end="", sql_tmp_mb=tmp_mb)
+    params = ReportParams(source=url, engine=engine, start="", end="", sql_tmp_mb=tmp_mb)
     report = build_report(params)
-    return {"kpis": report.tables["kpis_tenant"], "peaks": report.tables["concurrency"]}
+    return {
+        "kpis": report.tables["kpis_tenant"],
+        "peaks": report.tables["concurrency"],
+        "tables": table_digests(report.tables),
+    }
+
+
+def table_digests(tables: dict) -> dict[str, str]:
+    """Per table, a digest of its columns, dtypes and values, floats to 9 decimals (the tests
+    compare them with pandas' tolerance; sums in another order differ in the last bits)."""
+    import hashlib
+
+    import pandas as pd
+
+    out = {}
+    for name, frame in sorted(tables.items()):
+        h = hashlib.sha256(repr(frame.dtypes.astype(str).to_dict()).encode())
+        floats = frame.select_dtypes("float").columns
+        frame = frame.assign(**{c: frame[c].round(9) for c in floats})
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        out[name] = h.hexdigest()[:16]
+    return out
+
+
+def task_db_pandas(url: str) -> dict:
+    """The report's pandas engine (the readable reference), every table."""
+    return _db_sql(url, 512, engine="pandas")
 
 
 def task_db_sql(url: str) -> dict:
@@ -266,6 +295,7 @@ def task_db_daily(url: str) -> dict:
 
 
 TASKS = {
+    "db_pandas": task_db_pandas,
     "db_daily": task_db_daily,
     "db_sql": task_db_sql,
     "db_naive": task_db_naive,
@@ -363,7 +393,7 @@ def run_size(rows: int, args, work: Path) -> dict:
             "tasks": {},
         }
         for task in args.tasks.split(","):
-            if task == "db_naive":
+            if task in ("db_naive", "db_pandas"):
                 fits, why = naive_fits(n_rows)
                 if not fits:
                     results["tasks"][task] = {"skipped": why}
@@ -390,7 +420,9 @@ def main(argv: list[str] | None = None) -> int:
         "--rows", default="1000000", help="CDR rows; several sizes: 1000000,10000000"
     )
     parser.add_argument("--base-scale", type=float, default=3.2)
-    parser.add_argument("--tasks", default="db_scan,db_sql,db_naive,csv_ours,csv_duckdb,db_daily")
+    parser.add_argument(
+        "--tasks", default="db_scan,db_sql,db_pandas,db_naive,csv_ours,csv_duckdb,db_daily"
+    )
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--arg", default="", help=argparse.SUPPRESS)
@@ -483,6 +515,18 @@ def report(results: dict) -> None:
     kpis = [json.dumps(v["kpis"], sort_keys=True) for v in ok.values() if v["kpis"] is not None]
     peaks = [json.dumps(v["peaks"]) for k, v in ok.items() if v.get("peaks") is not None]
     same = ok.get("db_daily", {}).get("same", True)
+    digests = {k: json.dumps(v["tables"], sort_keys=True) for k, v in ok.items() if v.get("tables")}
+    if "db_pandas" in digests:
+        differ = sorted(k for k, d in digests.items() if d != digests["db_pandas"])
+        out.append(
+            "  every table equal to the pandas reference: "
+            + (
+                ", ".join(k for k in digests if k != "db_pandas")
+                if not differ
+                else "NO: " + ", ".join(differ)
+            )
+        )
+        same = same and not differ
     results["agree"] = len(set(kpis)) <= 1 and len(set(peaks)) <= 1 and same
     out.append("  tables agree across engines: " + ("yes" if results["agree"] else "NO"))
     sys.stdout.write("\n".join(out) + "\n")

@@ -134,7 +134,7 @@ def source_identity(db: Database) -> str:
 
 def cache_file(db: Database, start: datetime, tenants, tz: str) -> Path:
     """The cache file of this source, period start, tenants and time zone."""
-    key = json.dumps([source_identity(db), f"{start:%Y-%m-%d %H:%M:%S}", tenants or [], tz])
+    key = json.dumps([source_identity(db), f"{start:%Y-%m-%d %H:%M:%S}", sorted(tenants or []), tz])
     digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     return default_home() / "cache" / "cdr" / f"calls-{digest}.duckdb"
 
@@ -179,7 +179,7 @@ def _meta_for(db: Database, start, end, tenants, tz: str) -> dict[str, str]:
         "source": source_identity(db),
         "start": f"{start:%Y-%m-%d %H:%M:%S}",
         "end": "" if end is None else f"{end:%Y-%m-%d %H:%M:%S}",
-        "tenants": json.dumps(tenants or []),
+        "tenants": json.dumps(sorted(tenants or [])),
         "tz": tz,
     }
 

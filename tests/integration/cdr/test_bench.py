@@ -26,11 +26,20 @@ def test_benchmark_runs_and_engines_agree(mariadb_factory, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("tables agree across engines: yes") == 2
+    assert proc.stdout.count("every table equal to the pandas reference: db_sql, csv_ours") == 2
     assert "growth" in proc.stdout and "db_sql" in proc.stdout.split("growth")[1]
     runs = json.loads(out.read_text())["runs"]
     assert runs[0]["rows"] < runs[1]["rows"] and runs[1]["copies"] >= 2
     for results in runs:
-        for task in ("db_scan", "db_sql", "db_naive", "csv_ours", "csv_duckdb", "db_daily"):
+        for task in (
+            "db_scan",
+            "db_sql",
+            "db_pandas",
+            "db_naive",
+            "csv_ours",
+            "csv_duckdb",
+            "db_daily",
+        ):
             figures = results["tasks"][task]
             assert "error" not in figures, figures
             assert figures["wall_s"] > 0 and figures["peak_rss_mb"] > 0
