@@ -750,6 +750,29 @@ SELECT call_id, SUM(GREATEST(b1 - GREATEST(b0, COALESCE(pe, b0)), 0)) AS billabl
 ) GROUP BY call_id
 """
     )
+    # three statements, each with one large hash table: in one, DuckDB holds the aggregate
+    # and the joins' tables at once and runs out of memory under a low cap
+    con.execute(
+        f"""
+CREATE OR REPLACE TEMP TABLE agg1 AS
+SELECT call_id,
+  COALESCE(arg_min(tenant, k) FILTER (WHERE tenant <> ''), '') AS tenant,
+  COALESCE(arg_min(trunk, k) FILTER (WHERE trunk <> ''), '') AS trunk,
+  MIN(start) AS start, MAX(start) AS last_start, MIN(start_utc) AS start_utc,
+  MAX(end_utc) AS end_utc,
+  MIN(CASE disposition {ranks} ELSE 9 END) AS outcome,
+  COUNT(*) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0) AS n_billed,
+  COALESCE(SUM(billsec) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0), 0) AS bill1
+FROM lu JOIN ord USING (rid) GROUP BY call_id
+"""
+    )
+    con.execute(  # the first leg's values
+        "CREATE OR REPLACE TEMP TABLE first1 AS SELECT call_id, UPPER(TRIM(userfield)) AS uf1, "
+        "tch AS tch1, tdch AS tdch1, uniqueid AS uid1, "
+        "CASE WHEN firstdst <> '' THEN firstdst ELSE dst END AS dst "
+        "FROM lu JOIN (SELECT rid FROM ord WHERE k = 1) f USING (rid)"
+    )
+    con.execute("DROP TABLE ord")
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE calls AS
@@ -767,26 +790,11 @@ FROM (
               WHEN tch1 <> '' THEN 'IN'
               WHEN tdch1 <> '' THEN 'OUT' ELSE 'LOCAL' END AS direction,
          {node} AS node
-  FROM (
-    SELECT call_id,
-      COALESCE(arg_min(tenant, k) FILTER (WHERE tenant <> ''), '') AS tenant,
-      COALESCE(arg_min(trunk, k) FILTER (WHERE trunk <> ''), '') AS trunk,
-      MIN(start) AS start, MAX(start) AS last_start, MIN(start_utc) AS start_utc,
-      MAX(end_utc) AS end_utc,
-      MIN(CASE disposition {ranks} ELSE 9 END) AS outcome,
-      COUNT(*) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0) AS n_billed,
-      COALESCE(SUM(billsec) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0), 0)
-          AS bill1
-    FROM lu JOIN ord USING (rid) GROUP BY call_id
-  ) JOIN (  -- the first leg's values
-    SELECT call_id, UPPER(TRIM(userfield)) AS uf1, tch AS tch1, tdch AS tdch1,
-           uniqueid AS uid1, CASE WHEN firstdst <> '' THEN firstdst ELSE dst END AS dst
-    FROM lu JOIN ord USING (rid) WHERE k = 1
-  ) USING (call_id)
+  FROM agg1 JOIN first1 USING (call_id)
 ) g LEFT JOIN bill b ON b.call_id = g.call_id
 """
     )
-    con.execute("DROP TABLE ord")
+    con.execute("DROP TABLE agg1; DROP TABLE first1; DROP TABLE bill")
     return int(con.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 from sqlalchemy import and_, func, inspect, or_, select
 from sqlalchemy.engine import make_url
@@ -182,6 +183,11 @@ def resolve_source(source: str) -> Database | str:
 def _check(params: ReportParams) -> tuple[datetime | None, datetime | None, list[str] | None]:
     if params.engine not in ENGINES:
         raise ParameterError(f"engine={params.engine!r}: use one of {list(ENGINES)}")
+    if not 256 <= params.sql_tmp_mb <= 1_048_576:
+        raise ParameterError(
+            f"sql_tmp_mb={params.sql_tmp_mb}: use 256 MB or more (with less, DuckDB runs out of "
+            "memory grouping a million CDR rows)"
+        )
     if check_cache_mode(params.cache) != "off" and params.engine == "pandas":
         raise ParameterError(
             f"cache={params.cache!r} keeps the calls of the sql engine: use engine='sql' or "
@@ -251,7 +257,15 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
             rows = estimate_csv_rows(source)
         engine = "sql" if rows > params.sql_threshold else "pandas"
     if engine == "sql":
-        return _with_no_data(_sql_report(params, source, start, end, tenants), source)
+        try:
+            report = _sql_report(params, source, start, end, tenants)
+        except duckdb.OutOfMemoryException as exc:
+            raise ParameterError(
+                f"sql_tmp_mb={params.sql_tmp_mb}: the sql engine needed more memory than that "
+                "(DuckDB spills to disk what it can, but not everything): raise sql_tmp_mb, or "
+                "narrow the period or tenants"
+            ) from exc
+        return _with_no_data(report, source)
     return _with_no_data(_pandas_report(params, source, start, end, tenants), source)
 
 

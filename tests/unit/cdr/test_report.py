@@ -116,3 +116,24 @@ def test_the_notebook_has_a_parameter_for_every_report_parameter():
     missing = {f.name for f in fields(ReportParams)} - set(declared)
     assert not missing, f"ReportParams fields without a notebook parameter: {sorted(missing)}"
     assert declared["cache"]["default"] == '"off"'
+
+
+def test_sql_engine_memory_cap_is_checked_and_its_exhaustion_named(tmp_path, monkeypatch):
+    import duckdb
+
+    from mirtalib.cdr import engine as E
+
+    master = tmp_path / "Master.csv"
+    master.write_text(
+        '"","101","102","ctx","","PJSIP/101-0001","","Dial","","2026-10-05 09:00:00",'
+        '"2026-10-05 09:00:02","2026-10-05 09:00:30",30,28,"ANSWERED",3,"a.1",""\n'
+    )
+    with pytest.raises(ParameterError, match="sql_tmp_mb=64: use 256 MB or more"):
+        build_report(ReportParams(source=str(master), engine="sql", sql_tmp_mb=64, start=""))
+
+    def exhausted(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(E, "build_calls", exhausted)
+    with pytest.raises(ParameterError, match="sql_tmp_mb=256: the sql engine needed more memory"):
+        build_report(ReportParams(source=str(master), engine="sql", sql_tmp_mb=256, start=""))
