@@ -1,17 +1,18 @@
 """The CDR report against the previous period of the same length: what changed.
 
 ``compare_with_previous(report)`` builds the report of the period just before (October 1 to
-November 1 is compared with the 31 days before it, August 31 to October 1) with the same
-parameters and gives the change of the headline figures and of each tenant's figures. Counts and
-minutes change by a number and a percentage; ratios (ASR, NER) by percentage points. A tenant
-present in one period only has the other side empty (NaN).
+November 1 is compared with the 31 days before it, August 31 to October 1; a month to date with
+the same days of the month before) with the same parameters and gives the change of the
+headline figures and of each tenant's figures. Counts and minutes change by a number and a
+percentage; ratios (ASR, NER) by percentage points. A tenant present in one period only has the
+other side empty (NaN).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -192,19 +193,41 @@ def compare_reports(
     return PeriodComparison(periods[0], periods[1], headline, per_tenant, note)
 
 
-def compare_with_previous(report: CdrReport) -> PeriodComparison:
-    """Build the report of the previous period of the same length (same parameters, source and
-    engine) and compare ``report`` with it.
+def compare_with_previous(report: CdrReport, now: datetime | None = None) -> PeriodComparison:
+    """Build the report of the previous period (same parameters, source and engine) and compare
+    ``report`` with it.
+
+    A closed period ``[start, end)`` is compared with the period of the same length before it.
+    An open one (no end: a month to date) runs until ``now`` (the PBX's local time, to the
+    minute) and is compared with the same stretch one calendar month earlier (December 1 to 6,
+    09:25 with November 1 to 6, 09:25): with ``cache`` on, that period starts on the same day all
+    month and its report is read incrementally too.
 
     Raises:
-        ParameterError: when the report has no start or end (an open period has no previous one).
+        ParameterError: when the report has no start (all time has no previous period).
     """
     params = report.params
-    if not params.start or not params.end:
-        raise ParameterError("the comparison with the previous period needs both start and end")
-    t0, t1 = iso_date(params.start, "start"), iso_date(params.end, "end")
-    p0, p1 = previous_period(t0, t1)
+    if not params.start:
+        raise ParameterError("the comparison with the previous period needs a start")
+    t0 = iso_date(params.start, "start")
+    if params.end:
+        t1 = iso_date(params.end, "end")
+        p0, p1 = previous_period(t0, t1)
+    else:
+        if now is None:
+            now = pd.Timestamp.now(tz=params.timezone).tz_localize(None).to_pydatetime()
+        t1 = max(now.replace(second=0, microsecond=0), t0 + timedelta(minutes=1))
+        p0 = (pd.Timestamp(t0) - pd.DateOffset(months=1)).to_pydatetime()
+        p1 = min(p0 + (t1 - t0), t0)
     previous = build_report(
         dataclasses.replace(params, start=p0.isoformat(sep=" "), end=p1.isoformat(sep=" "))
     )
     return compare_reports(report, previous, ((t0, t1), (p0, p1)))
+
+
+def comparison_or_reason(report: CdrReport) -> tuple[PeriodComparison | None, str]:
+    """:func:`compare_with_previous`, or None and why there is nothing to compare with."""
+    try:
+        return compare_with_previous(report), ""
+    except ParameterError as exc:
+        return None, f"no comparison: {exc}"

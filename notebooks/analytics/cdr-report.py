@@ -129,15 +129,18 @@ html_table(T["kpis_direction"], full=csv("kpis_direction"))
 # counts and minutes change by a number and a percentage, ASR and NER by percentage points.
 
 # %%
-from mirtalib.cdr.compare import compare_with_previous
+from mirtalib.cdr.compare import comparison_or_reason
 
-comparison = compare_with_previous(report)
-print(f"previous period: {comparison.previous[0]:%Y-%m-%d %H:%M} to "
-      f"{comparison.previous[1]:%Y-%m-%d %H:%M} (end not included)")
-if comparison.note:
-    print(comparison.note)
-display(html_table(comparison.headline_text()))
-html_table(comparison.tenants_text())
+comparison, why = comparison_or_reason(report)
+if comparison is None:
+    print(why)
+else:
+    print(f"previous period: {comparison.previous[0]:%Y-%m-%d %H:%M} to "
+          f"{comparison.previous[1]:%Y-%m-%d %H:%M} (end not included)")
+    if comparison.note:
+        print(comparison.note)
+    display(html_table(comparison.headline_text()))
+    display(html_table(comparison.tenants_text()))
 
 # %% [markdown]
 # ## Calls per tenant and day

@@ -8,7 +8,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from mirtalib.cdr.compare import compare_with_previous, previous_period
+from mirtalib.cdr.compare import compare_with_previous, comparison_or_reason, previous_period
 from mirtalib.cdr.report import ReportParams, build_report
 from mirtalib.errors import ParameterError
 
@@ -92,11 +92,27 @@ def test_previous_period_without_calls_is_said(month):
     assert cmp.headline_text().set_index("figure").loc["calls", "change"] == "-"
 
 
-def test_open_period_cannot_be_compared():
+def test_a_period_without_start_cannot_be_compared():
     report = build_report(ReportParams(start="2026-10-05", end="2026-10-06"))
     report.params.start = ""
-    with pytest.raises(ParameterError, match="needs both start and end"):
+    with pytest.raises(ParameterError, match="needs a start"):
         compare_with_previous(report)
+    assert comparison_or_reason(report) == (
+        None,
+        "no comparison: the comparison with the previous period needs a start",
+    )
+
+
+def test_a_month_to_date_is_compared_with_the_same_days_of_the_month_before():
+    report = build_report(ReportParams(start="2026-10-01", end=""))
+    cmp = compare_with_previous(report, now=datetime(2026, 10, 20, 9, 25, 41))
+    assert cmp.current == (datetime(2026, 10, 1), datetime(2026, 10, 20, 9, 25))
+    assert cmp.previous == (datetime(2026, 9, 1), datetime(2026, 9, 20, 9, 25))
+    # the demo month has no September: nothing to compare with, said so
+    assert cmp.note.startswith("no calls in the previous period (2026-09-01 to 2026-09-20")
+    # on the 31st: September is shorter, the previous period stops where this one starts
+    march = compare_with_previous(report, now=datetime(2026, 10, 31, 23, 0))
+    assert march.previous == (datetime(2026, 9, 1), datetime(2026, 10, 1))
 
 
 def test_comparison_as_text_with_units_and_signs(halves):
