@@ -44,14 +44,20 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from mirtalib.cdr import legs as L
 from mirtalib.cdr.calls import CALL_OUTCOME_ORDER, call_grouping
 from mirtalib.cdr.concurrency import PEAK_COLUMNS
 from mirtalib.cdr.cube import DIMENSIONS, MEASURES
 from mirtalib.cdr.destinations import check_region, classify_number
-from mirtalib.cdr.mastercsv import UNIQUEID_RE, _split_fields, expand_sources, layout_for
+from mirtalib.cdr.mastercsv import (
+    UNIQUEID_RE,
+    _split_fields,
+    estimate_csv_rows,
+    expand_sources,
+    layout_for,
+)
 from mirtalib.cdr.naming import DIRECTIONS, EXT_CHANNEL, EXT_NAME, NODE_PREFIX, TRUNK_CHANNEL
 from mirtalib.data.db import Database, driver_reason, session_limits
 from mirtalib.data.schema import DISPOSITIONS
@@ -84,6 +90,11 @@ _DUCK_REASONS = {
     "CAST": L.R_BAD_TIMESTAMP,
 }
 BATCH_ROWS = 100_000
+#: Legs per MB of ``memory_mb`` that :func:`build_calls` groups at once (1.28M at 512 MB); more
+#: are grouped in parts by a hash of the call, each part's tables held in memory.
+PART_LEGS_PER_MB = 2_500
+#: Buckets of the calls (a hash of the linkedid) in ``leg0``: parts are runs of buckets.
+BUCKETS = 64
 
 
 def _q(text: str) -> str:
@@ -124,6 +135,8 @@ class Legs:
         no_start, out_of_range: rows without a start time / with one outside 1900-2190.
         links: the links each fallback rule made for legs without linkedid.
         without_linkedid, total: legs without linkedid, and all legs.
+        memory_mb: the cap of ``con`` (:func:`build_calls` sizes its parts by it).
+        ordered: ``leg0`` is sorted by bucket (:func:`build_calls` may group it in parts).
     """
 
     con: duckdb.DuckDBPyConnection
@@ -132,6 +145,8 @@ class Legs:
     links: dict[str, int] = field(default_factory=dict)
     without_linkedid: int = 0
     total: int = 0
+    memory_mb: int = 512
+    ordered: bool = False
 
 
 def db_where(
@@ -278,7 +293,7 @@ def read_database(
         except Exception as exc:
             log.warning("%s: ConnectorX could not read the CDR rows (%s): using the driver",
                         db.description, type(exc).__name__)  # fmt: skip
-            con.execute("DROP TABLE IF EXISTS leg0; DROP TABLE IF EXISTS raw0")
+            con.execute("DROP TABLE IF EXISTS leg0")
     batches = _driver_batches(db, sql)
     first = next(batches, None)
     if first is None:
@@ -509,10 +524,11 @@ def _trunk_sql(col: str) -> str:
     )
 
 
-def _leg0_sql(legacy: bool, typed: Iterable[str], start, end) -> str:
+def _leg0_sql(legacy: bool, typed: Iterable[str], start, end, ordered: bool = False) -> str:
     """SQL over ``raw``: the checked legs (:func:`_checked_sql`) with ``keep`` (no reject, in
-    the period) and, for the kept ones, the tenant and the keys of channel and dstchannel
-    (:func:`_channel_key`)."""
+    the period), ``bucket`` (of the call, by its linkedid) and, for the kept ones, the tenant
+    and the keys of channel and dstchannel (:func:`_channel_key`); ``ordered``: sorted by
+    bucket."""
     keep = ["reason IS NULL"]
     if start is not None:
         keep.append(f"start >= TIMESTAMP '{start:%Y-%m-%d %H:%M:%S}'")
@@ -532,8 +548,9 @@ def _leg0_sql(legacy: bool, typed: Iterable[str], start, end) -> str:
         f"dst, firstdst, prevuniqueid, sequence, TRIM(linkedid) AS linkedid, reason, field, "
         f"COALESCE({kept}, false) AS keep, CASE WHEN {kept} THEN {tenant} END AS tenant, "
         f"channel, dstchannel, CASE WHEN {kept} THEN {_channel_key('channel')} END AS ck, "
-        f"CASE WHEN {kept} THEN {_channel_key('dstchannel')} END AS dk "
-        f"FROM ({_checked_sql(legacy, typed)}) c"
+        f"CASE WHEN {kept} THEN {_channel_key('dstchannel')} END AS dk, "
+        f"CAST(hash(TRIM(linkedid)) % {BUCKETS} AS UTINYINT) AS bucket "
+        f"FROM ({_checked_sql(legacy, typed)}) c" + (" ORDER BY bucket" if ordered else "")
     )
 
 
@@ -561,6 +578,23 @@ def _channel_trunks(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def estimate_rows(source: Database | str | Path | Iterable[str | Path]) -> int | None:
+    """The rows of ``source`` as far as it tells without reading them (None: unknown): a
+    MariaDB/MySQL table's statistics (its whole table, not the period), the size of Master.csv
+    files."""
+    if not isinstance(source, Database):
+        return estimate_csv_rows(source)
+    if source.url.get_backend_name() not in ("mysql", "mariadb"):
+        return None
+    sql = text(
+        "SELECT table_rows FROM information_schema.tables "
+        "WHERE table_schema = DATABASE() AND table_name = :t"
+    )
+    with source.connect() as conn:
+        rows = conn.execute(sql, {"t": source.schema.table("cdr").name}).scalar()
+    return None if rows is None else int(rows)
+
+
 def open_legs(
     source: Database | str | Path | Iterable[str | Path],
     start: datetime | None = None,
@@ -578,30 +612,27 @@ def open_legs(
     (read order).
 
     The rows go through the checks into table ``leg0`` (rejects keep their reason and field);
-    the trunk rule runs once per channel name (:func:`_channel_trunks`). A Master.csv streams
-    straight from DuckDB's reader; a database's Arrow stream is first copied as it comes into
-    table ``raw0`` (capped and spilled like every DuckDB table), because ConnectorX queues the
-    batches its reading thread produces without limit: a consumer slower than the server
-    (the checks) would let the queue, and memory, grow with the table."""
+    the trunk rule runs once per channel name (:func:`_channel_trunks`). When the source is
+    estimated (:func:`estimate_rows`) to hold more legs than :func:`build_calls` groups at once,
+    ``leg0`` is sorted by the calls' buckets as it is written. Both a Master.csv
+    (DuckDB's reader) and a database's Arrow stream go through the checks as they arrive.
+    ConnectorX queues the batches its reading thread produces without limit, so the checks must
+    keep up with the server: they do (``benchmarks/cdr_bench.py``: under 1 GB of peak RSS at 10M
+    rows), and save the copy of the whole stream the engine made before (a third of reading and
+    checking 1M rows)."""
     con = connect(memory_mb, threads)
 
+    rows = estimate_rows(source)
+    ordered = rows is not None and rows > PART_LEGS_PER_MB * memory_mb
+
     def fill(typed: Iterable[str] = ()) -> None:
-        con.execute(f"CREATE TEMP TABLE leg0 AS {_leg0_sql(legacy, typed, start, end)}")
+        sql = _leg0_sql(legacy, typed, start, end, ordered)
+        con.execute(f"CREATE TEMP TABLE leg0 AS {sql}")
 
     n_views = 0
     if isinstance(source, Database):
         legacy = source.schema.cdr_layout == "legacy"
-        typed: set[str] = set()
-
-        def land(kinds: set[str]) -> None:  # the stream copied as it comes (see open_legs)
-            typed.update(kinds)
-            con.execute("CREATE TEMP TABLE raw0 AS FROM raw")
-
-        read_database(con, source, start, end, tenants, land, since, ids)
-        con.execute("CREATE TEMP VIEW raw AS FROM raw0")
-        fill(typed)
-        con.execute("DROP VIEW raw")
-        con.execute("DROP TABLE raw0")
+        read_database(con, source, start, end, tenants, fill, since, ids)
         description = source.description
     else:
         description, n_views = read_csv(con, source, columns)
@@ -648,7 +679,7 @@ def open_legs(
         f"LEFT JOIN chans a ON a.c = l.ck LEFT JOIN chans b ON b.c = l.dk) l"
     )
     con.execute(f"CREATE TEMP VIEW legs_ids AS SELECT l.*, {call_id} AS call_id FROM {joined}")
-    return Legs(con, description, rejects, links, int(without), int(total))
+    return Legs(con, description, rejects, links, int(without), int(total), int(memory_mb), ordered)
 
 
 def rejects_frame(rows: dict[tuple[str, str], int]) -> pd.DataFrame:
@@ -716,46 +747,32 @@ SELECT *, s_utc AS start_utc, s_utc + duration AS end_utc FROM (
 """
 
 
-def build_calls(legs: Legs, tz: str = "Europe/Rome") -> int:
-    """Table ``calls`` (one row per call: the columns the report's tables need) from view
-    ``legs``; returns the number of calls.
-
-    Each leg gets its rank ``k`` inside its call (UTC start, uniqueid, sequence, read order) by
-    one narrow sort; the first leg's values are then the rows with ``k = 1`` (a join, not an
-    aggregate: string aggregates cost seconds at a million legs) and the first non-empty
-    tenant and trunk an ``arg_min`` over that number."""
-    con = legs.con
-    _utc_table(con, tz)
-    ranks = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(CALL_OUTCOME_ORDER))
-    names = " ".join(f"WHEN {i} THEN '{d}'" for i, d in enumerate(CALL_OUTCOME_ORDER))
-    dirs = ", ".join(_q(d) for d in DIRECTIONS)
-    node = f"regexp_extract(uid1, {_re(NODE_PREFIX)}, 1)"
-    for view, source in (("lu", "legs"), ("lt", "legs_ids")):  # lt: without the trunks
-        con.execute(_utc_view_sql(view, source))
+def _part_calls(con: duckdb.DuckDBPyConnection, src: str, ranks: str, append: bool) -> None:
+    """Tables ``first1`` (per call: the sums and the first leg's values) and ``bill`` (the
+    answered time of calls with several billed legs) from the legs of table ``src``, every leg
+    of each of its calls; with ``append``, added to those tables."""
+    into = "INSERT INTO {} " if append else "CREATE OR REPLACE TEMP TABLE {} AS "
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE ord AS SELECT rid, row_number() OVER (PARTITION BY "
-        "call_id ORDER BY s_utc, uniqueid, COALESCE(sequence, 9223372036854775807), rid) AS k "
-        "FROM lt"
-    )
-    con.execute(
-        """
-CREATE OR REPLACE TEMP TABLE bill AS
+        into.format("bill")
+        + f"""
 SELECT call_id, SUM(GREATEST(b1 - GREATEST(b0, COALESCE(pe, b0)), 0)) AS billable FROM (
   SELECT call_id, b0, b1, MAX(b1) OVER (PARTITION BY call_id ORDER BY b0, b1
                                         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe
   FROM (SELECT call_id, b0, b1, COUNT(*) OVER (PARTITION BY call_id) AS n
-        FROM (SELECT call_id, end_utc - billsec AS b0, end_utc AS b1 FROM lt
+        FROM (SELECT call_id, end_utc - billsec AS b0, end_utc AS b1 FROM {src}
               WHERE disposition = 'ANSWERED' AND billsec > 0))
   WHERE n > 1
 ) GROUP BY call_id
 """
     )
-    # three statements, each with one large hash table: in one, DuckDB holds the aggregate
-    # and the joins' tables at once and runs out of memory under a low cap
+    con.execute(  # the legs' order (a narrow sort of every leg: cheaper than per call)
+        "CREATE OR REPLACE TEMP TABLE ord AS SELECT rid, row_number() OVER "
+        f"(ORDER BY start_utc, uniqueid, seq, rid) AS k FROM {src}"
+    )
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE agg1 AS
-SELECT call_id,
+SELECT call_id, arg_min(rid, k) AS r1,
   COALESCE(arg_min(tenant, k) FILTER (WHERE tenant <> ''), '') AS tenant,
   COALESCE(arg_min(trunk, k) FILTER (WHERE trunk <> ''), '') AS trunk,
   MIN(start) AS start, MAX(start) AS last_start, MIN(start_utc) AS start_utc,
@@ -763,16 +780,55 @@ SELECT call_id,
   MIN(CASE disposition {ranks} ELSE 9 END) AS outcome,
   COUNT(*) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0) AS n_billed,
   COALESCE(SUM(billsec) FILTER (WHERE disposition = 'ANSWERED' AND billsec > 0), 0) AS bill1
-FROM lu JOIN ord USING (rid) GROUP BY call_id
+FROM {src} JOIN ord USING (rid) GROUP BY call_id
 """
     )
-    con.execute(  # the first leg's values
-        "CREATE OR REPLACE TEMP TABLE first1 AS SELECT call_id, UPPER(TRIM(userfield)) AS uf1, "
-        "tch AS tch1, tdch AS tdch1, uniqueid AS uid1, "
-        "CASE WHEN firstdst <> '' THEN firstdst ELSE dst END AS dst "
-        "FROM lu JOIN (SELECT rid FROM ord WHERE k = 1) f USING (rid)"
-    )
     con.execute("DROP TABLE ord")
+    con.execute(  # the first leg's values
+        into.format("first1")
+        + "SELECT a.*, UPPER(TRIM(f.userfield)) AS uf1, f.tch AS tch1, f.tdch AS tdch1, "
+        f"f.uniqueid AS uid1, f.dst FROM agg1 a JOIN {src} f ON f.rid = a.r1"
+    )
+    con.execute("DROP TABLE agg1")
+
+
+def build_calls(legs: Legs, tz: str = "Europe/Rome") -> int:
+    """Table ``calls`` (one row per call: the columns the report's tables need) from view
+    ``legs``; returns the number of calls.
+
+    The legs are read once into a narrow table ``lx`` (times on the UTC axis, trunks) and
+    numbered in their order (UTC start, uniqueid, sequence, read order) by one narrow sort of
+    every leg: inside a call that number orders its legs. One aggregate per call then takes the
+    sums, the first non-empty tenant and trunk and the read number (``rid``) of the first leg,
+    all by ``arg_min`` over that integer; the first leg's strings come back by one join on
+    ``rid`` (string payloads and composite keys in an aggregate cost seconds at a million
+    legs). More legs than :data:`PART_LEGS_PER_MB` x ``memory_mb`` are grouped in parts (runs
+    of the buckets of ``leg0``, when :func:`open_legs` sorted it by them), so that the sort,
+    the aggregate and the join of each part stay in memory instead of spilling to disk: at 10M
+    legs under 512 MB, 29 s instead of 49 s. Legs without linkedid (their calls are not
+    bucketed) are grouped at once."""
+    con = legs.con
+    _utc_table(con, tz)
+    ranks = " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(CALL_OUTCOME_ORDER))
+    names = " ".join(f"WHEN {i} THEN '{d}'" for i, d in enumerate(CALL_OUTCOME_ORDER))
+    dirs = ", ".join(_q(d) for d in DIRECTIONS)
+    node = f"regexp_extract(uid1, {_re(NODE_PREFIX)}, 1)"
+    con.execute(_utc_view_sql("lu", "legs"))
+    parts = 1
+    if legs.ordered and not legs.without_linkedid:  # fallback keys are not bucketed
+        parts = min(BUCKETS, math.ceil(legs.total / (PART_LEGS_PER_MB * legs.memory_mb)))
+    cols = (
+        "call_id, rid, start, start_utc, end_utc, "
+        "uniqueid, COALESCE(sequence, 9223372036854775807) AS seq, tenant, trunk, tch, tdch, "
+        "disposition, billsec, userfield, CASE WHEN firstdst <> '' THEN firstdst ELSE dst END "
+        "AS dst"
+    )
+    for p in range(parts):
+        lo, hi = p * BUCKETS // parts, (p + 1) * BUCKETS // parts
+        where = f" WHERE bucket >= {lo} AND bucket < {hi}" if parts > 1 else ""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lx AS SELECT {cols} FROM lu{where}")
+        _part_calls(con, "lx", ranks, append=p > 0)
+    con.execute("DROP TABLE lx")
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE calls AS
@@ -790,11 +846,11 @@ FROM (
               WHEN tch1 <> '' THEN 'IN'
               WHEN tdch1 <> '' THEN 'OUT' ELSE 'LOCAL' END AS direction,
          {node} AS node
-  FROM agg1 JOIN first1 USING (call_id)
+  FROM first1
 ) g LEFT JOIN bill b ON b.call_id = g.call_id
 """
     )
-    con.execute("DROP TABLE agg1; DROP TABLE first1; DROP TABLE bill")
+    con.execute("DROP TABLE first1; DROP TABLE bill")
     return int(con.execute("SELECT COUNT(*) FROM calls").fetchone()[0])
 
 

@@ -121,6 +121,18 @@ def normalize_columns(columns: str | Sequence[str] | None) -> tuple[str, ...] | 
     return names
 
 
+#: Bytes of a Master.csv line, on average (the demo month: 290), for the row estimates.
+CSV_LINE_BYTES = 250
+
+
+def estimate_csv_rows(source: str | Path | Iterable[str | Path]) -> int:
+    """CDR lines of Master.csv files estimated from their size (gzip files count 8x)."""
+    size = 0
+    for path in expand_sources(source):
+        size += path.stat().st_size * (8 if path.suffix == ".gz" else 1)
+    return size // CSV_LINE_BYTES
+
+
 def expand_sources(source: str | Path | Iterable[str | Path]) -> list[Path]:
     """Turn a path, a folder, a glob or a list of them into the list of files (sorted).
 

@@ -51,7 +51,7 @@ from mirtalib.cdr.findings import BusinessHours, empty_findings
 from mirtalib.cdr.fraud import minute_spikes, off_hours_international, sequential_dialing
 from mirtalib.cdr.legs import empty_rejects, reject_counts
 from mirtalib.cdr.load import _as_datetime, load_legs, normalize_tenants
-from mirtalib.cdr.mastercsv import expand_sources, normalize_columns
+from mirtalib.cdr.mastercsv import estimate_csv_rows, normalize_columns
 from mirtalib.cdr.quality import asr_drops, failure_bursts
 from mirtalib.data.availability import no_data_note
 from mirtalib.data.db import Database, open_database
@@ -267,18 +267,6 @@ def build_report(params: ReportParams | None = None) -> CdrReport:
             ) from exc
         return _with_no_data(report, source)
     return _with_no_data(_pandas_report(params, source, start, end, tenants), source)
-
-
-#: Bytes of a Master.csv line, on average (the demo month: 290), for ``auto``'s estimate.
-CSV_LINE_BYTES = 250
-
-
-def estimate_csv_rows(source: str) -> int:
-    """CDR lines of Master.csv files estimated from their size (gzip files count 8x)."""
-    size = 0
-    for path in expand_sources(source):
-        size += path.stat().st_size * (8 if path.suffix == ".gz" else 1)
-    return size // CSV_LINE_BYTES
 
 
 def _with_no_data(report: CdrReport, source: Database | str) -> CdrReport:

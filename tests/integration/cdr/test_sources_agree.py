@@ -122,6 +122,22 @@ def test_sql_engine_equals_pandas_on_mariadb(maria):
     assert_engines_agree(url, start="2026-10-10", end="2026-10-20", tenants="ACME,ROSSI")
 
 
+def test_parts_from_a_large_mariadb_table_equal_pandas(maria, monkeypatch):
+    """A table estimated large (information_schema's row count above what build_calls groups
+    at once): leg0 sorted by bucket as ConnectorX streams it, the calls grouped in parts."""
+    from mirtalib.cdr import engine as E
+
+    rows = E.estimate_rows(maria)
+    assert rows and rows > 1000  # the statistics of the demo's cdr table
+    parts: list[str] = []
+    original = E._part_calls
+    monkeypatch.setattr(E, "PART_LEGS_PER_MB", rows / 512 / 5)  # about 5 parts
+    monkeypatch.setattr(E, "_part_calls", lambda *a, **k: parts.append(a[1]) or original(*a, **k))
+    url = str(maria.url.render_as_string(hide_password=False))
+    assert_engines_agree(url)
+    assert 3 <= len(parts) <= 8, parts
+
+
 def test_legacy_layout_gives_the_same_calls(maria, maria_legacy):
     assert maria_legacy.schema.cdr_layout == "legacy"
     cur, old = to_calls(load_legs(maria).legs), to_calls(load_legs(maria_legacy).legs)
