@@ -27,12 +27,16 @@ def test_benchmark_runs_and_engines_agree(mariadb_factory, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("tables agree across engines: yes") == 2
     assert proc.stdout.count("every table equal to the pandas reference: db_sql, csv_ours") == 2
+    for anchor in ("day scan of the table", "GROUP BY from the index", "reading the rows alone"):
+        assert proc.stdout.count(f"{anchor} = ") == 2, anchor
     assert "growth" in proc.stdout and "db_sql" in proc.stdout.split("growth")[1]
     runs = json.loads(out.read_text())["runs"]
     assert runs[0]["rows"] < runs[1]["rows"] and runs[1]["copies"] >= 2
     for results in runs:
         for task in (
             "db_scan",
+            "db_index_scan",
+            "db_read",
             "db_sql",
             "db_pandas",
             "db_naive",
