@@ -63,3 +63,37 @@ def test_legs_without_linkedid_are_grouped_at_once(parts_seen, monkeypatch, writ
     monkeypatch.setattr(E, "estimate_rows", lambda source: 10**9)  # leg0 sorted by bucket
     assert_engines_agree(str(path))
     assert parts_seen == [1]
+
+
+@pytest.mark.parametrize("sorted_legs", [False, True], ids=["rowid", "window"])
+def test_a_tie_in_a_calls_order_goes_to_the_row_read_first(
+    sorted_legs, monkeypatch, write_csv, csv_line, tmp_path
+):
+    """Two rows of one call with the same start, uniqueid and sequence (a row written twice,
+    edited): the first leg is the one read first, in the file and in a database, however the
+    engine numbers the rows (leg0's row id, the window over a sorted leg0, the stream's
+    count). The SQLite table has no firstdst nor prevuniqueid (MiRTA's columns): read as
+    empty."""
+    import sqlite3
+
+    import pandas as pd
+
+    if sorted_legs:
+        monkeypatch.setattr(E, "estimate_rows", lambda source: 10**9)
+    a = csv_line(accountcode="ACME", dst="0611", userfield="OUT", dstchannel="PJSIP/voipco-1")
+    b = csv_line(accountcode="ROSSI", dst="0622", userfield="IN", channel="PJSIP/voipco-2")
+    seen = []
+    for order in ((a, b), (b, a)):
+        path = write_csv("Master.csv", list(order))
+        tables = assert_engines_agree(str(path))
+        seen.append(tables["kpis_tenant"]["tenant"].tolist())
+        legs = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+        db = tmp_path / f"cdr{len(seen)}.db"
+        with sqlite3.connect(db) as con:  # the same rows, in the same order, in a table
+            legs.iloc[:, [0, 1, 2, 5, 6, 9, 10, 11, 12, 13, 14, 16, 17, 19, 20]].set_axis(
+                ["accountcode", "src", "dst", "channel", "dstchannel", "start", "answer", "end",
+                 "duration", "billsec", "disposition", "uniqueid", "userfield", "linkedid",
+                 "sequence"], axis=1,
+            ).to_sql("cdr", con, index=False)  # fmt: skip
+        assert assert_engines_agree(f"sqlite:///{db}")["kpis_tenant"]["tenant"].tolist() == seen[-1]
+    assert seen == [["ACME"], ["ROSSI"]]
