@@ -93,6 +93,8 @@ BATCH_ROWS = 100_000
 #: Legs per MB of ``memory_mb`` that :func:`build_calls` groups at once (1.28M at 512 MB); more
 #: are grouped in parts by a hash of the call, each part's tables held in memory.
 PART_LEGS_PER_MB = 2_500
+#: The share of ``memory_mb`` DuckDB may use while it sorts ``leg0`` by bucket.
+SORT_SHARE = 0.75
 #: Buckets of the calls (a hash of the linkedid) in ``leg0``: parts are runs of buckets.
 BUCKETS = 64
 
@@ -667,8 +669,11 @@ def open_legs(
         sql = _leg0_sql(legacy, typed, start, end, ordered, rid)
         if by_rowid:
             con.execute("SET preserve_insertion_order = true")
+        if ordered:  # the sort's runs pile up while the stream's queue grows: room for both
+            con.execute(f"SET memory_limit = '{int(memory_mb * SORT_SHARE)}MB'")
         con.execute(f"CREATE TEMP TABLE leg0 AS {sql}")
         con.execute("SET preserve_insertion_order = false")
+        con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
 
     n_views = 0
     if isinstance(source, Database):
